@@ -1,0 +1,1 @@
+//! Pavé functions: the money side. Filled by the pledges issue.

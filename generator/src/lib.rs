@@ -1,0 +1,15 @@
+//! Pavé's generator: the content model, its loading and validation, and (in
+//! later modules) the rendering of the static site.
+//!
+//! Pure where it can be: `validate` and the model are functions over values;
+//! file reading sits in `content::load` and `content::source`.
+
+pub mod check;
+pub mod content;
+pub mod corpus;
+pub mod diagnostics;
+pub mod model;
+pub mod money;
+pub mod slug;
+pub mod text;
+pub mod validate;
