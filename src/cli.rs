@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use pave_generator::build::{self, BuildConfig, BuildError};
 use pave_generator::diagnostics::Format;
 
 #[derive(Parser)]
@@ -28,6 +29,15 @@ enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
         format: OutputFormat,
     },
+    /// Build the static site into the output folder (only changed files are written).
+    Build {
+        #[command(flatten)]
+        args: BuildArgs,
+        /// Re-render only the pages showing the figures of these projects
+        /// (comma-separated slugs), from the progress snapshot: the incremental path.
+        #[arg(long, value_delimiter = ',')]
+        changed: Vec<String>,
+    },
     /// Write a synthetic corpus (for benchmarks): N projects over T territories.
     Corpus {
         /// Where to write it (a `content/` folder is created inside).
@@ -37,6 +47,52 @@ enum Command {
         #[arg(long, default_value_t = 100)]
         territories: usize,
     },
+}
+
+#[derive(clap::Args)]
+struct BuildArgs {
+    /// The content folder.
+    #[arg(long, default_value = "content")]
+    content: PathBuf,
+    /// The theme folder.
+    #[arg(long, default_value = "themes/default")]
+    theme: PathBuf,
+    /// The output folder.
+    #[arg(long, default_value = "public")]
+    out: PathBuf,
+    /// A progress snapshot (JSON) with the figures to show; without it, figures are zero.
+    #[arg(long)]
+    progress: Option<PathBuf>,
+    /// Build only this territory's window, as a site of its own.
+    #[arg(long)]
+    territory: Option<String>,
+    /// The day the figures are shown for (YYYY-MM-DD); default: today in the site's time zone.
+    #[arg(long)]
+    today: Option<jiff::civil::Date>,
+}
+
+impl BuildArgs {
+    fn config(self, live_reload: bool) -> BuildConfig {
+        let today = self.today.unwrap_or_else(|| {
+            let timezone = std::fs::read_to_string(self.content.join("site.yaml"))
+                .ok()
+                .and_then(|s| {
+                    s.lines()
+                        .find_map(|l| l.strip_prefix("timezone:").map(|v| v.trim().to_string()))
+                })
+                .unwrap_or_else(|| "Europe/Paris".into());
+            pave_generator::build::today_in(&timezone)
+        });
+        BuildConfig {
+            content: self.content,
+            theme: self.theme,
+            out: self.out,
+            progress: self.progress,
+            territory: self.territory,
+            today,
+            live_reload,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -60,6 +116,7 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { path, format } => check(&path, format.into()),
+        Command::Build { args, changed } => build(args.config(false), &changed),
         Command::Corpus {
             out,
             projects,
@@ -71,6 +128,42 @@ pub fn run() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+    }
+}
+
+fn build(config: BuildConfig, changed: &[String]) -> ExitCode {
+    let start = std::time::Instant::now();
+    let result = if changed.is_empty() {
+        build::build(&config)
+    } else {
+        build::refresh(&config, &changed.iter().cloned().collect())
+    };
+    match result {
+        Ok(built) => {
+            if built.warnings.warnings() > 0 {
+                eprint!("{}", built.warnings.render(Format::Human));
+            }
+            eprintln!(
+                "pave build: {} pages, {} files ({} written, {} unchanged, {} removed) in {} ms → {}",
+                built.pages,
+                built.files,
+                built.stats.written,
+                built.stats.unchanged,
+                built.stats.removed,
+                start.elapsed().as_millis(),
+                config.out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(BuildError::Content(report)) => {
+            print!("{}", report.render(Format::Human));
+            eprintln!("pave build: the content has errors; nothing was written");
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 

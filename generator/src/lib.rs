@@ -4,12 +4,14 @@
 //! Pure where it can be: `validate` and the model are functions over values;
 //! file reading sits in `content::load` and `content::source`.
 
+pub mod build;
 pub mod check;
 pub mod content;
 pub mod corpus;
 pub mod diagnostics;
 pub mod model;
 pub mod money;
+pub mod render;
 pub mod slug;
 pub mod text;
 pub mod validate;

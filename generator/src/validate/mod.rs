@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::content::load::FileText;
-use crate::content::yaml::{SpanIndex, YamlPath, display_path};
+use crate::content::yaml::{SpanIndex, YamlPath};
 use crate::diagnostics::{Diagnostic, Severity};
 
 pub use rules::validate;
@@ -97,10 +97,7 @@ pub fn locate(issues: Issues, files: &BTreeMap<PathBuf, FileText>) -> Vec<Diagno
                 } else {
                     (1, 1)
                 };
-                let mut message = issue.message;
-                if !issue.path.is_empty() && !message.contains('`') {
-                    message = format!("{}: {message}", display_path(&issue.path));
-                }
+                let message = issue.message;
                 Diagnostic {
                     severity: issue.severity,
                     code: issue.code,

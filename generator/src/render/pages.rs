@@ -1,0 +1,1196 @@
+//! The pages of the site: their keys, addresses, which figures each shows,
+//! and the data each template receives.
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::catalog::{pool_id, pools_for};
+use super::format::{self, Lang};
+use super::i18n::Strings;
+use super::markdown;
+use super::output::File;
+use super::theme::error_chain;
+use super::urls;
+use super::view::{self, Card, Image, Link, Totals};
+use super::{RenderError, Renderer, is_published};
+use crate::model::*;
+
+/// A page of the site (in some language).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PageKey {
+    Home,
+    Territory(String),
+    Project(String),
+    Widget(String),
+    Call { territory: String, call: String },
+    Theme(String),
+    Themes,
+    Sponsor(String),
+    Sponsors,
+    Stats,
+    NotFound,
+}
+
+/// Whose figures a page shows.
+pub enum Figures {
+    All,
+    None,
+    Projects(Vec<String>),
+}
+
+pub fn all_keys(site: &Site) -> Vec<PageKey> {
+    let mut keys = vec![
+        PageKey::Home,
+        PageKey::Themes,
+        PageKey::Sponsors,
+        PageKey::Stats,
+        PageKey::NotFound,
+    ];
+    for t in &site.territories {
+        keys.push(PageKey::Territory(t.doc.slug.clone()));
+        for c in &t.calls {
+            keys.push(PageKey::Call {
+                territory: t.doc.slug.clone(),
+                call: c.slug.clone(),
+            });
+        }
+        for p in t.projects.iter().filter(|p| is_published(p)) {
+            keys.push(PageKey::Project(p.doc.slug.clone()));
+            keys.push(PageKey::Widget(p.doc.slug.clone()));
+        }
+    }
+    keys.extend(site.themes.iter().map(|t| PageKey::Theme(t.slug.clone())));
+    keys.extend(
+        site.sponsors
+            .iter()
+            .map(|s| PageKey::Sponsor(s.slug.clone())),
+    );
+    keys
+}
+
+pub fn url(key: &PageKey, lang: Lang) -> String {
+    match key {
+        PageKey::Home => urls::home(lang),
+        PageKey::Territory(t) => urls::territory(lang, t),
+        PageKey::Project(p) => urls::project(lang, p),
+        PageKey::Widget(p) => urls::widget(lang, p),
+        PageKey::Call { territory, call } => urls::call(lang, territory, call),
+        PageKey::Theme(t) => urls::theme(lang, t),
+        PageKey::Themes => urls::themes(lang),
+        PageKey::Sponsor(s) => urls::sponsor(lang, s),
+        PageKey::Sponsors => urls::sponsors(lang),
+        PageKey::Stats => urls::stats(lang),
+        PageKey::NotFound => urls::not_found(lang),
+    }
+}
+
+/// The projects whose figures `key` shows: the dependency the incremental
+/// re-render of progress figures follows.
+pub fn figures_of(site: &Site, key: &PageKey) -> Figures {
+    let published = || site.projects().filter(|p| is_published(p));
+    match key {
+        PageKey::Home | PageKey::Stats | PageKey::Sponsors => Figures::All,
+        PageKey::Themes | PageKey::NotFound => Figures::None,
+        PageKey::Project(p) | PageKey::Widget(p) => Figures::Projects(vec![p.clone()]),
+        PageKey::Territory(t) => Figures::Projects(
+            published()
+                .filter(|p| &p.territory == t)
+                .map(|p| p.doc.slug.clone())
+                .collect(),
+        ),
+        PageKey::Call { territory, call } => Figures::Projects(
+            published()
+                .filter(|p| &p.territory == territory && p.doc.meta.call.as_ref() == Some(call))
+                .map(|p| p.doc.slug.clone())
+                .collect(),
+        ),
+        PageKey::Theme(th) => Figures::Projects(
+            published()
+                .filter(|p| p.doc.meta.themes.contains(th))
+                .map(|p| p.doc.slug.clone())
+                .collect(),
+        ),
+        PageKey::Sponsor(s) => Figures::Projects(
+            site.territories
+                .iter()
+                .flat_map(|t| t.projects.iter().map(move |p| (t, p)))
+                .filter(|(t, p)| {
+                    is_published(p) && pools_for(site, t, p).iter().any(|(_, sp, _)| &sp.slug == s)
+                })
+                .map(|(_, p)| p.doc.slug.clone())
+                .collect(),
+        ),
+    }
+}
+
+/// What every page shares: the site, the language, the page's own metadata.
+#[derive(Serialize)]
+struct Common<'a> {
+    lang: &'static str,
+    /// The language of the content (French), marked on content when the page is in another.
+    content_lang: &'static str,
+    site_title: &'a str,
+    tagline: &'a str,
+    base_url: &'a str,
+    api_url: &'a str,
+    t: &'a Strings,
+    nav: Nav,
+    title: String,
+    description: String,
+    canonical: String,
+    alternates: Vec<Alternate>,
+    og_image: Option<String>,
+    og_type: &'static str,
+    brand: Option<Brand>,
+    css: String,
+    live_reload: bool,
+    feed: String,
+}
+
+#[derive(Serialize)]
+struct Nav {
+    home: String,
+    themes: String,
+    sponsors: String,
+    stats: String,
+    territories: Vec<Link>,
+}
+
+#[derive(Serialize)]
+struct Alternate {
+    lang: &'static str,
+    label: &'static str,
+    url: String,
+    current: bool,
+}
+
+#[derive(Serialize, Clone)]
+struct Brand {
+    primary: String,
+    accent: Option<String>,
+}
+
+fn common<'a>(
+    r: &'a Renderer,
+    key: &PageKey,
+    lang: Lang,
+    title: String,
+    description: String,
+) -> Common<'a> {
+    let site = &r.site.config;
+    let path = url(key, lang);
+    Common {
+        lang: lang.code(),
+        content_lang: "fr",
+        site_title: &site.title,
+        tagline: &site.tagline,
+        base_url: &site.base_url,
+        api_url: &site.api_url,
+        t: r.theme.strings(lang),
+        nav: Nav {
+            home: urls::home(lang),
+            themes: urls::themes(lang),
+            sponsors: urls::sponsors(lang),
+            stats: urls::stats(lang),
+            territories: r
+                .site
+                .territories
+                .iter()
+                .map(|t| Link {
+                    url: urls::territory(lang, &t.doc.slug),
+                    label: t.doc.meta.name.clone(),
+                })
+                .collect(),
+        },
+        canonical: format!("{}{}", site.base_url, path),
+        alternates: r
+            .langs
+            .iter()
+            .map(|&l| Alternate {
+                lang: l.code(),
+                label: match l {
+                    Lang::Fr => "Français",
+                    Lang::En => "English",
+                },
+                url: url(key, l),
+                current: l == lang,
+            })
+            .collect(),
+        title,
+        description,
+        og_image: None,
+        og_type: "website",
+        brand: None,
+        css: format!("/style.css?v={}", r.theme.css_version),
+        live_reload: r.options.live_reload,
+        feed: urls::feed(lang),
+    }
+}
+
+fn brand_of(t: &Territory) -> Brand {
+    Brand {
+        primary: t.doc.meta.branding.primary.clone(),
+        accent: t.doc.meta.branding.accent.clone(),
+    }
+}
+
+#[derive(Serialize)]
+struct Ctx<'a, P: Serialize> {
+    site: Common<'a>,
+    page: P,
+}
+
+fn render_template<P: Serialize>(
+    r: &Renderer,
+    template: &str,
+    key: &PageKey,
+    lang: Lang,
+    site: Common,
+    page: P,
+) -> Result<File, RenderError> {
+    let ctx =
+        tera::Context::from_serialize(Ctx { site, page }).map_err(|e| RenderError::Template {
+            template: template.into(),
+            page: url(key, lang),
+            message: error_chain(&e),
+        })?;
+    let html = r
+        .theme
+        .tera
+        .render(template, &ctx)
+        .map_err(|e| RenderError::Template {
+            template: template.into(),
+            page: url(key, lang),
+            message: error_chain(&e),
+        })?;
+    Ok(File {
+        path: urls::file_of(&url(key, lang)),
+        bytes: html.into_bytes(),
+    })
+}
+
+fn cards<'r>(
+    r: &'r Renderer,
+    lang: Lang,
+    projects: impl Iterator<Item = &'r Project>,
+) -> Vec<&'r Card> {
+    projects.filter_map(|p| r.card(&p.doc.slug, lang)).collect()
+}
+
+fn totals_of<'r>(
+    r: &'r Renderer,
+    lang: Lang,
+    projects: impl Iterator<Item = &'r Project>,
+) -> Totals {
+    let items: Vec<(&Card, super::progress::Figures)> = projects
+        .filter_map(|p| {
+            r.card(&p.doc.slug, lang)
+                .map(|c| (c, r.figures(&p.doc.slug)))
+        })
+        .collect();
+    view::totals(items.iter().map(|(c, f)| (*c, f)), lang)
+}
+
+/// Live first (ending soonest first), then the rest; ties by title.
+fn sort_live_first(cards: &mut [&Card]) {
+    cards.sort_by(|a, b| {
+        b.open
+            .cmp(&a.open)
+            .then(a.end_iso.cmp(&b.end_iso))
+            .then(a.title.cmp(&b.title))
+    });
+}
+
+pub fn render(r: &Renderer, key: &PageKey, lang: Lang) -> Result<File, RenderError> {
+    let t = r.theme.strings(lang);
+    let site = r.site;
+    let published = || site.projects().filter(|p| is_published(p));
+    match key {
+        PageKey::Home => {
+            #[derive(Serialize)]
+            struct Home<'a> {
+                featured: Vec<&'a Card>,
+                featured_calls: Vec<CallCard>,
+                latest: Vec<&'a Card>,
+                totals: Totals,
+                territories: Vec<TerritoryCard>,
+            }
+            let mut featured = cards(
+                r,
+                lang,
+                published().filter(|p| p.doc.meta.featured && p.doc.meta.status == Status::Live),
+            );
+            sort_live_first(&mut featured);
+            let mut latest = cards(
+                r,
+                lang,
+                published().filter(|p| p.doc.meta.status == Status::Live),
+            );
+            latest.sort_by(|a, b| b.start_iso.cmp(&a.start_iso).then(a.title.cmp(&b.title)));
+            latest.truncate(12);
+            let featured_calls = site
+                .territories
+                .iter()
+                .flat_map(|t| t.calls.iter().map(move |c| (t, c)))
+                .filter(|(_, c)| c.meta.featured && c.meta.deadline >= r.options.today)
+                .map(|(tr, c)| call_card(r, tr, c, lang))
+                .collect();
+            let territories = site
+                .territories
+                .iter()
+                .map(|tr| territory_card(r, tr, lang))
+                .collect();
+            let page = Home {
+                featured,
+                featured_calls,
+                latest,
+                totals: totals_of(r, lang, published()),
+                territories,
+            };
+            let common = common(
+                r,
+                key,
+                lang,
+                site.config.title.clone(),
+                site.config.tagline.clone(),
+            );
+            render_template(r, "home.html", key, lang, common, page)
+        }
+        PageKey::Territory(slug) => {
+            let Some(tr) = site.territories.iter().find(|tr| &tr.doc.slug == slug) else {
+                return Ok(missing(key, lang));
+            };
+            #[derive(Serialize)]
+            struct TerritoryPage<'a> {
+                name: &'a str,
+                region: &'a str,
+                body: String,
+                logo: Option<Image>,
+                live: Vec<&'a Card>,
+                funded: Vec<&'a Card>,
+                ended: Vec<&'a Card>,
+                calls: Vec<CallCard>,
+                sponsors: Vec<Link>,
+                totals: Totals,
+                feed: String,
+            }
+            let projects = || tr.projects.iter().filter(|p| is_published(p));
+            let all = cards(r, lang, projects());
+            let mut live: Vec<&Card> = all.iter().copied().filter(|c| !c.closed).collect();
+            sort_live_first(&mut live);
+            let funded = all
+                .iter()
+                .copied()
+                .filter(|c| c.outcome == Some("funded"))
+                .collect();
+            let ended = all
+                .iter()
+                .copied()
+                .filter(|c| c.closed && c.outcome != Some("funded"))
+                .collect();
+            let mut sponsors: Vec<&Sponsor> = tr
+                .projects
+                .iter()
+                .flat_map(|p| pools_for(site, tr, p).into_iter().map(|(_, s, _)| s))
+                .collect();
+            sponsors.sort_by(|a, b| a.slug.cmp(&b.slug));
+            sponsors.dedup_by(|a, b| a.slug == b.slug);
+            let m = &tr.doc.meta;
+            let page = TerritoryPage {
+                name: &m.name,
+                region: &m.region,
+                body: markdown::to_html(&tr.doc.body),
+                logo: m.branding.logo.as_ref().map(|l| Image {
+                    url: urls::territory_asset(slug, l),
+                    alt: t.fill("territory.logo_alt", &[("name", &m.name)]),
+                }),
+                live,
+                funded,
+                ended,
+                calls: tr.calls.iter().map(|c| call_card(r, tr, c, lang)).collect(),
+                sponsors: sponsors
+                    .iter()
+                    .map(|s| Link {
+                        url: urls::sponsor(lang, &s.slug),
+                        label: s.meta.name.clone(),
+                    })
+                    .collect(),
+                totals: totals_of(r, lang, projects()),
+                feed: urls::territory_feed(lang, slug),
+            };
+            let mut common = common(
+                r,
+                key,
+                lang,
+                m.name.clone(),
+                t.fill("territory.description", &[("name", &m.name)]),
+            );
+            common.brand = Some(brand_of(tr));
+            common.feed = urls::territory_feed(lang, slug);
+            render_template(r, "territory.html", key, lang, common, page)
+        }
+        PageKey::Project(slug) | PageKey::Widget(slug) => {
+            let Some((tr, p)) = site
+                .territories
+                .iter()
+                .flat_map(|tr| tr.projects.iter().map(move |p| (tr, p)))
+                .find(|(_, p)| &p.doc.slug == slug)
+            else {
+                return Ok(missing(key, lang));
+            };
+            let Some(card) = r.card(slug, lang) else {
+                return Ok(missing(key, lang));
+            };
+            let mut common = common(
+                r,
+                key,
+                lang,
+                p.doc.meta.title.clone(),
+                p.doc.meta.summary.clone(),
+            );
+            common.brand = Some(brand_of(tr));
+            common.og_type = "article";
+            common.og_image = card
+                .cover
+                .as_ref()
+                .map(|c| format!("{}{}", site.config.base_url, c.url));
+            if matches!(key, PageKey::Widget(_)) {
+                return render_template(r, "widget.html", key, lang, common, card);
+            }
+            let page = project_page(r, tr, p, card, lang);
+            render_template(r, "project.html", key, lang, common, page)
+        }
+        PageKey::Call { territory, call } => {
+            let Some(tr) = site.territories.iter().find(|tr| &tr.doc.slug == territory) else {
+                return Ok(missing(key, lang));
+            };
+            let Some(c) = tr.calls.iter().find(|c| &c.slug == call) else {
+                return Ok(missing(key, lang));
+            };
+            #[derive(Serialize)]
+            struct CallPage<'a> {
+                call: CallCard,
+                body: String,
+                projects: Vec<&'a Card>,
+            }
+            let mut projects = cards(
+                r,
+                lang,
+                tr.projects
+                    .iter()
+                    .filter(|p| is_published(p) && p.doc.meta.call.as_ref() == Some(call)),
+            );
+            sort_live_first(&mut projects);
+            let page = CallPage {
+                call: call_card(r, tr, c, lang),
+                body: markdown::to_html(&c.body),
+                projects,
+            };
+            let mut common = common(r, key, lang, c.meta.title.clone(), c.meta.summary.clone());
+            common.brand = Some(brand_of(tr));
+            render_template(r, "call.html", key, lang, common, page)
+        }
+        PageKey::Theme(slug) => {
+            let Some(th) = site.themes.iter().find(|th| &th.slug == slug) else {
+                return Ok(missing(key, lang));
+            };
+            #[derive(Serialize)]
+            struct ThemePage<'a> {
+                name: &'a str,
+                description: Option<&'a str>,
+                projects: Vec<&'a Card>,
+            }
+            let mut projects = cards(
+                r,
+                lang,
+                published().filter(|p| p.doc.meta.themes.contains(slug)),
+            );
+            sort_live_first(&mut projects);
+            let name = th.name.get(lang.code());
+            let page = ThemePage {
+                name,
+                description: th.description.as_deref(),
+                projects,
+            };
+            let description = th
+                .description
+                .clone()
+                .unwrap_or_else(|| t.fill("theme.description", &[("name", name)]));
+            let common = common(r, key, lang, name.to_string(), description);
+            render_template(r, "theme.html", key, lang, common, page)
+        }
+        PageKey::Themes => {
+            #[derive(Serialize)]
+            struct ThemeItem<'a> {
+                url: String,
+                name: &'a str,
+                description: Option<&'a str>,
+                count: usize,
+            }
+            let items: Vec<ThemeItem> = site
+                .themes
+                .iter()
+                .map(|th| ThemeItem {
+                    url: urls::theme(lang, &th.slug),
+                    name: th.name.get(lang.code()),
+                    description: th.description.as_deref(),
+                    count: published()
+                        .filter(|p| p.doc.meta.themes.contains(&th.slug))
+                        .count(),
+                })
+                .collect();
+            let common = common(
+                r,
+                key,
+                lang,
+                t.get("themes.title").to_string(),
+                t.get("themes.description").to_string(),
+            );
+            render_template(r, "themes.html", key, lang, common, items)
+        }
+        PageKey::Sponsor(slug) => {
+            let Some(s) = site.sponsors.iter().find(|s| &s.slug == slug) else {
+                return Ok(missing(key, lang));
+            };
+            #[derive(Serialize)]
+            struct SponsorPage {
+                name: String,
+                kind: String,
+                website: Option<String>,
+                logo: Option<Image>,
+                body: String,
+                pools: Vec<PoolView>,
+            }
+            let page = SponsorPage {
+                name: s.meta.name.clone(),
+                kind: t
+                    .get(&format!("sponsor.kind.{}", sponsor_kind(s.meta.kind)))
+                    .to_string(),
+                website: s.meta.website.clone(),
+                logo: s.meta.logo.as_ref().map(|l| Image {
+                    url: urls::sponsor_asset(l),
+                    alt: t.fill("sponsor.logo_alt", &[("name", &s.meta.name)]),
+                }),
+                body: markdown::to_html(&s.body),
+                pools: s
+                    .meta
+                    .pools
+                    .iter()
+                    .map(|pool| pool_view(r, s, pool, lang))
+                    .collect(),
+            };
+            let common = common(
+                r,
+                key,
+                lang,
+                s.meta.name.clone(),
+                t.fill("sponsor.description", &[("name", &s.meta.name)]),
+            );
+            render_template(r, "sponsor.html", key, lang, common, page)
+        }
+        PageKey::Sponsors => {
+            #[derive(Serialize)]
+            struct SponsorItem {
+                url: String,
+                name: String,
+                kind: String,
+                pools: Vec<PoolView>,
+            }
+            let items: Vec<SponsorItem> = site
+                .sponsors
+                .iter()
+                .map(|s| SponsorItem {
+                    url: urls::sponsor(lang, &s.slug),
+                    name: s.meta.name.clone(),
+                    kind: t
+                        .get(&format!("sponsor.kind.{}", sponsor_kind(s.meta.kind)))
+                        .to_string(),
+                    pools: s
+                        .meta
+                        .pools
+                        .iter()
+                        .map(|pool| pool_view(r, s, pool, lang))
+                        .collect(),
+                })
+                .collect();
+            let common = common(
+                r,
+                key,
+                lang,
+                t.get("sponsors.title").to_string(),
+                t.get("sponsors.description").to_string(),
+            );
+            render_template(r, "sponsors.html", key, lang, common, items)
+        }
+        PageKey::Stats => {
+            #[derive(Serialize)]
+            struct Row {
+                name: String,
+                url: String,
+                totals: Totals,
+            }
+            #[derive(Serialize)]
+            struct StatsPage {
+                rows: Vec<Row>,
+                platform: Totals,
+            }
+            let rows = site
+                .territories
+                .iter()
+                .map(|tr| Row {
+                    name: tr.doc.meta.name.clone(),
+                    url: urls::territory(lang, &tr.doc.slug),
+                    totals: totals_of(r, lang, tr.projects.iter().filter(|p| is_published(p))),
+                })
+                .collect();
+            let page = StatsPage {
+                rows,
+                platform: totals_of(r, lang, published()),
+            };
+            let common = common(
+                r,
+                key,
+                lang,
+                t.get("stats.title").to_string(),
+                t.get("stats.description").to_string(),
+            );
+            render_template(r, "stats.html", key, lang, common, page)
+        }
+        PageKey::NotFound => {
+            let common = common(
+                r,
+                key,
+                lang,
+                t.get("not_found.title").to_string(),
+                t.get("not_found.text").to_string(),
+            );
+            render_template(r, "404.html", key, lang, common, ())
+        }
+    }
+}
+
+/// A page whose subject vanished between listing and rendering: never
+/// happens within one build; an empty file keeps the build going.
+fn missing(key: &PageKey, lang: Lang) -> File {
+    File {
+        path: urls::file_of(&url(key, lang)),
+        bytes: Vec::new(),
+    }
+}
+
+fn sponsor_kind(kind: SponsorKind) -> &'static str {
+    match kind {
+        SponsorKind::Foundation => "foundation",
+        SponsorKind::Company => "company",
+        SponsorKind::Public => "public",
+    }
+}
+
+#[derive(Serialize)]
+struct CallCard {
+    url: String,
+    title: String,
+    summary: String,
+    territory_name: String,
+    opens: String,
+    deadline: String,
+    deadline_iso: String,
+    open: bool,
+    themes: Vec<Link>,
+    sponsor: Option<Link>,
+}
+
+fn call_card(r: &Renderer, tr: &Territory, c: &Call, lang: Lang) -> CallCard {
+    CallCard {
+        url: urls::call(lang, &tr.doc.slug, &c.slug),
+        title: c.meta.title.clone(),
+        summary: c.meta.summary.clone(),
+        territory_name: tr.doc.meta.name.clone(),
+        opens: format::date(c.meta.opens, lang),
+        deadline: format::date(c.meta.deadline, lang),
+        deadline_iso: c.meta.deadline.to_string(),
+        open: c.meta.opens <= r.options.today && r.options.today <= c.meta.deadline,
+        themes: c
+            .meta
+            .themes
+            .iter()
+            .filter_map(|slug| r.site.themes.iter().find(|th| &th.slug == slug))
+            .map(|th| Link {
+                url: urls::theme(lang, &th.slug),
+                label: th.name.get(lang.code()).to_string(),
+            })
+            .collect(),
+        sponsor: c.meta.sponsor.as_ref().and_then(|s| {
+            r.site
+                .sponsors
+                .iter()
+                .find(|sp| &sp.slug == s)
+                .map(|sp| Link {
+                    url: urls::sponsor(lang, &sp.slug),
+                    label: sp.meta.name.clone(),
+                })
+        }),
+    }
+}
+
+#[derive(Serialize)]
+struct TerritoryCard {
+    url: String,
+    name: String,
+    region: String,
+    live: usize,
+    logo: Option<Image>,
+}
+
+fn territory_card(r: &Renderer, tr: &Territory, lang: Lang) -> TerritoryCard {
+    let t = r.theme.strings(lang);
+    TerritoryCard {
+        url: urls::territory(lang, &tr.doc.slug),
+        name: tr.doc.meta.name.clone(),
+        region: tr.doc.meta.region.clone(),
+        live: tr
+            .projects
+            .iter()
+            .filter(|p| r.card(&p.doc.slug, lang).is_some_and(|c| c.open))
+            .count(),
+        logo: tr.doc.meta.branding.logo.as_ref().map(|l| Image {
+            url: urls::territory_asset(&tr.doc.slug, l),
+            alt: t.fill("territory.logo_alt", &[("name", &tr.doc.meta.name)]),
+        }),
+    }
+}
+
+#[derive(Serialize)]
+struct PoolView {
+    title: String,
+    mode: &'static str,
+    rule: String,
+    budget: String,
+    used: String,
+    left: String,
+    used_percent: u32,
+    dates: String,
+    projects: Vec<PoolProject>,
+}
+
+#[derive(Serialize)]
+struct PoolProject {
+    url: String,
+    title: String,
+    matched: String,
+}
+
+fn pool_view(r: &Renderer, s: &Sponsor, pool: &Pool, lang: Lang) -> PoolView {
+    let t = r.theme.strings(lang);
+    let id = pool_id(s, pool);
+    let money = |d: Decimal| format::money(d, lang);
+    let mut used = Decimal::ZERO;
+    let mut projects = Vec::new();
+    for tr in &r.site.territories {
+        for p in tr.projects.iter().filter(|p| is_published(p)) {
+            let figures = r.figures(&p.doc.slug);
+            let matched = figures.matched.get(&id).map_or(Decimal::ZERO, |d| d.0);
+            used += matched;
+            if pools_for(r.site, tr, p)
+                .iter()
+                .any(|(pid, _, _)| pid == &id)
+            {
+                projects.push(PoolProject {
+                    url: urls::project(lang, &p.doc.slug),
+                    title: p.doc.meta.title.clone(),
+                    matched: money(matched),
+                });
+            }
+        }
+    }
+    let pct = |share: Decimal| {
+        format::percent(
+            u32::try_from((share * Decimal::from(100)).trunc().mantissa()).unwrap_or(0),
+            lang,
+        )
+    };
+    let rule = match pool.mode {
+        PoolMode::PerPledge => {
+            let mut rule = t.fill(
+                "pool.rule.per_pledge",
+                &[("ratio", &money(pool.ratio.unwrap_or_default()))],
+            );
+            if let Some(m) = pool.max_per_pledge {
+                rule.push_str(&t.fill("pool.rule.max_per_pledge", &[("amount", &money(m))]));
+            }
+            if let Some(m) = pool.max_per_project {
+                rule.push_str(&t.fill("pool.rule.max_per_project", &[("amount", &money(m))]));
+            }
+            if let Some(m) = pool.max_per_donor {
+                rule.push_str(&t.fill("pool.rule.max_per_donor", &[("amount", &money(m))]));
+            }
+            if let Some(th) = pool.threshold {
+                rule.push_str(&t.fill("pool.rule.threshold", &[("percent", &pct(th))]));
+            }
+            rule
+        }
+        PoolMode::OnSuccess => {
+            let mut rule = t.get("pool.rule.on_success").to_string();
+            if let Some(sh) = pool.share_of_goal {
+                rule.push_str(&t.fill("pool.rule.share_of_goal", &[("percent", &pct(sh))]));
+            }
+            if let Some(m) = pool.max_per_project {
+                rule.push_str(&t.fill("pool.rule.max_per_project", &[("amount", &money(m))]));
+            }
+            rule
+        }
+        PoolMode::LumpSum => t.fill(
+            "pool.rule.lump_sum",
+            &[
+                ("amount", &money(pool.amount.unwrap_or_default())),
+                ("percent", &pct(pool.min_progress.unwrap_or_default())),
+                ("backers", &pool.min_backers.unwrap_or_default().to_string()),
+            ],
+        ),
+    };
+    let used_percent = if pool.budget > Decimal::ZERO {
+        u32::try_from((used * Decimal::from(100) / pool.budget).trunc().mantissa())
+            .unwrap_or(100)
+            .min(100)
+    } else {
+        0
+    };
+    PoolView {
+        title: pool.title.clone(),
+        mode: match pool.mode {
+            PoolMode::PerPledge => "per_pledge",
+            PoolMode::OnSuccess => "on_success",
+            PoolMode::LumpSum => "lump_sum",
+        },
+        rule,
+        budget: money(pool.budget),
+        used: money(used),
+        left: money((pool.budget - used).max(Decimal::ZERO)),
+        used_percent,
+        dates: t.fill(
+            "pool.dates",
+            &[
+                ("start", &format::date(pool.start, lang)),
+                ("end", &format::date(pool.end, lang)),
+            ],
+        ),
+        projects,
+    }
+}
+
+#[derive(Serialize)]
+struct ProjectPage<'a> {
+    card: &'a Card,
+    body: String,
+    holder: String,
+    holder_kind: String,
+    holder_website: Option<String>,
+    cap: String,
+    matched: Vec<MatchedLine>,
+    rewards: Vec<RewardView>,
+    needs: Vec<NeedView>,
+    support: Vec<SupportView>,
+    news: Vec<NewsView>,
+    location: LocationView,
+    share: Vec<Link>,
+    pledge_action: String,
+    offer_action: String,
+    pledge_min: String,
+    pledge_max: String,
+    offers: u32,
+    widget_url: String,
+    widget_code: String,
+    start: String,
+    end: String,
+    call: Option<Link>,
+}
+
+#[derive(Serialize)]
+struct MatchedLine {
+    text: String,
+    sponsor_url: String,
+}
+
+#[derive(Serialize)]
+struct RewardView {
+    index: usize,
+    min: String,
+    min_value: String,
+    title: String,
+    description: Option<String>,
+    left_label: Option<String>,
+    sold_out: bool,
+}
+
+#[derive(Serialize)]
+struct NeedView {
+    kind: String,
+    title: String,
+    description: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SupportView {
+    kind: String,
+    actor: String,
+    description: Option<String>,
+    amount: Option<String>,
+}
+
+#[derive(Serialize)]
+struct NewsView {
+    title: String,
+    date: String,
+    date_iso: String,
+    body: String,
+}
+
+#[derive(Serialize)]
+struct LocationView {
+    address: String,
+    city: String,
+    map_url: Option<String>,
+}
+
+fn project_page<'a>(
+    r: &Renderer,
+    tr: &Territory,
+    p: &Project,
+    card: &'a Card,
+    lang: Lang,
+) -> ProjectPage<'a> {
+    let t = r.theme.strings(lang);
+    let m = &p.doc.meta;
+    let figures = r.figures(&p.doc.slug);
+    let money = |d: Decimal| format::money(d, lang);
+    let matched = pools_for(r.site, tr, p)
+        .into_iter()
+        .filter_map(|(id, s, _)| {
+            let amount = figures.matched.get(&id)?.0;
+            (amount > Decimal::ZERO).then(|| MatchedLine {
+                text: t.fill(
+                    "project.matched_by",
+                    &[("amount", &money(amount)), ("sponsor", &s.meta.name)],
+                ),
+                sponsor_url: urls::sponsor(lang, &s.slug),
+            })
+        })
+        .collect();
+    let rewards = m
+        .rewards
+        .iter()
+        .enumerate()
+        .map(|(i, rw)| {
+            let taken = figures.rewards.get(&i).copied().unwrap_or(0);
+            let left = rw.limit.map(|l| l.saturating_sub(taken));
+            RewardView {
+                index: i,
+                min: money(rw.min),
+                min_value: rw.min.normalize().to_string(),
+                title: rw.title.clone(),
+                description: rw.description.clone(),
+                left_label: left.map(|n| match n {
+                    0 => t.get("reward.sold_out").to_string(),
+                    n => view::plural(t, "reward.left", n, lang),
+                }),
+                sold_out: left == Some(0),
+            }
+        })
+        .collect();
+    let canonical = format!(
+        "{}{}",
+        r.site.config.base_url,
+        urls::project(lang, &p.doc.slug)
+    );
+    let enc = |s: &str| -> String {
+        let mut out = String::new();
+        for b in s.bytes() {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        out
+    };
+    let share_text = format!("{} — {}", m.title, m.summary);
+    let share = vec![
+        Link {
+            url: format!(
+                "mailto:?subject={}&body={}",
+                enc(&m.title),
+                enc(&format!("{share_text}\n{canonical}"))
+            ),
+            label: t.get("share.email").to_string(),
+        },
+        Link {
+            url: format!(
+                "https://www.facebook.com/sharer/sharer.php?u={}",
+                enc(&canonical)
+            ),
+            label: "Facebook".into(),
+        },
+        Link {
+            url: format!(
+                "https://www.linkedin.com/sharing/share-offsite/?url={}",
+                enc(&canonical)
+            ),
+            label: "LinkedIn".into(),
+        },
+        Link {
+            url: format!(
+                "https://bsky.app/intent/compose?text={}",
+                enc(&format!("{share_text} {canonical}"))
+            ),
+            label: "Bluesky".into(),
+        },
+    ];
+    let widget_url = format!(
+        "{}{}",
+        r.site.config.base_url,
+        urls::widget(lang, &p.doc.slug)
+    );
+    let api = r.site.config.api_url.trim_end_matches('/');
+    ProjectPage {
+        card,
+        body: markdown::to_html(&p.doc.body),
+        holder: m.holder.name.clone(),
+        holder_kind: t
+            .get(&format!("holder.{}", holder_kind(m.holder.kind)))
+            .to_string(),
+        holder_website: m.holder.website.clone(),
+        cap: money(m.effective_cap(tr.doc.meta.overfunding_cap)),
+        matched,
+        rewards,
+        needs: m
+            .needs
+            .iter()
+            .map(|n| NeedView {
+                kind: t.get(&format!("need.{}", need_kind(n.kind))).to_string(),
+                title: n.title.clone(),
+                description: n.description.clone(),
+            })
+            .collect(),
+        support: m
+            .support
+            .iter()
+            .map(|s| SupportView {
+                kind: t
+                    .get(&format!("support.{}", support_kind(s.kind)))
+                    .to_string(),
+                actor: s.actor.clone(),
+                description: s.description.clone(),
+                amount: s.amount.map(money),
+            })
+            .collect(),
+        news: p
+            .news
+            .iter()
+            .map(|n| NewsView {
+                title: n.meta.title.clone(),
+                date: format::date(n.meta.date, lang),
+                date_iso: n.meta.date.to_string(),
+                body: markdown::to_html(&n.body),
+            })
+            .collect(),
+        location: LocationView {
+            address: m.location.address.clone(),
+            city: m.location.city.clone(),
+            map_url: m.location.lat.zip(m.location.lon).map(|(lat, lon)| {
+                format!("https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}")
+            }),
+        },
+        share,
+        pledge_action: format!("{api}/pledges"),
+        offer_action: format!("{api}/offers"),
+        pledge_min: r.site.config.pledge.min.normalize().to_string(),
+        pledge_max: r.site.config.pledge.max.normalize().to_string(),
+        offers: figures.offers,
+        widget_code: format!(
+            "<iframe src=\"{widget_url}\" title=\"{}\" width=\"320\" height=\"180\" loading=\"lazy\"></iframe>",
+            m.title.replace('"', "&quot;")
+        ),
+        widget_url,
+        start: format::date(m.campaign.start, lang),
+        end: format::date(m.campaign_end(&tr.doc.meta.campaign), lang),
+        call: m.call.as_ref().and_then(|c| {
+            tr.calls.iter().find(|cl| &cl.slug == c).map(|cl| Link {
+                url: urls::call(lang, &tr.doc.slug, &cl.slug),
+                label: cl.meta.title.clone(),
+            })
+        }),
+    }
+}
+
+fn holder_kind(k: HolderKind) -> &'static str {
+    match k {
+        HolderKind::Individual => "individual",
+        HolderKind::Collective => "collective",
+        HolderKind::Association => "association",
+        HolderKind::Company => "company",
+    }
+}
+
+fn need_kind(k: NeedKind) -> &'static str {
+    match k {
+        NeedKind::Volunteers => "volunteers",
+        NeedKind::Equipment => "equipment",
+        NeedKind::Skills => "skills",
+        NeedKind::Space => "space",
+        NeedKind::Hosting => "hosting",
+    }
+}
+
+fn support_kind(k: SupportKind) -> &'static str {
+    match k {
+        SupportKind::Label => "label",
+        SupportKind::Loan => "loan",
+        SupportKind::Accompaniment => "accompaniment",
+        SupportKind::Funding => "funding",
+    }
+}
+
+/// Content files copied next to the pages that use them (covers, logos).
+pub fn assets(site: &Site) -> Vec<File> {
+    let mut files = Vec::new();
+    let read = |path: std::path::PathBuf| std::fs::read(path).ok();
+    for tr in &site.territories {
+        let dir = site.root.join("territories").join(&tr.doc.slug);
+        for a in &tr.assets {
+            if let Some(bytes) = read(dir.join(a)) {
+                files.push(File {
+                    path: urls::territory_asset(&tr.doc.slug, &a.to_string_lossy())
+                        .trim_start_matches('/')
+                        .to_string(),
+                    bytes,
+                });
+            }
+        }
+        for p in tr.projects.iter().filter(|p| is_published(p)) {
+            let dir = dir.join("projects").join(&p.doc.slug);
+            for a in &p.assets {
+                if let Some(bytes) = read(dir.join(a)) {
+                    files.push(File {
+                        path: urls::project_asset(&p.doc.slug, &a.to_string_lossy())
+                            .trim_start_matches('/')
+                            .to_string(),
+                        bytes,
+                    });
+                }
+            }
+        }
+    }
+    for s in &site.sponsors {
+        if let Some(logo) = &s.meta.logo
+            && let Some(bytes) = read(site.root.join("sponsors").join(logo))
+        {
+            files.push(File {
+                path: urls::sponsor_asset(logo)
+                    .trim_start_matches('/')
+                    .to_string(),
+                bytes,
+            });
+        }
+    }
+    files
+}

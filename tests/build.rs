@@ -1,0 +1,464 @@
+//! `pave build` end to end on the sample content: the pages a citizen reads,
+//! with the figures, links and forms they would check; sanitised stories;
+//! deterministic output; the incremental re-render of progress figures.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::*;
+
+const LIMIT: Duration = Duration::from_secs(120);
+const TODAY: &str = "2026-11-23";
+
+fn build(cwd: &Path, content: &Path, out: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "build",
+        "--content",
+        content.to_str().unwrap(),
+        "--theme",
+        repo_root()
+            .join("themes/default")
+            .to_str()
+            .unwrap()
+            .to_string()
+            .leak(),
+        "--out",
+        out.to_str().unwrap(),
+        "--today",
+        TODAY,
+    ];
+    args.extend_from_slice(extra);
+    let output = pave(cwd, &args, LIMIT);
+    assert!(
+        output.status.success(),
+        "pave build failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn sample_build(out: &Path) {
+    let fixture = repo_root().join("tests/fixtures/progress.json");
+    build(
+        &repo_root(),
+        &repo_root().join("content"),
+        out,
+        &["--progress", fixture.to_str().unwrap()],
+    );
+}
+
+fn read(out: &Path, rel: &str) -> String {
+    std::fs::read_to_string(out.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// All files of a tree, with their bytes.
+fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            (
+                e.path().strip_prefix(root).unwrap().to_path_buf(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+const NNBSP: &str = "\u{202F}";
+
+#[test]
+fn every_page_kind_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("public");
+    sample_build(&out);
+    for rel in [
+        "index.html",
+        "en/index.html",
+        "territoires/saint-etienne/index.html",
+        "territoires/auvergne/index.html",
+        "territoires/marseille/index.html",
+        "territoires/saint-etienne/appels/circuits-courts-2026/index.html",
+        "projets/cafe-du-coin/index.html",
+        "projets/cafe-du-coin/widget/index.html",
+        "projets/cafe-du-coin/cover.svg",
+        "en/projets/cafe-du-coin/index.html",
+        "themes/index.html",
+        "themes/habitat/index.html",
+        "partenaires/index.html",
+        "partenaires/fondation-btp-plus/index.html",
+        "statistiques/index.html",
+        "404.html",
+        "en/404.html",
+        "sitemap.xml",
+        "robots.txt",
+        "atom.xml",
+        "territoires/saint-etienne/atom.xml",
+        "catalog.json",
+        "style.css",
+    ] {
+        assert!(out.join(rel).is_file(), "{rel} is missing");
+    }
+    // Drafts and projects under review are not published.
+    assert!(!out.join("projets/chorale-du-panier").exists());
+    assert!(!out.join("projets/velobus-ecole-jacquard").exists());
+    let sitemap = read(&out, "sitemap.xml");
+    assert!(sitemap.contains("<loc>https://pave.example.org/projets/cafe-du-coin/</loc>"));
+    assert!(
+        sitemap
+            .contains("hreflang=\"en\" href=\"https://pave.example.org/en/projets/cafe-du-coin/\"")
+    );
+    assert!(!sitemap.contains("widget"));
+    let feed = read(&out, "territoires/saint-etienne/atom.xml");
+    assert!(
+        feed.contains("<title>Le Café du Coin — café, AMAP et ressourcerie</title>"),
+        "{feed}"
+    );
+    assert!(
+        !feed.contains("Trottoirs"),
+        "a territory's feed holds only its projects"
+    );
+}
+
+#[test]
+fn project_page_shows_figures_rewards_and_working_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("public");
+    sample_build(&out);
+    let page = read(&out, "projets/cafe-du-coin/index.html");
+    assert!(page.contains("<html lang=\"fr\">"));
+    assert!(
+        page.contains(&format!(
+            "<strong>1{NNBSP}770{NNBSP}€</strong> sur 6{NNBSP}000{NNBSP}€ — 29{NNBSP}%"
+        )),
+        "amount raised / goal / percent"
+    );
+    assert!(
+        page.contains("<progress max=\"100\" value=\"29\""),
+        "accessible progress bar"
+    );
+    assert!(page.contains("57 contributeurs"));
+    assert!(
+        page.contains("Plus que 28 jours"),
+        "20 December is 28 days away, both ends included"
+    );
+    assert!(page.contains("(plus que 2)"), "80 limited, 78 taken");
+    assert!(page.contains("(épuisée)"));
+    assert!(
+        page.contains("id=\"reward-2\" name=\"reward\" value=\"2\" disabled"),
+        "a sold-out reward cannot be chosen"
+    );
+    // The pledge form is plain HTML posting to the API.
+    assert!(page.contains("<form class=\"pledge\" method=\"post\" action=\"/api/pledges\">"));
+    for field in [
+        "name=\"project\" value=\"cafe-du-coin\"",
+        "name=\"amount\" type=\"number\"",
+        "name=\"email\" type=\"email\" required",
+        "name=\"name\"",
+    ] {
+        assert!(page.contains(field), "pledge form lacks {field}");
+    }
+    assert!(
+        page.contains("<form class=\"offer\" method=\"post\" action=\"/api/offers\">"),
+        "in-kind offer form"
+    );
+    assert!(page.contains("Propositions d&#39;aide reçues : 4"));
+    assert!(page.contains("Bénévoles"));
+    assert!(page.contains("href=\"/territoires/saint-etienne/\""));
+    assert!(page.contains(
+        "<meta property=\"og:title\" content=\"Le Café du Coin — café, AMAP et ressourcerie\">"
+    ));
+    assert!(page.contains(
+        "<link rel=\"canonical\" href=\"https://pave.example.org/projets/cafe-du-coin/\">"
+    ));
+    assert!(page.contains("<link rel=\"alternate\" hreflang=\"en\" href=\"https://pave.example.org/en/projets/cafe-du-coin/\">"));
+    assert!(page.contains("https://www.facebook.com/sharer/sharer.php?u=https%3A%2F%2Fpave.example.org%2Fprojets%2Fcafe-du-coin%2F"));
+    assert!(!page.contains("<script"), "no script on a project page");
+
+    let matched = read(&out, "projets/chaud-dedans-beaubrun/index.html");
+    assert!(
+        matched.contains(&format!(
+            "dont 1{NNBSP}200{NNBSP}€ abondés par Fondation BTP Plus"
+        )),
+        "matched amount per sponsor"
+    );
+
+    let en = read(&out, "en/projets/cafe-du-coin/index.html");
+    assert!(en.contains("<html lang=\"en\">"));
+    assert!(en.contains("<strong>€1,770</strong> of €6,000 — 29%"));
+    assert!(en.contains("28 days left"));
+    assert!(
+        en.contains("lang=\"fr\""),
+        "French content is marked as French on English pages"
+    );
+}
+
+#[test]
+fn closed_campaigns_show_their_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("public");
+    sample_build(&out);
+    let funded = read(&out, "projets/tables-pique-nique-montaud/index.html");
+    assert!(
+        funded.contains(&format!("Collecte terminée le 30 juin 2026 — 118{NNBSP}%")),
+        "3 120 € + 656 € matched on 3 200 €"
+    );
+    assert!(funded.contains("Financé"));
+    assert!(
+        !funded.contains("<form class=\"pledge\""),
+        "no pledge form on a closed campaign"
+    );
+    let refunded = read(&out, "projets/atelier-velo-le-puy/index.html");
+    assert!(refunded.contains("Non financé — contributions remboursées"));
+    let territory = read(&out, "territoires/saint-etienne/index.html");
+    assert!(territory.contains("Projets financés"));
+    let stats = read(&out, "statistiques/index.html");
+    assert!(stats.contains("Saint-Étienne"));
+    assert!(
+        stats.contains(&format!("100{NNBSP}%")),
+        "Saint-Étienne: 1 closed, 1 funded"
+    );
+}
+
+#[test]
+fn stories_are_sanitised() {
+    let dir = sample_copy();
+    let content = dir.path().join("content");
+    let f = content.join("territories/saint-etienne/projects/cafe-du-coin/index.md");
+    let mut text = std::fs::read_to_string(&f).unwrap();
+    text.push_str(
+        "\n<script>alert('x')</script>\n<img src=\"cover.svg\" onerror=\"alert(1)\">\n[piège](javascript:alert(2))\n<a href=\"jAvAsCrIpT:alert(3)\">lien</a>\n<iframe src=\"https://evil.example/\"></iframe>\n<p onclick=\"alert(4)\">clic</p>\n",
+    );
+    std::fs::write(&f, text).unwrap();
+    let out = dir.path().join("public");
+    build(dir.path(), &content, &out, &[]);
+    let page = read(&out, "projets/cafe-du-coin/index.html").to_lowercase();
+    // Nothing active survives; inert text may (a Markdown link inside an HTML
+    // block stays text, which is harmless).
+    for bad in [
+        "<script",
+        "onerror=",
+        "onclick=",
+        "<iframe",
+        "href=\"javascript:",
+        "src=\"javascript:",
+    ] {
+        assert!(!page.contains(bad), "{bad} survived sanitising");
+    }
+    assert!(page.contains("clic"), "the harmless text stays");
+}
+
+#[test]
+fn output_is_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    sample_build(&dir.path().join("a"));
+    sample_build(&dir.path().join("b"));
+    let a = tree(&dir.path().join("a"));
+    let b = tree(&dir.path().join("b"));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (path, bytes) in &a {
+        assert!(
+            bytes == &b[path],
+            "{} differs between two builds",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn a_second_build_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("public");
+    sample_build(&out);
+    let fixture = repo_root().join("tests/fixtures/progress.json");
+    let args = [
+        "build",
+        "--content",
+        "content",
+        "--out",
+        out.to_str().unwrap(),
+        "--today",
+        TODAY,
+        "--progress",
+        fixture.to_str().unwrap(),
+    ];
+    let output = pave(&repo_root(), &args, LIMIT);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("(0 written,"), "{stderr}");
+}
+
+#[test]
+fn incremental_refresh_touches_only_pages_showing_the_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("public");
+    sample_build(&out);
+    let before = tree(&out);
+    let mtimes: BTreeMap<PathBuf, std::time::SystemTime> = before
+        .keys()
+        .map(|p| {
+            (
+                p.clone(),
+                std::fs::metadata(out.join(p)).unwrap().modified().unwrap(),
+            )
+        })
+        .collect();
+
+    // A new pledge of 30 € on the café.
+    let fixture =
+        std::fs::read_to_string(repo_root().join("tests/fixtures/progress.json")).unwrap();
+    let updated = fixture
+        .replacen("\"raised\": \"1770.00\"", "\"raised\": \"1800.00\"", 1)
+        .replacen("\"backers\": 57", "\"backers\": 58", 1);
+    assert_ne!(fixture, updated);
+    let snapshot = dir.path().join("progress.json");
+    std::fs::write(&snapshot, &updated).unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    build(
+        &repo_root(),
+        &repo_root().join("content"),
+        &out,
+        &[
+            "--progress",
+            snapshot.to_str().unwrap(),
+            "--changed",
+            "cafe-du-coin",
+        ],
+    );
+    let after = tree(&out);
+
+    let changed: Vec<String> = after
+        .iter()
+        .filter(|(p, bytes)| before.get(*p) != Some(bytes))
+        .map(|(p, _)| p.to_string_lossy().into_owned())
+        .collect();
+    let expected = [
+        "en/index.html",
+        "en/projets/cafe-du-coin/index.html",
+        "en/projets/cafe-du-coin/widget/index.html",
+        "en/statistiques/index.html",
+        "en/territoires/saint-etienne/appels/circuits-courts-2026/index.html",
+        "en/territoires/saint-etienne/index.html",
+        "en/themes/alimentation/index.html",
+        "en/themes/reemploi/index.html",
+        "index.html",
+        "projets/cafe-du-coin/index.html",
+        "projets/cafe-du-coin/widget/index.html",
+        "statistiques/index.html",
+        "territoires/saint-etienne/appels/circuits-courts-2026/index.html",
+        "territoires/saint-etienne/index.html",
+        "themes/alimentation/index.html",
+        "themes/reemploi/index.html",
+    ];
+    // The sponsor pages were re-rendered too, but the café's matching did not
+    // change, so their bytes did not either and they were not rewritten.
+    assert_eq!(
+        changed, expected,
+        "exactly the pages that show the café's figures changed"
+    );
+    for (path, mtime) in &mtimes {
+        if !expected.contains(&path.to_string_lossy().as_ref()) {
+            let now = std::fs::metadata(out.join(path))
+                .unwrap()
+                .modified()
+                .unwrap();
+            assert_eq!(&now, mtime, "{} was rewritten", path.display());
+        }
+    }
+    let page = read(&out, "projets/cafe-du-coin/index.html");
+    assert!(
+        page.contains(&format!("<strong>1{NNBSP}800{NNBSP}€</strong>")),
+        "the new total is shown"
+    );
+    assert!(page.contains("58 contributeurs"));
+
+    // The incremental result equals a full build with the new snapshot.
+    let full = dir.path().join("full");
+    build(
+        &repo_root(),
+        &repo_root().join("content"),
+        &full,
+        &["--progress", snapshot.to_str().unwrap()],
+    );
+    let full_tree = tree(&full);
+    for (path, bytes) in &full_tree {
+        assert!(
+            after.get(path) == Some(bytes),
+            "{} differs from a full rebuild",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn a_territory_builds_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("public");
+    build(
+        &repo_root(),
+        &repo_root().join("content"),
+        &out,
+        &["--territory", "marseille"],
+    );
+    assert!(out.join("territoires/marseille/index.html").is_file());
+    assert!(out.join("projets/trottoirs-libres/index.html").is_file());
+    assert!(!out.join("territoires/saint-etienne").exists());
+    assert!(!out.join("projets/cafe-du-coin").exists());
+    let home = read(&out, "index.html");
+    assert!(home.contains("Marseille") && !home.contains("Saint-Étienne"));
+}
+
+#[test]
+fn catalog_has_the_rules_and_no_personal_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("public");
+    sample_build(&out);
+    let text = read(&out, "catalog.json");
+    let catalog: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(catalog["version"], 1);
+    let cafe = &catalog["projects"]["cafe-du-coin"];
+    assert_eq!(cafe["goal"], "6000");
+    assert_eq!(cafe["cap"], "7500");
+    assert_eq!(cafe["funding"], "all_or_nothing");
+    assert_eq!(cafe["end"], "2026-12-20");
+    assert_eq!(cafe["timezone"], "Europe/Paris");
+    assert_eq!(cafe["rewards"][1]["limit"], 80);
+    let pools: Vec<&str> = cafe["pools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert!(
+        pools.contains(&"ville-de-saint-etienne/projets-citoyens-2026"),
+        "{pools:?}"
+    );
+    assert!(
+        !pools.contains(&"fondation-btp-plus/habitat-2026"),
+        "the café is not a housing project"
+    );
+    let pool = &catalog["pools"]["fondation-btp-plus/habitat-2026"];
+    assert_eq!(pool["mode"], "per_pledge");
+    assert_eq!(pool["ratio"], "1");
+    assert_eq!(pool["max_per_project"], "2000");
+    assert!(!text.contains('@'), "no email address in the catalog");
+}
+
+#[test]
+fn project_page_is_light() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("public");
+    sample_build(&out);
+    let html = std::fs::metadata(out.join("projets/cafe-du-coin/index.html"))
+        .unwrap()
+        .len();
+    let css = std::fs::metadata(out.join("style.css")).unwrap().len();
+    assert!(
+        html + css < 40 * 1024,
+        "project page HTML + CSS = {} bytes",
+        html + css
+    );
+}
