@@ -227,6 +227,19 @@ fn common<'a>(
     }
 }
 
+/// The common data of a page whose title and description are the
+/// translations `<prefix>.title` and `<prefix>.description`.
+fn translated_common<'a>(r: &'a Renderer, key: &PageKey, lang: Lang, prefix: &str) -> Common<'a> {
+    let t = r.theme.strings(lang);
+    common(
+        r,
+        key,
+        lang,
+        t.get(&format!("{prefix}.title")).to_string(),
+        t.get(&format!("{prefix}.description")).to_string(),
+    )
+}
+
 fn brand_of(t: &Territory) -> Brand {
     Brand {
         primary: t.doc.meta.branding.primary.clone(),
@@ -539,13 +552,7 @@ pub fn render(r: &Renderer, key: &PageKey, lang: Lang) -> Result<File, RenderErr
                         .count(),
                 })
                 .collect();
-            let common = common(
-                r,
-                key,
-                lang,
-                t.get("themes.title").to_string(),
-                t.get("themes.description").to_string(),
-            );
+            let common = translated_common(r, key, lang, "themes");
             render_template(r, "themes.html", key, lang, common, items)
         }
         PageKey::Sponsor(slug) => {
@@ -613,13 +620,7 @@ pub fn render(r: &Renderer, key: &PageKey, lang: Lang) -> Result<File, RenderErr
                         .collect(),
                 })
                 .collect();
-            let common = common(
-                r,
-                key,
-                lang,
-                t.get("sponsors.title").to_string(),
-                t.get("sponsors.description").to_string(),
-            );
+            let common = translated_common(r, key, lang, "sponsors");
             render_template(r, "sponsors.html", key, lang, common, items)
         }
         PageKey::Stats => {
@@ -647,13 +648,7 @@ pub fn render(r: &Renderer, key: &PageKey, lang: Lang) -> Result<File, RenderErr
                 rows,
                 platform: totals_of(r, lang, published()),
             };
-            let common = common(
-                r,
-                key,
-                lang,
-                t.get("stats.title").to_string(),
-                t.get("stats.description").to_string(),
-            );
+            let common = translated_common(r, key, lang, "stats");
             render_template(r, "stats.html", key, lang, common, page)
         }
         PageKey::NotFound => {
@@ -710,16 +705,7 @@ fn call_card(r: &Renderer, tr: &Territory, c: &Call, lang: Lang) -> CallCard {
         deadline: format::date(c.meta.deadline, lang),
         deadline_iso: c.meta.deadline.to_string(),
         open: c.meta.opens <= r.options.today && r.options.today <= c.meta.deadline,
-        themes: c
-            .meta
-            .themes
-            .iter()
-            .filter_map(|slug| r.site.themes.iter().find(|th| &th.slug == slug))
-            .map(|th| Link {
-                url: urls::theme(lang, &th.slug),
-                label: th.name.get(lang.code()).to_string(),
-            })
-            .collect(),
+        themes: view::theme_links(r.site, &c.meta.themes, lang),
         sponsor: c.meta.sponsor.as_ref().and_then(|s| {
             r.site
                 .sponsors

@@ -134,15 +134,7 @@ pub fn card(i: &CardInput) -> Card {
             ],
         ),
     };
-    let themes = m
-        .themes
-        .iter()
-        .filter_map(|slug| site.themes.iter().find(|th| &th.slug == slug))
-        .map(|th| Link {
-            url: urls::theme(lang, &th.slug),
-            label: th.name.get(lang.code()).to_string(),
-        })
-        .collect();
+    let themes = theme_links(site, &m.themes, lang);
     Card {
         slug: project.doc.slug.clone(),
         url: urls::project(lang, &project.doc.slug),
@@ -185,6 +177,18 @@ pub fn card(i: &CardInput) -> Card {
         start_iso: m.campaign.start.to_string(),
         end_iso: end.to_string(),
     }
+}
+
+/// Links to the pages of the given themes, named in `lang`.
+pub fn theme_links(site: &Site, slugs: &[String], lang: Lang) -> Vec<Link> {
+    slugs
+        .iter()
+        .filter_map(|slug| site.themes.iter().find(|th| &th.slug == slug))
+        .map(|th| Link {
+            url: urls::theme(lang, &th.slug),
+            label: th.name.get(lang.code()).to_string(),
+        })
+        .collect()
 }
 
 pub fn status_code(status: Status) -> &'static str {
