@@ -38,6 +38,18 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         changed: Vec<String>,
     },
+    /// Build the site and serve it locally, rebuilding and reloading the
+    /// browser when the content or the theme change.
+    Serve {
+        #[command(flatten)]
+        args: BuildArgs,
+        /// Address to listen on (loopback by default).
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+        /// Port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
     /// Write a synthetic corpus (for benchmarks): N projects over T territories.
     Corpus {
         /// Where to write it (a `content/` folder is created inside).
@@ -117,6 +129,22 @@ pub fn run() -> ExitCode {
     match cli.command {
         Command::Check { path, format } => check(&path, format.into()),
         Command::Build { args, changed } => build(args.config(false), &changed),
+        Command::Serve { args, host, port } => {
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: cannot start the server runtime: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            match runtime.block_on(crate::serve::serve(args.config(true), (host, port).into())) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("{e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         Command::Corpus {
             out,
             projects,
@@ -144,13 +172,15 @@ fn build(config: BuildConfig, changed: &[String]) -> ExitCode {
                 eprint!("{}", built.warnings.render(Format::Human));
             }
             eprintln!(
-                "pave build: {} pages, {} files ({} written, {} unchanged, {} removed) in {} ms → {}",
+                "pave build: {} pages, {} files ({} written, {} unchanged, {} removed) in {} ms (load and check {} ms, render and write {} ms) → {}",
                 built.pages,
                 built.files,
                 built.stats.written,
                 built.stats.unchanged,
                 built.stats.removed,
                 start.elapsed().as_millis(),
+                built.load_time.as_millis(),
+                built.render_time.as_millis(),
                 config.out.display()
             );
             ExitCode::SUCCESS

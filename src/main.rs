@@ -1,6 +1,7 @@
 //! The `pave` command: check, build and serve a Pavé site.
 
 mod cli;
+mod serve;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

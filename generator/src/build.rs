@@ -43,6 +43,9 @@ pub struct Built {
     pub files: usize,
     pub stats: WriteStats,
     pub warnings: Report,
+    /// Time spent loading and checking the content, and rendering and writing.
+    pub load_time: std::time::Duration,
+    pub render_time: std::time::Duration,
 }
 
 /// Today in the site's time zone (the default for `today`).
@@ -102,7 +105,9 @@ pub fn read_snapshot(path: Option<&Path>) -> Result<Snapshot, BuildError> {
 
 /// A full build.
 pub fn build(config: &BuildConfig) -> Result<Built, BuildError> {
+    let start = std::time::Instant::now();
     let (site, warnings) = load_site(&config.content, config.territory.as_deref())?;
+    let load_time = start.elapsed();
     let theme = Theme::load(&config.theme).map_err(BuildError::Input)?;
     let snapshot = read_snapshot(config.progress.as_deref())?;
     let renderer = Renderer::new(
@@ -122,20 +127,26 @@ pub fn build(config: &BuildConfig) -> Result<Built, BuildError> {
         files: files.len(),
         stats,
         warnings,
+        load_time,
+        render_time: start.elapsed() - load_time,
     })
 }
 
 /// The incremental path: re-renders only the pages that show the figures of
 /// `projects`, from a new snapshot, and writes those that changed.
 pub fn refresh(config: &BuildConfig, projects: &BTreeSet<String>) -> Result<Built, BuildError> {
+    let start = std::time::Instant::now();
     let (site, warnings) = load_site(&config.content, config.territory.as_deref())?;
     let theme = Theme::load(&config.theme).map_err(BuildError::Input)?;
     let snapshot = read_snapshot(config.progress.as_deref())?;
+    let load_time = start.elapsed();
     refresh_loaded(&site, &theme, &snapshot, config, projects).map(|(pages, files, stats)| Built {
         pages,
         files,
         stats,
         warnings,
+        load_time,
+        render_time: start.elapsed() - load_time,
     })
 }
 

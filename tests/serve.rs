@@ -1,0 +1,89 @@
+//! `pave serve`: serves the built site, rebuilds on content changes and tells
+//! the browser to reload.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+#[test]
+fn serves_the_site_and_reloads_on_change() {
+    let dir = sample_copy();
+    let theme = repo_root().join("themes/default");
+    let server = start_server(
+        dir.path(),
+        &[
+            "--content",
+            "content",
+            "--theme",
+            theme.to_str().unwrap(),
+            "--out",
+            "public",
+            "--today",
+            "2026-11-23",
+        ],
+    );
+
+    let (status, head, body) = http(&server.addr, "GET", "/projets/cafe-du-coin/", &[], b"");
+    assert_eq!(status, 200);
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: text/html")
+    );
+    let page = String::from_utf8(body).unwrap();
+    assert!(page.contains("<h1>Le Café du Coin — café, AMAP et ressourcerie</h1>"));
+    assert!(
+        page.contains("/__pave/live-reload.js"),
+        "serve mode adds the live-reload script"
+    );
+
+    let (status, _, body) = http(&server.addr, "GET", "/nulle-part/", &[], b"");
+    assert_eq!(status, 404);
+    assert!(String::from_utf8_lossy(&body).contains("Page introuvable"));
+
+    // Listen to the reload events, then edit a project.
+    let mut events = std::net::TcpStream::connect(&server.addr).unwrap();
+    events
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        events,
+        "GET /__pave/events HTTP/1.1\r\nHost: {}\r\n\r\n",
+        server.addr
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let f = dir
+        .path()
+        .join("content/territories/saint-etienne/projects/cafe-du-coin/index.md");
+    edit(
+        &f,
+        "title: Le Café du Coin — café, AMAP et ressourcerie",
+        "title: Le Café du Coin rénové",
+    );
+
+    let start = Instant::now();
+    let mut received = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&received).contains("event: reload") {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no reload event: {}",
+            String::from_utf8_lossy(&received)
+        );
+        match events.read(&mut buf) {
+            Ok(0) => panic!("event stream closed"),
+            Ok(n) => received.extend_from_slice(&buf[..n]),
+            Err(e) => panic!("event stream: {e}"),
+        }
+    }
+    let (_, _, body) = http(&server.addr, "GET", "/projets/cafe-du-coin/", &[], b"");
+    assert!(
+        String::from_utf8(body)
+            .unwrap()
+            .contains("<h1>Le Café du Coin rénové</h1>"),
+        "the page was rebuilt"
+    );
+}
