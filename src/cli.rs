@@ -49,6 +49,9 @@ enum Command {
         /// Port to listen on (0 picks a free one).
         #[arg(long, default_value_t = 8080)]
         port: u16,
+        /// The embedded store (SQLite database file).
+        #[arg(long, default_value = "data/pave.sqlite")]
+        db: PathBuf,
     },
     /// Write a synthetic corpus (for benchmarks): N projects over T territories.
     Corpus {
@@ -129,7 +132,12 @@ pub fn run() -> ExitCode {
     match cli.command {
         Command::Check { path, format } => check(&path, format.into()),
         Command::Build { args, changed } => build(args.config(false), &changed),
-        Command::Serve { args, host, port } => {
+        Command::Serve {
+            args,
+            host,
+            port,
+            db,
+        } => {
             let runtime = match tokio::runtime::Runtime::new() {
                 Ok(r) => r,
                 Err(e) => {
@@ -137,7 +145,11 @@ pub fn run() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            match runtime.block_on(crate::serve::serve(args.config(true), (host, port).into())) {
+            match runtime.block_on(crate::serve::serve(
+                args.config(true),
+                (host, port).into(),
+                db,
+            )) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("{e}");

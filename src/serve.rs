@@ -1,6 +1,11 @@
-//! `pave serve`: the site from the output folder, rebuilt when the content or
-//! the theme change, with live reload in the browser (a tiny script listening
-//! to server-sent events).
+//! `pave serve`: the site, the API and the embedded store on one port. The
+//! site is rebuilt when the content or the theme change (with live reload in
+//! the browser, a tiny script listening to server-sent events), and the
+//! pages showing a project's figures are re-rendered after each paid pledge.
+//!
+//! Payments go through Stripe when `STRIPE_SECRET_KEY` and
+//! `STRIPE_WEBHOOK_SECRET` are set; otherwise through the local test
+//! provider, whose checkout page is clearly labelled as a test.
 
 use std::convert::Infallible;
 use std::path::PathBuf;
@@ -14,6 +19,12 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use notify::{RecursiveMode, Watcher};
+use pave_functions::api::local::LocalPayments;
+use pave_functions::api::{ApiConfig, AppState};
+use pave_functions::catalog::Catalog;
+use pave_functions::store::Store;
+use pave_functions::store::sqlite::SqliteStore;
+use pave_functions::stripe::client::{ENV_SECRET_KEY, Payments, StripeConfig, StripePayments};
 use pave_generator::build::{self, BuildConfig};
 use tokio::sync::{broadcast, mpsc};
 use tower_http::services::{ServeDir, ServeFile};
@@ -27,10 +38,79 @@ struct Shared {
     reloads: broadcast::Sender<u64>,
 }
 
-/// Builds once, then serves `config.out` on `addr` and rebuilds on changes.
-pub async fn serve(config: BuildConfig, addr: std::net::SocketAddr) -> Result<(), String> {
+type Api = AppState<SqliteStore>;
+
+/// Builds once, then serves `config.out`, the API and the store on `addr`,
+/// and rebuilds on changes.
+pub async fn serve(
+    mut config: BuildConfig,
+    addr: std::net::SocketAddr,
+    db: PathBuf,
+) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let origin = format!("http://{local}");
+
+    if let Some(parent) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    let store = SqliteStore::open(&db)
+        .map_err(|e| format!("cannot open the store {}: {e}", db.display()))?;
+    // The figures shown by the build come from the store.
+    let progress = db.with_extension("progress.json");
+    config.progress = Some(progress.clone());
+    write_snapshot(&store, &progress).await?;
     let config = Arc::new(config);
     rebuild(&config).await?;
+    let catalog = read_catalog(&config.out)?;
+
+    let (payments, local_payments, webhook_secret): (Arc<dyn Payments>, _, String) =
+        match std::env::var(ENV_SECRET_KEY).ok().filter(|k| !k.is_empty()) {
+            Some(_) => {
+                let stripe = StripeConfig::from_lookup(|n| std::env::var(n).ok())
+                    .map_err(|e| e.to_string())?;
+                let secret = std::env::var("STRIPE_WEBHOOK_SECRET").map_err(|_| {
+                    "STRIPE_WEBHOOK_SECRET must be set with STRIPE_SECRET_KEY".to_string()
+                })?;
+                (
+                    Arc::new(StripePayments::new(&stripe).map_err(|e| e.to_string())?),
+                    None,
+                    secret,
+                )
+            }
+            None => {
+                let secret = format!("whsec_local_{}", local.port());
+                let local_payments = Arc::new(LocalPayments::new(origin.clone(), secret.clone())?);
+                eprintln!(
+                    "pave serve: no Stripe key: payments use the local TEST checkout (no money moves)"
+                );
+                (local_payments.clone(), Some(local_payments), secret)
+            }
+        };
+    let (changes_tx, mut changes_rx) = mpsc::unbounded_channel::<String>();
+    let site_url = origin.clone();
+    let mut allowed_origins = vec![origin.clone()];
+    if let Ok(url) = std::fs::read_to_string(config.content.join("site.yaml"))
+        && let Some(base) = url.lines().find_map(|l| l.strip_prefix("base_url:"))
+    {
+        allowed_origins.push(base.trim().to_string());
+    }
+    let api = Arc::new(Api {
+        store: store.clone(),
+        catalog: std::sync::RwLock::new(Arc::new(catalog)),
+        payments,
+        config: ApiConfig {
+            site_url,
+            allowed_origins,
+            webhook_secret,
+        },
+        changes: Some(changes_tx),
+        local: local_payments,
+    });
+
     let (reloads, _) = broadcast::channel(16);
     let shared = Shared {
         reloads: reloads.clone(),
@@ -49,21 +129,58 @@ pub async fn serve(config: BuildConfig, addr: std::net::SocketAddr) -> Result<()
             .watch(dir, RecursiveMode::Recursive)
             .map_err(|e| format!("cannot watch {}: {e}", dir.display()))?;
     }
-    let rebuild_config = config.clone();
+    let generation = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let (rebuild_config, rebuild_api, rebuild_reloads, rebuild_generation) = (
+        config.clone(),
+        api.clone(),
+        reloads.clone(),
+        generation.clone(),
+    );
     tokio::spawn(async move {
         let _watcher = watcher;
-        let mut generation = 0u64;
         while rx.recv().await.is_some() {
             // Coalesce a burst of events (an editor saves several files).
             tokio::time::sleep(Duration::from_millis(150)).await;
             while rx.try_recv().is_ok() {}
-            match rebuild(&rebuild_config).await {
+            let result = async {
+                write_snapshot(
+                    &rebuild_api.store,
+                    rebuild_config.progress.as_deref().unwrap_or(&progress),
+                )
+                .await?;
+                rebuild(&rebuild_config).await?;
+                rebuild_api.set_catalog(read_catalog(&rebuild_config.out)?);
+                Ok::<(), String>(())
+            }
+            .await;
+            match result {
                 Ok(()) => {
-                    generation += 1;
-                    let _ = reloads.send(generation);
+                    let n =
+                        rebuild_generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                    let _ = rebuild_reloads.send(n);
                 }
                 Err(e) => eprintln!("{e}"),
             }
+        }
+    });
+
+    // Paid pledges → the pages showing those projects' figures, re-rendered.
+    let (figures_config, figures_api, figures_reloads) =
+        (config.clone(), api.clone(), reloads.clone());
+    tokio::spawn(async move {
+        while let Some(first) = changes_rx.recv().await {
+            // Coalesce a burst of pledges into one re-render.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let mut projects = std::collections::BTreeSet::from([first]);
+            while let Ok(p) = changes_rx.try_recv() {
+                projects.insert(p);
+            }
+            if let Err(e) = refresh_figures(&figures_api.store, &figures_config, projects).await {
+                eprintln!("pave serve: {e}");
+                continue;
+            }
+            let n = generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            let _ = figures_reloads.send(n);
         }
     });
 
@@ -75,18 +192,59 @@ pub async fn serve(config: BuildConfig, addr: std::net::SocketAddr) -> Result<()
         .route("/__pave/live-reload.js", get(live_reload_js))
         .route("/__pave/events", get(events))
         .with_state(shared)
+        .merge(pave_functions::api::router(api))
         .fallback_service(site);
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
-    eprintln!("pave serve: http://{local}/ (Ctrl-C to stop)");
+    eprintln!(
+        "pave serve: http://{local}/ (store: {}; Ctrl-C to stop)",
+        db.display()
+    );
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
         .map_err(|e| format!("server error: {e}"))
+}
+
+/// Writes the store's progress snapshot where the build reads it.
+async fn write_snapshot(store: &SqliteStore, path: &std::path::Path) -> Result<(), String> {
+    let snapshot = store
+        .snapshot()
+        .await
+        .map_err(|e| format!("cannot read the store: {e}"))?;
+    let json = serde_json::to_vec_pretty(&snapshot).map_err(|e| e.to_string())?;
+    std::fs::write(path, json).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn read_catalog(out: &std::path::Path) -> Result<Catalog, String> {
+    let path = out.join("catalog.json");
+    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Catalog::from_json(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The incremental path: re-renders only the pages showing these projects' figures.
+async fn refresh_figures(
+    store: &SqliteStore,
+    config: &Arc<BuildConfig>,
+    projects: std::collections::BTreeSet<String>,
+) -> Result<(), String> {
+    let start = std::time::Instant::now();
+    if let Some(progress) = &config.progress {
+        write_snapshot(store, progress).await?;
+    }
+    let config = config.clone();
+    let count = projects.len();
+    let built = tokio::task::spawn_blocking(move || build::refresh(&config, &projects))
+        .await
+        .map_err(|e| format!("refresh task failed: {e}"))?
+        .map_err(|e| format!("cannot refresh the figures: {e}"))?;
+    eprintln!(
+        "pave serve: figures of {count} project(s) re-rendered: {} pages ({} written) in {} ms",
+        built.pages,
+        built.stats.written,
+        start.elapsed().as_millis()
+    );
+    Ok(())
 }
 
 async fn rebuild(config: &Arc<BuildConfig>) -> Result<(), String> {

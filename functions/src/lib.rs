@@ -1,6 +1,11 @@
-//! Pavé functions: the money side. Filled by the pledges issue.
+//! Pavé functions: the money side — pledges, payments (Stripe), matching,
+//! the ledger (stores) and the HTTP API.
 
+pub mod api;
 pub mod catalog;
 pub mod matching;
 pub mod money;
+pub mod pledge;
+pub mod progress;
+pub mod store;
 pub mod stripe;

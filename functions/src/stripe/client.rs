@@ -221,6 +221,24 @@ pub enum PaymentError {
     Config(String),
 }
 
+impl PaymentError {
+    /// A short, stable word for the kind of failure, safe to show and log
+    /// (Stripe's own message may contain the customer's email).
+    #[must_use]
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Invalid(_) => "invalid_request",
+            Self::Stripe {
+                code: Some(code), ..
+            } => code,
+            Self::Stripe { kind, .. } => kind,
+            Self::Transport(_) => "unreachable",
+            Self::UnexpectedResponse(_) => "unexpected_response",
+            Self::Config(_) => "configuration",
+        }
+    }
+}
+
 impl From<StripeError> for PaymentError {
     fn from(err: StripeError) -> Self {
         match err {

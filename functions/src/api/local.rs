@@ -1,0 +1,236 @@
+//! The local test payment provider, for the embedded default (`pave serve`
+//! without Stripe keys): a checkout page clearly labelled as a test that
+//! "pays" and then delivers a `checkout.session.completed` event signed
+//! exactly as Stripe signs it, through the same verified webhook path.
+//!
+//! It refuses to exist when a Stripe secret key is configured, so test
+//! payments can never be enabled together with real keys.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+use super::errors::escape;
+use super::{AppState, handle_webhook, now, random_id};
+use crate::store::Store;
+use crate::stripe::client::{
+    BoxFuture, CheckoutRequest, CheckoutSession, ENV_SECRET_KEY, PaymentError, Payments, Refund,
+    RefundStatus,
+};
+use crate::stripe::signature;
+
+#[derive(Debug, Clone)]
+struct Session {
+    pledge_id: String,
+    title: String,
+    amount_cents: i64,
+    success_url: String,
+    cancel_url: String,
+    expires_at: i64,
+    done: bool,
+}
+
+/// Test payments, in memory.
+pub struct LocalPayments {
+    /// Where the API is reached (for the checkout page's address).
+    api_origin: String,
+    webhook_secret: String,
+    sessions: Mutex<HashMap<String, Session>>,
+}
+
+impl LocalPayments {
+    /// Refuses when a Stripe secret key is configured in the environment.
+    pub fn new(
+        api_origin: impl Into<String>,
+        webhook_secret: impl Into<String>,
+    ) -> Result<LocalPayments, String> {
+        if std::env::var_os(ENV_SECRET_KEY).is_some_and(|v| !v.is_empty()) {
+            return Err(format!(
+                "test payments cannot be enabled while {ENV_SECRET_KEY} is set"
+            ));
+        }
+        Ok(LocalPayments {
+            api_origin: api_origin.into(),
+            webhook_secret: webhook_secret.into(),
+            sessions: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn session(&self, id: &str) -> Option<Session> {
+        self.sessions.lock().ok()?.get(id).cloned()
+    }
+
+    fn finish(&self, id: &str) {
+        if let Ok(mut sessions) = self.sessions.lock()
+            && let Some(s) = sessions.get_mut(id)
+        {
+            s.done = true;
+        }
+    }
+
+    /// The signed `checkout.session.completed` event Stripe would send.
+    fn completed_event(&self, session_id: &str, session: &Session) -> (Vec<u8>, String) {
+        let t = now();
+        let event = serde_json::json!({
+            "id": random_id("evt_local"),
+            "object": "event",
+            "api_version": "2026-09-30.clover",
+            "created": t,
+            "livemode": false,
+            "pending_webhooks": 1,
+            "request": { "id": null, "idempotency_key": null },
+            "type": "checkout.session.completed",
+            "data": { "object": {
+                "id": session_id,
+                "object": "checkout.session",
+                "mode": "payment",
+                "status": "complete",
+                "payment_status": "paid",
+                "amount_total": session.amount_cents,
+                "currency": "eur",
+                "client_reference_id": session.pledge_id,
+                "metadata": { "pledge_id": session.pledge_id },
+                "payment_intent": random_id("pi_local"),
+            }}
+        });
+        let body = serde_json::to_vec(&event).unwrap_or_default();
+        let header = signature::sign(&body, &self.webhook_secret, t);
+        (body, header)
+    }
+}
+
+impl Payments for LocalPayments {
+    fn create_checkout<'a>(
+        &'a self,
+        request: &'a CheckoutRequest,
+    ) -> BoxFuture<'a, Result<CheckoutSession, PaymentError>> {
+        Box::pin(async move {
+            request.check(now())?;
+            let id = random_id("cs_test_local");
+            let session = Session {
+                pledge_id: request.pledge_id.clone(),
+                title: request.project_title.clone(),
+                amount_cents: request.amount_cents,
+                success_url: request.success_url.clone(),
+                cancel_url: request.cancel_url.clone(),
+                expires_at: request.expires_at,
+                done: false,
+            };
+            self.sessions
+                .lock()
+                .map_err(|_| PaymentError::Config("local sessions lock poisoned".into()))?
+                .insert(id.clone(), session);
+            Ok(CheckoutSession {
+                url: format!("{}/api/test-checkout/{id}", self.api_origin),
+                id,
+                expires_at: request.expires_at,
+            })
+        })
+    }
+
+    fn refund<'a>(
+        &'a self,
+        _payment_intent: &'a str,
+        _amount_cents: Option<i64>,
+        idempotency_key: &'a str,
+    ) -> BoxFuture<'a, Result<Refund, PaymentError>> {
+        Box::pin(async move {
+            Ok(Refund {
+                id: format!("re_local_{}", idempotency_key.len()),
+                status: RefundStatus::Succeeded,
+            })
+        })
+    }
+}
+
+fn euros(cents: i64) -> String {
+    format!("{},{:02}\u{202F}€", cents / 100, cents % 100)
+}
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, Html("<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Paiement introuvable</title></head><body><main><h1>Paiement de test introuvable ou expiré</h1></main></body></html>")).into_response()
+}
+
+/// The test checkout page.
+pub async fn page<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(local) = &state.local else {
+        return not_found();
+    };
+    let Some(session) = local
+        .session(&id)
+        .filter(|s| !s.done && s.expires_at > now())
+    else {
+        return not_found();
+    };
+    let title = escape(&session.title);
+    let id = escape(&id);
+    Html(format!(
+        "<!DOCTYPE html>
+<html lang=\"fr\">
+<head>
+<meta charset=\"utf-8\">
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">
+<meta name=\"robots\" content=\"noindex\">
+<title>Paiement de test — {title}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;color:#1d2420}}.test{{background:#8a1c1c;color:#fff;padding:1rem;border-radius:6px}}button{{font:inherit;font-weight:700;padding:.6rem 1.2rem;border:0;border-radius:4px;background:#0b5d4b;color:#fff;cursor:pointer}}.cancel{{background:#4a544f}}</style>
+</head>
+<body>
+<main>
+<p class=\"test\"><strong>PAIEMENT DE TEST</strong> — aucun argent n'est débité. Ce mode n'existe que sur un serveur local sans clés Stripe.</p>
+<h1>{title}</h1>
+<p>Montant : <strong>{}</strong></p>
+<form method=\"post\" action=\"/api/test-checkout/{id}/pay\"><p><button type=\"submit\">Payer (test)</button></p></form>
+<form method=\"post\" action=\"/api/test-checkout/{id}/cancel\"><p><button class=\"cancel\" type=\"submit\">Annuler</button></p></form>
+</main>
+</body>
+</html>
+",
+        euros(session.amount_cents)
+    ))
+    .into_response()
+}
+
+/// "Pays": sends the signed webhook through the verified path, then returns to the project.
+pub async fn pay<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(local) = state.local.clone() else {
+        return not_found();
+    };
+    let Some(session) = local
+        .session(&id)
+        .filter(|s| !s.done && s.expires_at > now())
+    else {
+        return not_found();
+    };
+    let (body, header) = local.completed_event(&id, &session);
+    match handle_webhook(&state, Some(&header), &body).await {
+        Ok(_) => {
+            local.finish(&id);
+            Redirect::to(&session.success_url).into_response()
+        }
+        Err(e) => e.respond(true, "fr", &state.config.site_url),
+    }
+}
+
+/// Cancels: back to the project page (the pledge expires with its session).
+pub async fn cancel<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(local) = &state.local else {
+        return not_found();
+    };
+    let Some(session) = local.session(&id) else {
+        return not_found();
+    };
+    local.finish(&id);
+    Redirect::to(&session.cancel_url).into_response()
+}

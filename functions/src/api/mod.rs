@@ -1,0 +1,536 @@
+//! The HTTP API: one axum router, served by `pave serve` locally and by the
+//! Lambda adapter on AWS.
+//!
+//! - `POST /api/pledges` (form or JSON): checks the pledge, records it
+//!   (reserving a limited reward), opens a checkout, answers 303 to it (form)
+//!   or JSON.
+//! - `POST /api/webhooks/stripe`: verified, idempotent, atomic.
+//! - `GET /api/projects/{slug}/progress`: the project's figures, JSON.
+//! - `POST /api/offers`: in-kind help, stored privately, counted publicly.
+//! - `GET /api/health`.
+//!
+//! Errors are JSON `{"error": {"code", "message"}}` with a stable code, or a
+//! small HTML page when the request came from a plain form.
+
+mod errors;
+pub mod local;
+
+use std::sync::{Arc, RwLock};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use sha2::Digest;
+use tokio::sync::mpsc;
+
+use crate::catalog::Catalog;
+use crate::pledge::{self, PledgeRequest};
+use crate::store::{Applied, NewPledge, Offer, Store, StoreError};
+use crate::stripe::client::{CheckoutRequest, Locale, Payments, checkout_expiry};
+use crate::stripe::events::{self, EventError, PaymentStatus, StripeEvent};
+use crate::stripe::signature;
+pub use errors::ApiError;
+
+/// Request bodies above this are refused (a pledge form is a few hundred bytes;
+/// Stripe events are a few kilobytes).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// How long a checkout (and its reward reservation) stays open.
+pub const CHECKOUT_SECONDS: i64 = 60 * 60;
+
+/// What the API needs to know about its deployment.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// The public site (`https://…`, no trailing slash): success and cancel
+    /// pages of the checkout are project pages there.
+    pub site_url: String,
+    /// Origins allowed to post forms (the site's own, plus any other).
+    pub allowed_origins: Vec<String>,
+    /// The secret that signs webhooks (`whsec_…`).
+    pub webhook_secret: String,
+}
+
+/// The shared state of the handlers.
+pub struct AppState<S> {
+    pub store: S,
+    pub catalog: RwLock<Arc<Catalog>>,
+    pub payments: Arc<dyn Payments>,
+    pub config: ApiConfig,
+    /// Projects whose figures changed (the rebuild of the progress figures listens).
+    pub changes: Option<mpsc::UnboundedSender<String>>,
+    /// The local test payment provider, when no Stripe key is configured.
+    pub local: Option<Arc<local::LocalPayments>>,
+}
+
+impl<S: Store> AppState<S> {
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// Replaces the catalog (after a rebuild of the site).
+    pub fn set_catalog(&self, catalog: Catalog) {
+        if let Ok(mut c) = self.catalog.write() {
+            *c = Arc::new(catalog);
+        }
+    }
+}
+
+/// The API router.
+pub fn router<S: Store>(state: Arc<AppState<S>>) -> Router {
+    let mut router = Router::new()
+        .route("/api/health", get(health))
+        .route("/api/pledges", post(create_pledge::<S>))
+        .route("/api/webhooks/stripe", post(webhook::<S>))
+        .route("/api/projects/{slug}/progress", get(progress::<S>))
+        .route("/api/offers", post(create_offer::<S>));
+    if state.local.is_some() {
+        router = router
+            .route("/api/test-checkout/{session}", get(local::page::<S>))
+            .route("/api/test-checkout/{session}/pay", post(local::pay::<S>))
+            .route(
+                "/api/test-checkout/{session}/cancel",
+                post(local::cancel::<S>),
+            );
+    }
+    router
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+async fn health() -> impl IntoResponse {
+    axum::Json(serde_json::json!({ "status": "ok" }))
+}
+
+fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+/// Today in a time zone.
+fn today_in(timezone: &str) -> jiff::civil::Date {
+    let tz = jiff::tz::TimeZone::get(timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    jiff::Timestamp::now().to_zoned_datetime(tz).date()
+}
+
+/// Whether the request came from a plain HTML form (answer with pages and redirects).
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+}
+
+/// Refuses cross-site posts from origins that are not allowed. Requests
+/// without an `Origin` (no JavaScript, server to server) pass.
+fn check_origin(headers: &HeaderMap, config: &ApiConfig) -> Result<(), ApiError> {
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        None => Ok(()),
+        Some(origin) if config.allowed_origins.iter().any(|o| o == origin) => Ok(()),
+        Some(origin) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "origin_not_allowed",
+            format!("Les envois depuis {origin} ne sont pas acceptés."),
+        )),
+    }
+}
+
+/// A pledge as posted by the form or as JSON: all text, parsed here.
+#[derive(Debug, Deserialize)]
+struct PledgeInput {
+    project: String,
+    amount: String,
+    #[serde(default)]
+    reward: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    email: String,
+    #[serde(default)]
+    lang: Option<String>,
+}
+
+fn parse_body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<T, ApiError> {
+    if is_form(headers) {
+        serde_urlencoded::from_bytes(body).map_err(|e| {
+            ApiError::bad_request(
+                "invalid_form",
+                format!("Formulaire incomplet ou invalide : {e}."),
+            )
+        })
+    } else {
+        serde_json::from_slice(body).map_err(|e| {
+            ApiError::bad_request("invalid_json", format!("Corps JSON invalide : {e}."))
+        })
+    }
+}
+
+/// "12,50", "12.50", "12" → 12.50.
+fn parse_amount(text: &str) -> Result<Decimal, ApiError> {
+    let cleaned: String = text
+        .trim()
+        .replace(['\u{202F}', '\u{a0}', ' ', '€'], "")
+        .replace(',', ".");
+    cleaned.parse::<Decimal>().map_err(|_| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_amount",
+            "Le montant n'est pas un nombre (par exemple 20 ou 12,50).",
+        )
+    })
+}
+
+fn random_id(prefix: &str) -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        // Never happens on supported platforms; fall back to time and a counter.
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        bytes[..8].copy_from_slice(&jiff::Timestamp::now().as_nanosecond().to_le_bytes()[..8]);
+        bytes[8..].copy_from_slice(&n.to_le_bytes());
+    }
+    format!("{prefix}_{}", hex::encode(bytes))
+}
+
+/// The donor's opaque key: a hash of the normalised email.
+fn donor_key(email: &str) -> String {
+    hex::encode(sha2::Sha256::digest(email.trim().to_lowercase().as_bytes()))
+}
+
+fn project_url(config: &ApiConfig, lang: &str, slug: &str) -> String {
+    let prefix = if lang == "en" { "/en" } else { "" };
+    format!("{}{prefix}/projets/{slug}/", config.site_url)
+}
+
+async fn create_pledge<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = is_form(&headers);
+    let lang = || "fr".to_string();
+    match create_pledge_inner(&state, &headers, &body).await {
+        Ok((checkout_url, pledge_id)) => {
+            if form {
+                Redirect::to(&checkout_url).into_response()
+            } else {
+                (
+                    StatusCode::CREATED,
+                    axum::Json(
+                        serde_json::json!({ "pledge_id": pledge_id, "checkout_url": checkout_url }),
+                    ),
+                )
+                    .into_response()
+            }
+        }
+        Err(e) => e.respond(form, &lang(), &state.config.site_url),
+    }
+}
+
+async fn create_pledge_inner<S: Store>(
+    state: &AppState<S>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(String, String), ApiError> {
+    check_origin(headers, &state.config)?;
+    let input: PledgeInput = parse_body(headers, body)?;
+    let lang = match input.lang.as_deref() {
+        Some("en") => "en",
+        _ => "fr",
+    };
+    let reward = match input.reward.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(r) => Some(r.parse::<usize>().map_err(|_| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_reward",
+                "Cette contrepartie n'existe pas.",
+            )
+        })?),
+    };
+    let request = PledgeRequest {
+        project: input.project.trim().to_string(),
+        amount: parse_amount(&input.amount)?,
+        reward,
+        display_name: input
+            .name
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty()),
+        email: input.email.trim().to_string(),
+        lang: lang.to_string(),
+    };
+    let catalog = state.catalog();
+    let timezone = catalog
+        .projects
+        .get(&request.project)
+        .map_or("Europe/Paris", |p| p.timezone.as_str());
+    let collected = state
+        .store
+        .collected(&request.project)
+        .await
+        .map_err(ApiError::store)?;
+    let project =
+        pledge::check(&catalog, &request, today_in(timezone), collected).map_err(ApiError::from)?;
+    let limit = request
+        .reward
+        .and_then(|i| project.rewards.iter().find(|r| r.index == i))
+        .and_then(|r| r.limit);
+    let created_at = now();
+    let expires_at = checkout_expiry(created_at, CHECKOUT_SECONDS);
+    let pledge_id = random_id("pl");
+    state
+        .store
+        .create_pledge(
+            NewPledge {
+                id: pledge_id.clone(),
+                project: request.project.clone(),
+                amount: request.amount,
+                reward: request.reward,
+                display_name: request.display_name.clone(),
+                email: request.email.clone(),
+                donor: donor_key(&request.email),
+                lang: lang.to_string(),
+                created_at,
+                expires_at,
+            },
+            limit,
+        )
+        .await
+        .map_err(ApiError::store)?;
+    let back = project_url(&state.config, lang, &request.project);
+    let checkout = CheckoutRequest {
+        pledge_id: pledge_id.clone(),
+        project_slug: request.project.clone(),
+        project_title: project.title.clone(),
+        amount_cents: crate::money::to_cents(request.amount)
+            .map_err(|e| ApiError::bad_request("invalid_amount", e.to_string()))?,
+        currency: "eur".into(),
+        customer_email: Some(request.email.clone()),
+        success_url: format!("{back}?merci={pledge_id}"),
+        cancel_url: format!("{back}?annule={pledge_id}"),
+        expires_at,
+        locale: if lang == "en" { Locale::En } else { Locale::Fr },
+    };
+    let session = state
+        .payments
+        .create_checkout(&checkout)
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "payment_provider_error",
+                format!(
+                    "Le paiement n'a pas pu être ouvert ({}). Réessayez dans un instant.",
+                    e.code()
+                ),
+            )
+        })?;
+    state
+        .store
+        .attach_checkout(&pledge_id, &session.id)
+        .await
+        .map_err(ApiError::store)?;
+    Ok((session.url, pledge_id))
+}
+
+/// The outcome of a webhook, as answered to Stripe.
+pub async fn handle_webhook<S: Store>(
+    state: &AppState<S>,
+    signature_header: Option<&str>,
+    body: &[u8],
+) -> Result<&'static str, ApiError> {
+    let header = signature_header.ok_or_else(|| {
+        ApiError::bad_request("missing_signature", "Stripe-Signature header missing")
+    })?;
+    signature::verify(
+        body,
+        header,
+        &state.config.webhook_secret,
+        now(),
+        signature::DEFAULT_TOLERANCE_SECS,
+    )
+    .map_err(|e| ApiError::bad_request("bad_signature", e.to_string()))?;
+    let event = match events::parse(body) {
+        Ok(event) => event,
+        // An event about a payment Pavé did not create: acknowledged, ignored.
+        Err(EventError::MissingPledgeId { .. }) => return Ok("ignored"),
+        Err(e) => return Err(ApiError::bad_request("bad_event", e.to_string())),
+    };
+    let catalog = state.catalog();
+    let applied = match &event {
+        StripeEvent::CheckoutCompleted {
+            event_id,
+            pledge_id,
+            payment_intent,
+            payment_status: PaymentStatus::Paid,
+            ..
+        } => {
+            state
+                .store
+                .apply_paid(
+                    &catalog,
+                    event_id,
+                    pledge_id,
+                    payment_intent.as_deref(),
+                    now(),
+                )
+                .await
+        }
+        StripeEvent::CheckoutCompleted { .. } => return Ok("not_paid"),
+        StripeEvent::CheckoutExpired {
+            event_id,
+            pledge_id,
+            ..
+        } => state.store.apply_expired(event_id, pledge_id).await,
+        StripeEvent::ChargeRefunded {
+            event_id,
+            pledge_id,
+            refunded: true,
+            ..
+        } => state.store.apply_refunded(event_id, pledge_id, now()).await,
+        StripeEvent::ChargeRefunded { .. } => return Ok("partial_refund_ignored"),
+        StripeEvent::Other { .. } => return Ok("ignored"),
+    };
+    match applied {
+        Ok(Applied::Changed { project, .. }) => {
+            if let Some(changes) = &state.changes {
+                let _ = changes.send(project);
+            }
+            Ok("applied")
+        }
+        Ok(Applied::Duplicate) => Ok("duplicate"),
+        Ok(Applied::NoEffect { .. }) => Ok("no_effect"),
+        // A pledge this store does not know (another environment): acknowledged.
+        Err(StoreError::UnknownPledge(_)) => Ok("unknown_pledge"),
+        Err(e) => Err(ApiError::store(e)),
+    }
+}
+
+async fn webhook<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let signature_header = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok());
+    match handle_webhook(&state, signature_header, &body).await {
+        Ok(outcome) => {
+            axum::Json(serde_json::json!({ "received": true, "outcome": outcome })).into_response()
+        }
+        Err(e) => e.respond(false, "fr", &state.config.site_url),
+    }
+}
+
+async fn progress<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    Path(slug): Path<String>,
+) -> Response {
+    if !state.catalog().projects.contains_key(&slug) {
+        return ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_project",
+            format!("Le projet « {slug} » n'existe pas."),
+        )
+        .respond(false, "fr", "");
+    }
+    match state.store.figures(&slug).await {
+        Ok(figures) => (
+            [(header::CACHE_CONTROL, "no-store")],
+            axum::Json(serde_json::json!({ "version": crate::progress::SNAPSHOT_VERSION, "project": slug, "figures": figures })),
+        )
+            .into_response(),
+        Err(e) => ApiError::store(e).respond(false, "fr", ""),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct OfferInput {
+    project: String,
+    #[serde(default)]
+    need: Option<String>,
+    name: String,
+    contact: String,
+    message: String,
+    #[serde(default)]
+    lang: Option<String>,
+}
+
+async fn create_offer<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = is_form(&headers);
+    let result: Result<(String, String), ApiError> = async {
+        check_origin(&headers, &state.config)?;
+        let input: OfferInput = parse_body(&headers, &body)?;
+        let lang = if input.lang.as_deref() == Some("en") {
+            "en"
+        } else {
+            "fr"
+        };
+        if !state.catalog().projects.contains_key(&input.project) {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_project",
+                "Ce projet n'existe pas.",
+            ));
+        }
+        let fields = [
+            (&input.name, 100, "name"),
+            (&input.contact, 200, "contact"),
+            (&input.message, 2000, "message"),
+        ];
+        for (value, max, field) in fields {
+            let n = value.trim().chars().count();
+            if n == 0 || n > max {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_offer",
+                    format!(
+                        "Le champ « {field} » est vide ou trop long ({max} caractères au plus)."
+                    ),
+                ));
+            }
+        }
+        state
+            .store
+            .add_offer(Offer {
+                project: input.project.clone(),
+                need: input.need.as_deref().and_then(|n| n.trim().parse().ok()),
+                name: input.name.trim().to_string(),
+                contact: input.contact.trim().to_string(),
+                message: input.message.trim().to_string(),
+                created_at: now(),
+            })
+            .await
+            .map_err(ApiError::store)?;
+        if let Some(changes) = &state.changes {
+            let _ = changes.send(input.project.clone());
+        }
+        Ok((input.project, lang.to_string()))
+    }
+    .await;
+    match result {
+        Ok((project, lang)) if form => Redirect::to(&format!(
+            "{}?aide=merci",
+            project_url(&state.config, &lang, &project)
+        ))
+        .into_response(),
+        Ok(_) => (
+            StatusCode::CREATED,
+            axum::Json(serde_json::json!({ "received": true })),
+        )
+            .into_response(),
+        Err(e) => e.respond(form, "fr", &state.config.site_url),
+    }
+}

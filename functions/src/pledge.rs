@@ -1,0 +1,144 @@
+//! Pledge intake: what a citizen asks for, checked against the catalog
+//! before any money moves. Pure: the caller gives the day and the figures.
+
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+
+use crate::catalog::{Catalog, CatalogProject, Status};
+use crate::money;
+
+/// A pledge as submitted by the form or the JSON API.
+#[derive(Debug, Clone)]
+pub struct PledgeRequest {
+    pub project: String,
+    pub amount: Decimal,
+    pub reward: Option<usize>,
+    pub display_name: Option<String>,
+    pub email: String,
+    pub lang: String,
+}
+
+/// Why a pledge is refused: a stable code for the API and the French and
+/// English messages for people.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct Refusal {
+    pub code: &'static str,
+    pub message: String,
+    pub status: u16,
+}
+
+fn refuse(code: &'static str, status: u16, message: impl Into<String>) -> Refusal {
+    Refusal {
+        code,
+        message: message.into(),
+        status,
+    }
+}
+
+pub const MAX_NAME_CHARS: usize = 60;
+pub const MAX_EMAIL_CHARS: usize = 254;
+
+/// Checks a pledge request. `today` is the project's current calendar day in
+/// its time zone; `collected` what the project holds (citizens + matching).
+pub fn check<'c>(
+    catalog: &'c Catalog,
+    req: &PledgeRequest,
+    today: Date,
+    collected: Decimal,
+) -> Result<&'c CatalogProject, Refusal> {
+    let project = catalog.projects.get(&req.project).ok_or_else(|| {
+        refuse(
+            "unknown_project",
+            404,
+            format!("Le projet « {} » n'existe pas.", req.project),
+        )
+    })?;
+    if project.status != Status::Live {
+        return Err(refuse(
+            "project_not_live",
+            409,
+            "Ce projet ne collecte pas de contributions en ce moment.",
+        ));
+    }
+    if today < project.start {
+        return Err(refuse(
+            "campaign_not_started",
+            409,
+            format!("La collecte commence le {}.", project.start),
+        ));
+    }
+    if today > project.end {
+        return Err(refuse(
+            "campaign_ended",
+            409,
+            format!("La collecte s'est terminée le {}.", project.end),
+        ));
+    }
+    if !money::is_cents(req.amount) {
+        return Err(refuse(
+            "amount_not_cents",
+            422,
+            "Le montant doit être en euros et centimes (par exemple 12,50).",
+        ));
+    }
+    if req.amount < catalog.pledge_min || req.amount > catalog.pledge_max {
+        return Err(refuse(
+            "amount_out_of_bounds",
+            422,
+            format!(
+                "Le montant doit être compris entre {} € et {} €.",
+                catalog.pledge_min, catalog.pledge_max
+            ),
+        ));
+    }
+    if let Some(index) = req.reward {
+        let reward = project
+            .rewards
+            .iter()
+            .find(|r| r.index == index)
+            .ok_or_else(|| refuse("unknown_reward", 422, "Cette contrepartie n'existe pas."))?;
+        if req.amount < reward.min {
+            return Err(refuse(
+                "below_reward_minimum",
+                422,
+                format!("Cette contrepartie demande au moins {} €.", reward.min),
+            ));
+        }
+    }
+    if collected + req.amount > project.cap {
+        return Err(refuse(
+            "above_cap",
+            409,
+            format!(
+                "Ce projet a presque atteint son plafond : il reste {} € à collecter.",
+                (project.cap - collected).max(Decimal::ZERO)
+            ),
+        ));
+    }
+    let email = req.email.trim();
+    let valid_email = email.len() <= MAX_EMAIL_CHARS
+        && email.split_once('@').is_some_and(|(user, host)| {
+            !user.is_empty() && host.contains('.') && !host.starts_with('.') && !host.ends_with('.')
+        })
+        && !email.contains(char::is_whitespace);
+    if !valid_email {
+        return Err(refuse(
+            "invalid_email",
+            422,
+            "L'adresse de courriel n'est pas valide.",
+        ));
+    }
+    if req
+        .display_name
+        .as_deref()
+        .is_some_and(|n| n.chars().count() > MAX_NAME_CHARS || n.chars().any(char::is_control))
+    {
+        return Err(refuse(
+            "invalid_name",
+            422,
+            format!("Le nom affiché doit faire au plus {MAX_NAME_CHARS} caractères."),
+        ));
+    }
+    Ok(project)
+}

@@ -1,0 +1,551 @@
+//! The embedded store: SQLite (bundled), in WAL mode, one writer. Amounts are
+//! integer cents. Each operation is one `BEGIN IMMEDIATE` transaction, so
+//! concurrent webhooks are serialised: a pool's budget is read and spent
+//! under the same lock.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use jiff::civil::Date;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rust_decimal::Decimal;
+
+use super::{Applied, NewPledge, Offer, PledgeStatus, Store, StoreError};
+use crate::catalog::{Catalog, PoolMode};
+use crate::matching::{self, Match, PoolView, ProjectState};
+use crate::money::{from_cents, to_cents};
+use crate::progress::{Amount, Figures, SNAPSHOT_VERSION, Snapshot};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS pledges (
+    id TEXT PRIMARY KEY,
+    project TEXT NOT NULL,
+    amount_cents INTEGER NOT NULL CHECK (amount_cents > 0),
+    reward INTEGER,
+    display_name TEXT,
+    email TEXT,
+    donor TEXT NOT NULL,
+    lang TEXT NOT NULL,
+    status TEXT NOT NULL,
+    checkout_session TEXT,
+    payment_intent TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    paid_at INTEGER,
+    refunded_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS pledges_by_project ON pledges (project, status);
+CREATE TABLE IF NOT EXISTS matches (
+    id INTEGER PRIMARY KEY,
+    pledge_id TEXT NOT NULL REFERENCES pledges (id),
+    project TEXT NOT NULL,
+    pool TEXT NOT NULL,
+    donor TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    amount_cents INTEGER NOT NULL CHECK (amount_cents > 0),
+    active INTEGER NOT NULL DEFAULT 1,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS matches_by_pool ON matches (pool, active);
+CREATE INDEX IF NOT EXISTS matches_by_project ON matches (project, active);
+CREATE TABLE IF NOT EXISTS events (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    applied_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS offers (
+    id INTEGER PRIMARY KEY,
+    project TEXT NOT NULL,
+    need INTEGER,
+    name TEXT NOT NULL,
+    contact TEXT NOT NULL,
+    message TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+";
+
+/// The SQLite store. Cheap to clone; one connection behind a mutex.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the database file.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open(path).map_err(backend)?;
+        Self::init(conn)
+    }
+
+    /// A private in-memory database (tests).
+    pub fn in_memory() -> Result<SqliteStore, StoreError> {
+        Self::init(Connection::open_in_memory().map_err(backend)?)
+    }
+
+    fn init(conn: Connection) -> Result<SqliteStore, StoreError> {
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(backend)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(backend)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(backend)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(backend)?;
+        conn.execute_batch(SCHEMA).map_err(backend)?;
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` in an immediate transaction on a blocking thread.
+    async fn tx<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = conn.lock().map_err(|_| backend("store lock poisoned"))?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let value = f(&tx)?;
+            tx.commit().map_err(backend)?;
+            Ok(value)
+        })
+        .await
+        .map_err(backend)?
+    }
+
+    /// Sum of a pool's active matches, and per project, per donor (test support too).
+    pub async fn pool_spent(&self, pool: &str) -> Result<Decimal, StoreError> {
+        let pool = pool.to_string();
+        self.tx(move |tx| {
+            cents(
+                tx,
+                "SELECT COALESCE(SUM(amount_cents), 0) FROM matches WHERE pool = ?1 AND active = 1",
+                params![pool],
+            )
+        })
+        .await
+    }
+}
+
+fn cents(
+    tx: &rusqlite::Transaction,
+    sql: &str,
+    p: impl rusqlite::Params,
+) -> Result<Decimal, StoreError> {
+    let c: i64 = tx.query_row(sql, p, |r| r.get(0)).map_err(backend)?;
+    Ok(from_cents(c)?)
+}
+
+fn record_event(
+    tx: &rusqlite::Transaction,
+    event_id: &str,
+    kind: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let inserted = tx
+        .execute(
+            "INSERT OR IGNORE INTO events (id, kind, applied_at) VALUES (?1, ?2, ?3)",
+            params![event_id, kind, now],
+        )
+        .map_err(backend)?;
+    Ok(inserted == 1)
+}
+
+fn pledge_row(
+    tx: &rusqlite::Transaction,
+    id: &str,
+) -> Result<(String, i64, String, PledgeStatus), StoreError> {
+    tx.query_row(
+        "SELECT project, amount_cents, donor, status FROM pledges WHERE id = ?1",
+        params![id],
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        },
+    )
+    .optional()
+    .map_err(backend)?
+    .map(|(p, a, d, s)| {
+        (
+            p,
+            a,
+            d,
+            PledgeStatus::parse(&s).unwrap_or(PledgeStatus::Pending),
+        )
+    })
+    .ok_or_else(|| StoreError::UnknownPledge(id.to_string()))
+}
+
+fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+/// The calendar day of a unix time in a time zone (UTC if unknown).
+fn day_in(at: i64, timezone: &str) -> Date {
+    let tz = jiff::tz::TimeZone::get(timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    jiff::Timestamp::from_second(at)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .to_zoned_datetime(tz)
+        .date()
+}
+
+fn figures_tx(tx: &rusqlite::Transaction, project: &str) -> Result<Figures, StoreError> {
+    let raised = cents(
+        tx,
+        "SELECT COALESCE(SUM(amount_cents), 0) FROM pledges WHERE project = ?1 AND status = 'paid'",
+        params![project],
+    )?;
+    let mut matched = BTreeMap::new();
+    {
+        let mut stmt = tx
+            .prepare_cached("SELECT pool, SUM(amount_cents) FROM matches WHERE project = ?1 AND active = 1 GROUP BY pool ORDER BY pool")
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(params![project], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })
+            .map_err(backend)?;
+        for row in rows {
+            let (pool, c) = row.map_err(backend)?;
+            matched.insert(pool, Amount(from_cents(c)?));
+        }
+    }
+    let (backers, pledges): (u32, u32) = tx
+        .query_row(
+            "SELECT COUNT(DISTINCT donor), COUNT(*) FROM pledges WHERE project = ?1 AND status = 'paid'",
+            params![project],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(backend)?;
+    let mut rewards = BTreeMap::new();
+    {
+        let mut stmt = tx
+            .prepare_cached(
+                "SELECT reward, COUNT(*) FROM pledges WHERE project = ?1 AND reward IS NOT NULL \
+                 AND (status = 'paid' OR (status = 'pending' AND expires_at > ?2)) GROUP BY reward",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(params![project, now()], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, u32>(1)?))
+            })
+            .map_err(backend)?;
+        for row in rows {
+            let (reward, count) = row.map_err(backend)?;
+            rewards.insert(usize::try_from(reward).unwrap_or(usize::MAX), count);
+        }
+    }
+    let offers: u32 = tx
+        .query_row(
+            "SELECT COUNT(*) FROM offers WHERE project = ?1",
+            params![project],
+            |r| r.get(0),
+        )
+        .map_err(backend)?;
+    let updated: Option<i64> = tx
+        .query_row(
+            "SELECT MAX(COALESCE(refunded_at, paid_at)) FROM pledges WHERE project = ?1",
+            params![project],
+            |r| r.get(0),
+        )
+        .map_err(backend)?;
+    Ok(Figures {
+        raised,
+        matched,
+        backers,
+        pledges,
+        rewards,
+        offers,
+        refunded: false,
+        updated_at: updated
+            .and_then(|t| jiff::Timestamp::from_second(t).ok())
+            .map(|t| t.to_string()),
+    })
+}
+
+impl Store for SqliteStore {
+    async fn create_pledge(&self, pledge: NewPledge, limit: Option<u32>) -> Result<(), StoreError> {
+        let amount = to_cents(pledge.amount)?;
+        self.tx(move |tx| {
+            if let (Some(reward), Some(limit)) = (pledge.reward, limit) {
+                let taken: u32 = tx
+                    .query_row(
+                        "SELECT COUNT(*) FROM pledges WHERE project = ?1 AND reward = ?2 \
+                         AND (status = 'paid' OR (status = 'pending' AND expires_at > ?3))",
+                        params![pledge.project, reward as i64, pledge.created_at],
+                        |r| r.get(0),
+                    )
+                    .map_err(backend)?;
+                if taken >= limit {
+                    return Err(StoreError::RewardSoldOut);
+                }
+            }
+            tx.execute(
+                "INSERT INTO pledges (id, project, amount_cents, reward, display_name, email, donor, lang, status, created_at, expires_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10)",
+                params![
+                    pledge.id,
+                    pledge.project,
+                    amount,
+                    pledge.reward.map(|r| r as i64),
+                    pledge.display_name,
+                    pledge.email,
+                    pledge.donor,
+                    pledge.lang,
+                    pledge.created_at,
+                    pledge.expires_at
+                ],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn attach_checkout(&self, pledge_id: &str, session_id: &str) -> Result<(), StoreError> {
+        let (pledge_id, session_id) = (pledge_id.to_string(), session_id.to_string());
+        self.tx(move |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE pledges SET checkout_session = ?2 WHERE id = ?1",
+                    params![pledge_id, session_id],
+                )
+                .map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::UnknownPledge(pledge_id));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn apply_paid(
+        &self,
+        catalog: &Catalog,
+        event_id: &str,
+        pledge_id: &str,
+        payment_intent: Option<&str>,
+        paid_at: i64,
+    ) -> Result<Applied, StoreError> {
+        let catalog = catalog.clone();
+        let (event_id, pledge_id, payment_intent) = (
+            event_id.to_string(),
+            pledge_id.to_string(),
+            payment_intent.map(str::to_string),
+        );
+        self.tx(move |tx| {
+            if !record_event(tx, &event_id, "checkout.session.completed", now())? {
+                return Ok(Applied::Duplicate);
+            }
+            let (project_slug, amount_cents, donor, status) = pledge_row(tx, &pledge_id)?;
+            if !matches!(status, PledgeStatus::Pending | PledgeStatus::Expired) {
+                return Ok(Applied::NoEffect { reason: "pledge already settled" });
+            }
+            let project = catalog
+                .projects
+                .get(&project_slug)
+                .ok_or_else(|| StoreError::UnknownProject(project_slug.clone()))?;
+            let amount = from_cents(amount_cents)?;
+            // The project and its pools before this pledge.
+            let citizens = cents(tx, "SELECT COALESCE(SUM(amount_cents), 0) FROM pledges WHERE project = ?1 AND status = 'paid'", params![project_slug])?;
+            let matched = cents(tx, "SELECT COALESCE(SUM(amount_cents), 0) FROM matches WHERE project = ?1 AND active = 1", params![project_slug])?;
+            let backers: u32 = tx
+                .query_row("SELECT COUNT(DISTINCT donor) FROM pledges WHERE project = ?1 AND status = 'paid'", params![project_slug], |r| r.get(0))
+                .map_err(backend)?;
+            let known: bool = tx
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM pledges WHERE project = ?1 AND status = 'paid' AND donor = ?2)",
+                    params![project_slug, donor],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            let state = ProjectState {
+                citizens_raised: citizens,
+                total: citizens + matched,
+                backers,
+            };
+            let pools = catalog.pools_of(project);
+            let mut views = Vec::with_capacity(pools.len());
+            for (id, rules) in &pools {
+                let spent = cents(tx, "SELECT COALESCE(SUM(amount_cents), 0) FROM matches WHERE pool = ?1 AND active = 1", params![id])?;
+                let for_project = cents(
+                    tx,
+                    "SELECT COALESCE(SUM(amount_cents), 0) FROM matches WHERE pool = ?1 AND project = ?2 AND active = 1",
+                    params![id, project_slug],
+                )?;
+                let for_donor = cents(
+                    tx,
+                    "SELECT COALESCE(SUM(amount_cents), 0) FROM matches WHERE pool = ?1 AND project = ?2 AND donor = ?3 AND active = 1",
+                    params![id, project_slug, donor],
+                )?;
+                let lump_sum_paid: bool = tx
+                    .query_row(
+                        "SELECT EXISTS (SELECT 1 FROM matches WHERE pool = ?1 AND project = ?2 AND mode = 'lump_sum' AND active = 1)",
+                        params![id, project_slug],
+                        |r| r.get(0),
+                    )
+                    .map_err(backend)?;
+                views.push(PoolView {
+                    id,
+                    rules,
+                    spent,
+                    matched_for_project: for_project,
+                    matched_for_donor: for_donor,
+                    lump_sum_paid,
+                });
+            }
+            let pledge = matching::Pledge {
+                amount,
+                paid_on: day_in(paid_at, &project.timezone),
+                new_backer: !known,
+            };
+            let matches = matching::match_pledge(project, &views, &state, &pledge);
+            for m in &matches {
+                let mode = match catalog.pools.get(&m.pool_id).map(|p| p.mode) {
+                    Some(PoolMode::LumpSum) => "lump_sum",
+                    Some(PoolMode::OnSuccess) => "on_success",
+                    _ => "per_pledge",
+                };
+                tx.execute(
+                    "INSERT INTO matches (pledge_id, project, pool, donor, mode, amount_cents, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![pledge_id, project_slug, m.pool_id, donor, mode, to_cents(m.amount)?, paid_at],
+                )
+                .map_err(backend)?;
+            }
+            tx.execute(
+                "UPDATE pledges SET status = 'paid', paid_at = ?2, payment_intent = COALESCE(?3, payment_intent) WHERE id = ?1",
+                params![pledge_id, paid_at, payment_intent],
+            )
+            .map_err(backend)?;
+            Ok(Applied::Changed {
+                project: project_slug,
+                matches,
+            })
+        })
+        .await
+    }
+
+    async fn apply_expired(&self, event_id: &str, pledge_id: &str) -> Result<Applied, StoreError> {
+        let (event_id, pledge_id) = (event_id.to_string(), pledge_id.to_string());
+        self.tx(move |tx| {
+            if !record_event(tx, &event_id, "checkout.session.expired", now())? {
+                return Ok(Applied::Duplicate);
+            }
+            let (project, _, _, status) = pledge_row(tx, &pledge_id)?;
+            if status != PledgeStatus::Pending {
+                return Ok(Applied::NoEffect {
+                    reason: "pledge not pending",
+                });
+            }
+            tx.execute(
+                "UPDATE pledges SET status = 'expired' WHERE id = ?1",
+                params![pledge_id],
+            )
+            .map_err(backend)?;
+            Ok(Applied::Changed {
+                project,
+                matches: Vec::new(),
+            })
+        })
+        .await
+    }
+
+    async fn apply_refunded(
+        &self,
+        event_id: &str,
+        pledge_id: &str,
+        at: i64,
+    ) -> Result<Applied, StoreError> {
+        let (event_id, pledge_id) = (event_id.to_string(), pledge_id.to_string());
+        self.tx(move |tx| {
+            if !record_event(tx, &event_id, "charge.refunded", now())? {
+                return Ok(Applied::Duplicate);
+            }
+            let (project, _, _, status) = pledge_row(tx, &pledge_id)?;
+            if status != PledgeStatus::Paid {
+                return Ok(Applied::NoEffect { reason: "pledge not paid" });
+            }
+            let mut cancelled = Vec::new();
+            {
+                let mut stmt = tx
+                    .prepare_cached("SELECT pool, amount_cents FROM matches WHERE pledge_id = ?1 AND active = 1 ORDER BY id")
+                    .map_err(backend)?;
+                let rows = stmt.query_map(params![pledge_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).map_err(backend)?;
+                for row in rows {
+                    let (pool_id, c) = row.map_err(backend)?;
+                    cancelled.push(Match {
+                        pool_id,
+                        amount: from_cents(c)?,
+                    });
+                }
+            }
+            tx.execute("UPDATE matches SET active = 0 WHERE pledge_id = ?1", params![pledge_id]).map_err(backend)?;
+            tx.execute("UPDATE pledges SET status = 'refunded', refunded_at = ?2 WHERE id = ?1", params![pledge_id, at])
+                .map_err(backend)?;
+            Ok(Applied::Changed { project, matches: cancelled })
+        })
+        .await
+    }
+
+    async fn collected(&self, project: &str) -> Result<Decimal, StoreError> {
+        let project = project.to_string();
+        self.tx(move |tx| {
+            let citizens = cents(tx, "SELECT COALESCE(SUM(amount_cents), 0) FROM pledges WHERE project = ?1 AND status = 'paid'", params![project])?;
+            let matched = cents(tx, "SELECT COALESCE(SUM(amount_cents), 0) FROM matches WHERE project = ?1 AND active = 1", params![project])?;
+            Ok(citizens + matched)
+        })
+        .await
+    }
+
+    async fn figures(&self, project: &str) -> Result<Figures, StoreError> {
+        let project = project.to_string();
+        self.tx(move |tx| figures_tx(tx, &project)).await
+    }
+
+    async fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        self.tx(|tx| {
+            let mut projects = BTreeMap::new();
+            let slugs: Vec<String> = {
+                let mut stmt = tx
+                    .prepare("SELECT DISTINCT project FROM pledges UNION SELECT DISTINCT project FROM offers ORDER BY 1")
+                    .map_err(backend)?;
+                let rows = stmt.query_map([], |r| r.get(0)).map_err(backend)?;
+                rows.collect::<Result<_, _>>().map_err(backend)?
+            };
+            for slug in slugs {
+                let figures = figures_tx(tx, &slug)?;
+                projects.insert(slug, figures);
+            }
+            Ok(Snapshot {
+                version: SNAPSHOT_VERSION,
+                projects,
+            })
+        })
+        .await
+    }
+
+    async fn add_offer(&self, offer: Offer) -> Result<(), StoreError> {
+        self.tx(move |tx| {
+            tx.execute(
+                "INSERT INTO offers (project, need, name, contact, message, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![offer.project, offer.need.map(|n| n as i64), offer.name, offer.contact, offer.message, offer.created_at],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+}
