@@ -1,0 +1,1197 @@
+//! The store behaviour suite: what a donor, a sponsor or an auditor can check
+//! of any [`Store`] backend, written once.
+//!
+//! Each check is an `async fn` generic over the backend. It takes `db`, a
+//! factory: every call returns a handle on one and the same fresh, empty
+//! database (a clone of an in-memory store, a new connection to a file, a new
+//! client on a table). Checks that need concurrency take several handles, so
+//! that a backend with real parallel writers is exercised as such.
+//!
+//! At the bottom, `store_suite!` turns every check into one thin
+//! `#[tokio::test]` per backend flavour: SQLite in memory (one connection
+//! behind a mutex, shared by clones) and SQLite on a file (one connection per
+//! handle, so SQLite's own locking is what keeps the ledger right). Another
+//! backend (DynamoDB) implements [`Backend`] and adds one `store_suite!` line.
+//!
+//! Amounts are exact `Decimal`s; the ledger is the truth: every figure is
+//! compared with the sum of the records the store reported writing.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use pave_functions::catalog::Catalog;
+use pave_functions::matching::Match;
+use pave_functions::money::is_cents;
+use pave_functions::progress::{Figures, Snapshot};
+use pave_functions::store::sqlite::SqliteStore;
+use pave_functions::store::{Applied, NewPledge, Offer, Store, StoreError};
+use rust_decimal::Decimal;
+
+// ------------------------------------------------------------------ backends
+
+/// What the suite needs of a backend besides [`Store`]: the spending of a
+/// pool as the backend itself computes it (the sum of its active matches,
+/// every project together), which is what limits the pool's budget.
+trait Backend: Store {
+    fn pool_spent(&self, pool: &str) -> impl Future<Output = Result<Decimal, StoreError>> + Send;
+}
+
+impl Backend for SqliteStore {
+    fn pool_spent(&self, pool: &str) -> impl Future<Output = Result<Decimal, StoreError>> + Send {
+        // The inherent method (test support of the SQLite store).
+        SqliteStore::pool_spent(self, pool)
+    }
+}
+
+/// SQLite in memory: every handle is a clone of the same store, so they share
+/// one connection (writers are serialised by its mutex).
+fn sqlite_in_memory(_test: &str) -> impl Fn() -> SqliteStore + use<> {
+    let store = SqliteStore::in_memory().expect("in-memory SQLite store");
+    move || store.clone()
+}
+
+/// SQLite on a temporary file: every handle is its own connection, so
+/// concurrent writers meet in SQLite's locks (`BEGIN IMMEDIATE`, busy timeout).
+fn sqlite_file(test: &str) -> impl Fn() -> SqliteStore + use<> {
+    let file = TempDb::new(test);
+    move || SqliteStore::open(&file.0).expect("file SQLite store")
+}
+
+/// A database file removed (with its WAL files) when the factory is dropped.
+struct TempDb(PathBuf);
+
+impl TempDb {
+    fn new(test: &str) -> TempDb {
+        let path =
+            std::env::temp_dir().join(format!("pave-store-suite-{}-{test}.db", std::process::id()));
+        let db = TempDb(path);
+        db.remove();
+        db
+    }
+
+    fn remove(&self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut path = self.0.clone().into_os_string();
+            path.push(suffix);
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        self.remove();
+    }
+}
+
+// ------------------------------------------------------------------- catalog
+
+// Pools.
+const HABITAT: &str = "fondation-btp-plus/habitat-2026"; // ratio 1, at most 100 € a pledge
+const REGION: &str = "region-aura/initiatives-2026"; // ratio 0.5
+const DOUBLING: &str = "metropole-saint-etienne/doublement-2026"; // ratio 1, budget 1 000 €
+const SMALL: &str = "ville-du-puy/petit-coup-de-pouce"; // ratio 1, budget 100 €
+const UNCAPPED: &str = "mecene-local/doublement"; // ratio 1, budget 100 000 €
+
+// Projects.
+const CAFE: &str = "cafe-du-coin"; // HABITAT then REGION; reward 1 limited to 2
+const JARDIN: &str = "jardin-partage"; // DOUBLING, cap far away
+const ATELIER: &str = "atelier-velo"; // SMALL; reward 0 limited to 2
+const FOURNIL: &str = "fournil-solidaire"; // UNCAPPED, cap 990 €
+const RESSOURCERIE: &str = "ressourcerie"; // no pool
+
+/// The `catalog.json` (v1) every check reads. Pools are open from 2020 to
+/// 2099 so that pledges paid now are matched.
+const CATALOG: &str = r#"{
+  "version": 1, "currency": "EUR", "pledge_min": "1", "pledge_max": "500",
+  "projects": {
+    "cafe-du-coin": {
+      "title": "Le Café du Coin", "territory": "saint-etienne", "themes": ["alimentation"],
+      "status": "live", "goal": "6000", "cap": "7500", "funding": "all_or_nothing",
+      "start": "2020-01-01", "end": "2099-12-31", "timezone": "Europe/Paris",
+      "rewards": [
+        { "index": 0, "min": "5", "title": "Un café offert", "limit": null },
+        { "index": 1, "min": "10", "title": "Un repas de lancement", "limit": 2 }
+      ],
+      "pools": ["fondation-btp-plus/habitat-2026", "region-aura/initiatives-2026"],
+      "tax_receipt": false
+    },
+    "jardin-partage": {
+      "title": "Le Jardin partagé", "territory": "saint-etienne", "themes": ["environnement"],
+      "status": "live", "goal": "20000", "cap": "50000", "funding": "keep_it_all",
+      "start": "2020-01-01", "end": "2099-12-31", "timezone": "Europe/Paris",
+      "rewards": [], "pools": ["metropole-saint-etienne/doublement-2026"], "tax_receipt": false
+    },
+    "atelier-velo": {
+      "title": "La Rustine", "territory": "le-puy", "themes": ["mobilite"],
+      "status": "live", "goal": "1000", "cap": "5000", "funding": "keep_it_all",
+      "start": "2020-01-01", "end": "2099-12-31", "timezone": "Europe/Paris",
+      "rewards": [{ "index": 0, "min": "10", "title": "Une révision de vélo", "limit": 2 }],
+      "pools": ["ville-du-puy/petit-coup-de-pouce"], "tax_receipt": true
+    },
+    "fournil-solidaire": {
+      "title": "Le Fournil solidaire", "territory": "le-puy", "themes": ["alimentation"],
+      "status": "live", "goal": "800", "cap": "990", "funding": "keep_it_all",
+      "start": "2020-01-01", "end": "2099-12-31", "timezone": "Europe/Paris",
+      "rewards": [], "pools": ["mecene-local/doublement"], "tax_receipt": false
+    },
+    "ressourcerie": {
+      "title": "La Ressourcerie", "territory": "saint-etienne", "themes": ["reemploi"],
+      "status": "live", "goal": "3000", "cap": "4500", "funding": "all_or_nothing",
+      "start": "2020-01-01", "end": "2099-12-31", "timezone": "Europe/Paris",
+      "rewards": [], "pools": [], "tax_receipt": false
+    }
+  },
+  "pools": {
+    "fondation-btp-plus/habitat-2026": {
+      "sponsor": "fondation-btp-plus", "sponsor_name": "Fondation BTP Plus", "title": "Habitat 2026",
+      "mode": "per_pledge", "budget": "20000", "start": "2020-01-01", "end": "2099-12-31",
+      "ratio": "1", "max_per_pledge": "100", "max_per_project": null,
+      "max_per_donor": null, "threshold": null, "share_of_goal": null,
+      "amount": null, "min_progress": null, "min_backers": null
+    },
+    "region-aura/initiatives-2026": {
+      "sponsor": "region-aura", "sponsor_name": "Région Auvergne-Rhône-Alpes", "title": "Initiatives",
+      "mode": "per_pledge", "budget": "20000", "start": "2020-01-01", "end": "2099-12-31",
+      "ratio": "0.5", "max_per_pledge": null, "max_per_project": null,
+      "max_per_donor": null, "threshold": null, "share_of_goal": null,
+      "amount": null, "min_progress": null, "min_backers": null
+    },
+    "metropole-saint-etienne/doublement-2026": {
+      "sponsor": "metropole-saint-etienne", "sponsor_name": "Saint-Étienne Métropole", "title": "Doublement",
+      "mode": "per_pledge", "budget": "1000", "start": "2020-01-01", "end": "2099-12-31",
+      "ratio": "1", "max_per_pledge": null, "max_per_project": null,
+      "max_per_donor": null, "threshold": null, "share_of_goal": null,
+      "amount": null, "min_progress": null, "min_backers": null
+    },
+    "ville-du-puy/petit-coup-de-pouce": {
+      "sponsor": "ville-du-puy", "sponsor_name": "Ville du Puy-en-Velay", "title": "Petit coup de pouce",
+      "mode": "per_pledge", "budget": "100", "start": "2020-01-01", "end": "2099-12-31",
+      "ratio": "1", "max_per_pledge": null, "max_per_project": null,
+      "max_per_donor": null, "threshold": null, "share_of_goal": null,
+      "amount": null, "min_progress": null, "min_backers": null
+    },
+    "mecene-local/doublement": {
+      "sponsor": "mecene-local", "sponsor_name": "Un mécène local", "title": "Doublement",
+      "mode": "per_pledge", "budget": "100000", "start": "2020-01-01", "end": "2099-12-31",
+      "ratio": "1", "max_per_pledge": null, "max_per_project": null,
+      "max_per_donor": null, "threshold": null, "share_of_goal": null,
+      "amount": null, "min_progress": null, "min_backers": null
+    }
+  }
+}"#;
+
+fn catalog() -> Arc<Catalog> {
+    Arc::new(Catalog::from_json(CATALOG.as_bytes()).expect("the suite's catalog is valid"))
+}
+
+// ------------------------------------------------------------------- helpers
+
+/// How long a checkout (and its reward reservation) stays open.
+const CHECKOUT_TTL: i64 = 30 * 60;
+
+fn d(s: &str) -> Decimal {
+    s.parse().expect("a decimal literal")
+}
+
+fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+fn m(pool: &str, amount: &str) -> Match {
+    Match {
+        pool_id: pool.to_string(),
+        amount: d(amount),
+    }
+}
+
+/// A pending pledge created now, by its own donor (`donor:<id>`), with an
+/// email and no display name. Adjust with struct update syntax.
+fn pledge(id: &str, project: &str, amount: &str) -> NewPledge {
+    let at = now();
+    NewPledge {
+        id: id.to_string(),
+        project: project.to_string(),
+        amount: d(amount),
+        reward: None,
+        display_name: None,
+        email: format!("{id}@donors.example"),
+        donor: format!("donor:{id}"),
+        lang: "fr".to_string(),
+        created_at: at,
+        expires_at: at + CHECKOUT_TTL,
+    }
+}
+
+fn changed(project: &str, matches: Vec<Match>) -> Applied {
+    Applied::Changed {
+        project: project.to_string(),
+        matches,
+    }
+}
+
+/// A store handle with the catalog, and the calls the checks make, as the API
+/// and the webhook would make them.
+struct Suite<S> {
+    store: Arc<S>,
+    catalog: Arc<Catalog>,
+}
+
+impl<S: Backend> Suite<S> {
+    fn new(store: S) -> Suite<S> {
+        Suite {
+            store: Arc::new(store),
+            catalog: catalog(),
+        }
+    }
+
+    /// Another handle on the same store (for spawned tasks).
+    fn share(&self) -> Suite<S> {
+        Suite {
+            store: self.store.clone(),
+            catalog: self.catalog.clone(),
+        }
+    }
+
+    /// `create_pledge` with its reward's limit from the catalog, as the API does.
+    async fn try_create(&self, pledge: NewPledge) -> Result<(), StoreError> {
+        let limit = pledge.reward.and_then(|index| {
+            let project = &self.catalog.projects[&pledge.project];
+            project
+                .rewards
+                .iter()
+                .find(|r| r.index == index)
+                .and_then(|r| r.limit)
+        });
+        self.store.create_pledge(pledge, limit).await
+    }
+
+    async fn create(&self, pledge: &NewPledge) {
+        self.try_create(pledge.clone())
+            .await
+            .unwrap_or_else(|e| panic!("create {}: {e}", pledge.id));
+    }
+
+    /// `checkout.session.completed` with event id `event`.
+    async fn pay(&self, event: &str, pledge: &str) -> Applied {
+        let intent = format!("pi_{pledge}");
+        self.store
+            .apply_paid(&self.catalog, event, pledge, Some(&intent), now())
+            .await
+            .unwrap_or_else(|e| panic!("paid {event} {pledge}: {e}"))
+    }
+
+    /// `checkout.session.expired`.
+    async fn expire(&self, event: &str, pledge: &str) -> Applied {
+        self.store
+            .apply_expired(event, pledge)
+            .await
+            .unwrap_or_else(|e| panic!("expired {event} {pledge}: {e}"))
+    }
+
+    /// `charge.refunded`.
+    async fn refund(&self, event: &str, pledge: &str) -> Applied {
+        self.store
+            .apply_refunded(event, pledge, now())
+            .await
+            .unwrap_or_else(|e| panic!("refunded {event} {pledge}: {e}"))
+    }
+
+    async fn figures(&self, project: &str) -> Figures {
+        self.store.figures(project).await.expect("figures")
+    }
+
+    async fn snapshot(&self) -> Snapshot {
+        self.store.snapshot().await.expect("snapshot")
+    }
+
+    async fn spent(&self, pool: &str) -> Decimal {
+        self.store.pool_spent(pool).await.expect("pool spent")
+    }
+
+    /// The auditor's check: every figure the store shows equals the sum of
+    /// the ledger records it reported writing (see [`Ledger`]).
+    async fn audit(&self, ledger: &Ledger) {
+        let snapshot = self.snapshot().await;
+        for project in ledger.projects() {
+            let figures = self.figures(&project).await;
+            assert_eq!(
+                figures.raised,
+                ledger.raised(&project),
+                "{project}: raised = sum of its paid pledges"
+            );
+            assert_eq!(
+                figures.pledges,
+                ledger.pledges(&project),
+                "{project}: paid pledges"
+            );
+            assert_eq!(
+                figures.backers,
+                ledger.backers(&project),
+                "{project}: distinct donors"
+            );
+            let matched: BTreeMap<String, Decimal> = figures
+                .matched
+                .iter()
+                .map(|(pool, a)| (pool.clone(), a.0))
+                .collect();
+            assert_eq!(
+                matched,
+                ledger.matched(&project),
+                "{project}: matched per pool = sum of its matches"
+            );
+            assert_eq!(
+                self.store.collected(&project).await.expect("collected"),
+                figures.raised + figures.matched_total(),
+                "{project}: collected = raised + matched"
+            );
+            assert_eq!(
+                snapshot.projects.get(&project),
+                Some(&figures),
+                "{project}: snapshot = figures"
+            );
+        }
+        for pool in ledger.pools() {
+            let spent = ledger.spent(&pool);
+            assert_eq!(
+                self.spent(&pool).await,
+                spent,
+                "{pool}: spent = sum of its active matches"
+            );
+            let published: Decimal = snapshot
+                .projects
+                .values()
+                .filter_map(|f| f.matched.get(&pool))
+                .map(|a| a.0)
+                .sum();
+            assert_eq!(
+                published, spent,
+                "{pool}: spent = sum of what the snapshot shows for it"
+            );
+            assert!(
+                spent <= self.catalog.pools[&pool].budget,
+                "{pool}: spent {spent} beyond its budget"
+            );
+        }
+    }
+}
+
+/// The in-test ledger: the paid pledges and the matches the store reported
+/// (`Applied::Changed`), with refunds. Every expected figure is a sum over it.
+#[derive(Default)]
+struct Ledger {
+    entries: BTreeMap<String, Entry>,
+}
+
+struct Entry {
+    project: String,
+    donor: String,
+    amount: Decimal,
+    matches: Vec<Match>,
+    refunded: bool,
+}
+
+impl Ledger {
+    /// Records a pledge the store reported paid (with its matches).
+    fn paid(&mut self, pledge: &NewPledge, applied: &Applied) {
+        let Applied::Changed { project, matches } = applied else {
+            panic!("{} was not paid: {applied:?}", pledge.id);
+        };
+        assert_eq!(project, &pledge.project);
+        for m in matches {
+            assert!(
+                m.amount > Decimal::ZERO && is_cents(m.amount),
+                "{}: match {m:?} not in whole cents",
+                pledge.id
+            );
+        }
+        let entry = Entry {
+            project: pledge.project.clone(),
+            donor: pledge.donor.clone(),
+            amount: pledge.amount,
+            matches: matches.clone(),
+            refunded: false,
+        };
+        assert!(
+            self.entries.insert(pledge.id.clone(), entry).is_none(),
+            "{} paid twice",
+            pledge.id
+        );
+    }
+
+    /// Records a refund, checking that the store cancelled exactly the
+    /// pledge's matches.
+    fn refunded(&mut self, pledge: &str, applied: &Applied) {
+        let entry = self.entries.get_mut(pledge).expect("a paid pledge");
+        assert_eq!(
+            applied,
+            &changed(&entry.project, entry.matches.clone()),
+            "a refund cancels exactly the pledge's matches"
+        );
+        entry.refunded = true;
+    }
+
+    fn active(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.values().filter(|e| !e.refunded)
+    }
+
+    fn projects(&self) -> BTreeSet<String> {
+        self.entries.values().map(|e| e.project.clone()).collect()
+    }
+
+    fn pools(&self) -> BTreeSet<String> {
+        self.entries
+            .values()
+            .flat_map(|e| &e.matches)
+            .map(|m| m.pool_id.clone())
+            .collect()
+    }
+
+    fn raised(&self, project: &str) -> Decimal {
+        self.active()
+            .filter(|e| e.project == project)
+            .map(|e| e.amount)
+            .sum()
+    }
+
+    fn pledges(&self, project: &str) -> u32 {
+        self.active().filter(|e| e.project == project).count() as u32
+    }
+
+    fn backers(&self, project: &str) -> u32 {
+        self.active()
+            .filter(|e| e.project == project)
+            .map(|e| &e.donor)
+            .collect::<BTreeSet<_>>()
+            .len() as u32
+    }
+
+    fn matched(&self, project: &str) -> BTreeMap<String, Decimal> {
+        let mut per_pool = BTreeMap::new();
+        for m in self
+            .active()
+            .filter(|e| e.project == project)
+            .flat_map(|e| &e.matches)
+        {
+            *per_pool.entry(m.pool_id.clone()).or_insert(Decimal::ZERO) += m.amount;
+        }
+        per_pool
+    }
+
+    fn spent(&self, pool: &str) -> Decimal {
+        self.active()
+            .flat_map(|e| &e.matches)
+            .filter(|m| m.pool_id == pool)
+            .map(|m| m.amount)
+            .sum()
+    }
+}
+
+/// A small seeded generator (xorshift64*), so that "random" amounts are the
+/// same on every run.
+struct Seeded(u64);
+
+impl Seeded {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// An amount between `low` and `high` euros, in whole cents.
+    fn euros(&mut self, low: i64, high: i64) -> Decimal {
+        let span = (high - low) as u64 * 100 + 1;
+        Decimal::new(low * 100 + (self.next() % span) as i64, 2)
+    }
+}
+
+// -------------------------------------------------------------------- checks
+
+/// 1. Paid pledges show in the figures and the snapshot, with their matches
+///    written; the totals equal the sum of the ledger.
+async fn paid_pledge_is_counted_and_matched<S: Backend>(db: impl Fn() -> S) {
+    let suite = Suite::new(db());
+    let mut ledger = Ledger::default();
+
+    // Nothing paid yet: a pending pledge counts for nothing.
+    let camille = pledge("p-camille", CAFE, "42.10");
+    suite.create(&camille).await;
+    assert_eq!(suite.figures(CAFE).await.raised, Decimal::ZERO);
+    assert_eq!(suite.figures(CAFE).await.pledges, 0);
+
+    // 42.10 €: HABITAT gives 42.10 (ratio 1), REGION 21.05 (ratio 0.5).
+    let applied = suite.pay("evt_paid_camille", &camille.id).await;
+    assert_eq!(
+        applied,
+        changed(CAFE, vec![m(HABITAT, "42.10"), m(REGION, "21.05")])
+    );
+    ledger.paid(&camille, &applied);
+
+    let figures = suite.figures(CAFE).await;
+    assert_eq!(figures.raised, d("42.10"));
+    assert_eq!((figures.backers, figures.pledges), (1, 1));
+    assert_eq!(figures.matched[HABITAT].0, d("42.10"));
+    assert_eq!(figures.matched[REGION].0, d("21.05"));
+    assert!(
+        figures.updated_at.is_some(),
+        "a paid pledge dates the figures"
+    );
+    assert_eq!(suite.store.collected(CAFE).await.unwrap(), d("105.25"));
+
+    // 150 €: HABITAT stops at its 100 € per pledge, REGION gives 75.
+    let dominique = pledge("p-dominique", CAFE, "150");
+    suite.create(&dominique).await;
+    let applied = suite.pay("evt_paid_dominique", &dominique.id).await;
+    assert_eq!(
+        applied,
+        changed(CAFE, vec![m(HABITAT, "100"), m(REGION, "75")])
+    );
+    ledger.paid(&dominique, &applied);
+
+    // Camille again, 33.33 €: REGION's 16.665 is rounded down to 16.66.
+    // Still two backers, three pledges.
+    let again = NewPledge {
+        donor: camille.donor.clone(),
+        ..pledge("p-camille-2", CAFE, "33.33")
+    };
+    suite.create(&again).await;
+    let applied = suite.pay("evt_paid_camille_2", &again.id).await;
+    assert_eq!(
+        applied,
+        changed(CAFE, vec![m(HABITAT, "33.33"), m(REGION, "16.66")])
+    );
+    ledger.paid(&again, &applied);
+
+    let figures = suite.figures(CAFE).await;
+    assert_eq!(figures.raised, d("225.43"));
+    assert_eq!((figures.backers, figures.pledges), (2, 3));
+    assert_eq!(figures.matched[HABITAT].0, d("175.43"));
+    assert_eq!(figures.matched[REGION].0, d("112.71"));
+    assert_eq!(suite.spent(HABITAT).await, d("175.43"));
+    assert_eq!(suite.spent(REGION).await, d("112.71"));
+
+    // The snapshot holds the project, with amounts as decimal strings.
+    let snapshot = suite.snapshot().await;
+    assert_eq!(snapshot.version, 1);
+    assert_eq!(snapshot.projects.get(CAFE), Some(&figures));
+    let json = serde_json::to_value(&snapshot).unwrap();
+    assert_eq!(json["projects"][CAFE]["raised"], "225.43");
+    assert_eq!(json["projects"][CAFE]["matched"][REGION], "112.71");
+
+    suite.audit(&ledger).await;
+}
+
+/// 2a. The same `checkout.session.completed` delivered ten times is applied
+///     once.
+async fn redelivered_event_is_applied_once<S: Backend>(db: impl Fn() -> S) {
+    let suite = Suite::new(db());
+    let mut ledger = Ledger::default();
+    let p = pledge("p-retry", CAFE, "20");
+    suite.create(&p).await;
+
+    let first = suite.pay("evt_retried", &p.id).await;
+    assert_eq!(
+        first,
+        changed(CAFE, vec![m(HABITAT, "20"), m(REGION, "10")])
+    );
+    ledger.paid(&p, &first);
+    let after_first = suite.figures(CAFE).await;
+
+    for _ in 1..10 {
+        assert_eq!(suite.pay("evt_retried", &p.id).await, Applied::Duplicate);
+    }
+    assert_eq!(
+        suite.figures(CAFE).await,
+        after_first,
+        "duplicates change nothing"
+    );
+    assert_eq!(after_first.raised, d("20"));
+    assert_eq!(after_first.pledges, 1);
+    suite.audit(&ledger).await;
+}
+
+/// 2b. The same event delivered at once by 8 tasks (on separate handles):
+///     exactly one `Changed`, seven `Duplicate`.
+async fn concurrent_deliveries_apply_once<S: Backend>(db: impl Fn() -> S) {
+    let suite = Suite::new(db());
+    let p = pledge("p-burst", CAFE, "12.34");
+    suite.create(&p).await;
+
+    let barrier = Arc::new(tokio::sync::Barrier::new(8));
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (task, barrier, id) = (Suite::new(db()), barrier.clone(), p.id.clone());
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            task.pay("evt_burst", &id).await
+        }));
+    }
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.expect("task"));
+    }
+    let applied: Vec<&Applied> = results
+        .iter()
+        .filter(|a| matches!(a, Applied::Changed { .. }))
+        .collect();
+    let duplicates = results.iter().filter(|a| **a == Applied::Duplicate).count();
+    assert_eq!((applied.len(), duplicates), (1, 7), "{results:?}");
+    assert_eq!(
+        applied[0],
+        &changed(CAFE, vec![m(HABITAT, "12.34"), m(REGION, "6.17")])
+    );
+
+    let mut ledger = Ledger::default();
+    ledger.paid(&p, applied[0]);
+    let figures = suite.figures(CAFE).await;
+    assert_eq!((figures.raised, figures.pledges), (d("12.34"), 1));
+    suite.audit(&ledger).await;
+}
+
+/// 3. Events out of order: an expiry after the payment, a refund before it,
+///    and a second completed event for a paid pledge change nothing.
+async fn out_of_order_events_are_harmless<S: Backend>(db: impl Fn() -> S) {
+    let suite = Suite::new(db());
+    let mut ledger = Ledger::default();
+
+    // `expired` after `paid`.
+    let a = pledge("p-a", CAFE, "30");
+    suite.create(&a).await;
+    let applied = suite.pay("evt_paid_a", &a.id).await;
+    ledger.paid(&a, &applied);
+    let before = suite.figures(CAFE).await;
+    assert!(matches!(
+        suite.expire("evt_expired_a", &a.id).await,
+        Applied::NoEffect { .. }
+    ));
+    assert_eq!(
+        suite.figures(CAFE).await,
+        before,
+        "a late expiry leaves the paid pledge alone"
+    );
+    // ... and that expiry is recorded like any event.
+    assert_eq!(
+        suite.expire("evt_expired_a", &a.id).await,
+        Applied::Duplicate
+    );
+
+    // A second, different completed event for the already paid pledge.
+    assert!(matches!(
+        suite.pay("evt_paid_a_bis", &a.id).await,
+        Applied::NoEffect { .. }
+    ));
+    assert_eq!(suite.figures(CAFE).await, before, "paid once, matched once");
+    assert_eq!(suite.spent(HABITAT).await, d("30"));
+
+    // `refunded` before `paid`: nothing to refund; the payment still applies.
+    let b = pledge("p-b", CAFE, "40");
+    suite.create(&b).await;
+    assert!(matches!(
+        suite.refund("evt_refunded_b", &b.id).await,
+        Applied::NoEffect { .. }
+    ));
+    assert_eq!(suite.figures(CAFE).await, before);
+    let applied = suite.pay("evt_paid_b", &b.id).await;
+    assert_eq!(
+        applied,
+        changed(CAFE, vec![m(HABITAT, "40"), m(REGION, "20")])
+    );
+    ledger.paid(&b, &applied);
+
+    let figures = suite.figures(CAFE).await;
+    assert_eq!(
+        (figures.raised, figures.pledges, figures.backers),
+        (d("70"), 2, 2)
+    );
+    suite.audit(&ledger).await;
+}
+
+/// 4a. The issue's test: 200 pledges of seeded amounts (5–50 € with cents) on
+///     one project, paid concurrently against a ratio-1 pool of 1 000 €. The
+///     budget is spent to the cent and never beyond.
+async fn concurrent_pledges_spend_the_budget_to_the_cent<S: Backend>(db: impl Fn() -> S) {
+    const PLEDGES: usize = 200;
+    const HANDLES: usize = 8;
+    let suite = Suite::new(db());
+    let budget = suite.catalog.pools[DOUBLING].budget;
+    assert_eq!(budget, d("1000"));
+
+    let mut rng = Seeded(0x5EED_CAFE_2026);
+    let pledges: Vec<NewPledge> = (0..PLEDGES)
+        .map(|i| NewPledge {
+            amount: rng.euros(5, 50),
+            // Some donors give twice.
+            donor: format!("donor:{}", i % 150),
+            ..pledge(&format!("p-{i:03}"), JARDIN, "1")
+        })
+        .collect();
+    let citizens: Decimal = pledges.iter().map(|p| p.amount).sum();
+    assert!(
+        citizens > budget,
+        "the pledges ({citizens}) must exceed what the pool can match"
+    );
+    for p in &pledges {
+        suite.create(p).await;
+    }
+
+    // While the burst runs, an observer checks the pool never goes beyond.
+    let done = Arc::new(AtomicBool::new(false));
+    let observer = {
+        let (watch, done) = (suite.share(), done.clone());
+        tokio::spawn(async move {
+            let mut looks = 0u32;
+            while !done.load(Ordering::Relaxed) {
+                let spent = watch.spent(DOUBLING).await;
+                assert!(
+                    spent <= budget,
+                    "pool spent {spent} beyond its budget mid-burst"
+                );
+                let figures = watch.figures(JARDIN).await;
+                assert!(figures.matched_total() <= budget);
+                looks += 1;
+                tokio::task::yield_now().await;
+            }
+            looks
+        })
+    };
+
+    let handles: Vec<Suite<S>> = (0..HANDLES).map(|_| Suite::new(db())).collect();
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(PLEDGES);
+    for (i, p) in pledges.iter().enumerate() {
+        let (task, id) = (handles[i % HANDLES].share(), p.id.clone());
+        tasks.push(tokio::spawn(async move {
+            task.pay(&format!("evt_paid_{id}"), &id).await
+        }));
+    }
+    let mut results = Vec::with_capacity(PLEDGES);
+    for task in tasks {
+        results.push(task.await.expect("task"));
+    }
+    let elapsed = started.elapsed();
+    done.store(true, Ordering::Relaxed);
+    let looks = observer.await.expect("observer");
+    let test = std::thread::current().name().unwrap_or("?").to_string();
+    eprintln!(
+        "{test}: {PLEDGES} concurrent payments on {HANDLES} handles in {elapsed:?} ({looks} looks by the observer)"
+    );
+
+    let mut ledger = Ledger::default();
+    for (p, applied) in pledges.iter().zip(&results) {
+        ledger.paid(p, applied);
+    }
+    let matches: Vec<&Match> = ledger.entries.values().flat_map(|e| &e.matches).collect();
+    assert!(
+        matches
+            .iter()
+            .all(|m| m.pool_id == DOUBLING && is_cents(m.amount))
+    );
+    // Each match is the pledge itself, but one: the last one, partial.
+    let partial = ledger
+        .entries
+        .values()
+        .filter(|e| e.matches.first().is_some_and(|m| m.amount < e.amount))
+        .count();
+    assert!(partial <= 1, "{partial} partial matches");
+
+    let spent: Decimal = matches.iter().map(|m| m.amount).sum();
+    assert_eq!(spent, d("1000.00"), "the budget is spent to the cent");
+    assert_eq!(suite.spent(DOUBLING).await, d("1000.00"));
+    let figures = suite.figures(JARDIN).await;
+    assert_eq!(figures.raised, citizens);
+    assert_eq!(figures.matched_total(), d("1000.00"));
+    assert_eq!(figures.pledges, PLEDGES as u32);
+    assert_eq!(figures.backers, 150);
+    suite.audit(&ledger).await;
+
+    // Once the budget is spent, a pledge is paid but not matched.
+    let late = pledge("p-late", JARDIN, "10");
+    suite.create(&late).await;
+    assert_eq!(
+        suite.pay("evt_paid_late", &late.id).await,
+        changed(JARDIN, vec![])
+    );
+    assert_eq!(suite.spent(DOUBLING).await, d("1000.00"));
+}
+
+/// 4b. A tight cap under concurrency: 20 pledges of 25 € (500 €) on a
+///     project capped at 990 €, with a ratio-1 pool that could give 500 €.
+///     Whatever the order, 19 pledges are matched in full (950 €) and the
+///     last one by the 15 € left under the cap: 990.00 €, never more.
+async fn concurrent_pledges_stop_at_a_tight_cap<S: Backend>(db: impl Fn() -> S) {
+    let suite = Suite::new(db());
+    let cap = suite.catalog.projects[FOURNIL].cap;
+    let pledges: Vec<NewPledge> = (0..20)
+        .map(|i| pledge(&format!("p-fournil-{i:02}"), FOURNIL, "25"))
+        .collect();
+    for p in &pledges {
+        suite.create(p).await;
+    }
+
+    let mut tasks = Vec::new();
+    for p in &pledges {
+        let (task, id) = (Suite::new(db()), p.id.clone());
+        tasks.push(tokio::spawn(async move {
+            task.pay(&format!("evt_paid_{id}"), &id).await
+        }));
+    }
+    let mut ledger = Ledger::default();
+    for (p, task) in pledges.iter().zip(tasks) {
+        ledger.paid(p, &task.await.expect("task"));
+    }
+
+    let mut amounts: Vec<Decimal> = ledger
+        .entries
+        .values()
+        .flat_map(|e| &e.matches)
+        .map(|m| m.amount)
+        .collect();
+    amounts.sort();
+    let mut expected = vec![d("15")];
+    expected.extend(std::iter::repeat_n(d("25"), 19));
+    assert_eq!(amounts, expected);
+
+    let figures = suite.figures(FOURNIL).await;
+    assert_eq!(figures.raised, d("500"));
+    assert_eq!(figures.matched[UNCAPPED].0, d("490"));
+    let collected = suite.store.collected(FOURNIL).await.unwrap();
+    assert_eq!(collected, d("990.00"));
+    assert!(collected <= cap);
+    suite.audit(&ledger).await;
+}
+
+/// 5. A refund cancels the pledge's matches and gives the pool back exactly
+///    what they were, which later pledges may then use.
+async fn refunds_release_matches_to_the_pool<S: Backend>(db: impl Fn() -> S) {
+    let suite = Suite::new(db());
+    let mut ledger = Ledger::default();
+
+    // SMALL has 100 €: 80 € matched in full, then 50 € matched by the 20 € left.
+    let a = pledge("p-a", ATELIER, "80");
+    let b = pledge("p-b", ATELIER, "50");
+    for p in [&a, &b] {
+        suite.create(p).await;
+    }
+    let applied = suite.pay("evt_paid_a", &a.id).await;
+    assert_eq!(applied, changed(ATELIER, vec![m(SMALL, "80")]));
+    ledger.paid(&a, &applied);
+    let applied = suite.pay("evt_paid_b", &b.id).await;
+    assert_eq!(applied, changed(ATELIER, vec![m(SMALL, "20")]));
+    ledger.paid(&b, &applied);
+    assert_eq!(suite.spent(SMALL).await, d("100"));
+
+    // Refunding `a` cancels its 80 € match: the pool's spending goes down by
+    // exactly 80 €, the project loses 80 + 80.
+    let applied = suite.refund("evt_refunded_a", &a.id).await;
+    assert_eq!(applied, changed(ATELIER, vec![m(SMALL, "80")]));
+    ledger.refunded(&a.id, &applied);
+    assert_eq!(suite.spent(SMALL).await, d("20"));
+    let figures = suite.figures(ATELIER).await;
+    assert_eq!(
+        (figures.raised, figures.matched[SMALL].0),
+        (d("50"), d("20"))
+    );
+    assert_eq!((figures.backers, figures.pledges), (1, 1));
+    assert_eq!(suite.store.collected(ATELIER).await.unwrap(), d("70"));
+
+    // The same refund event again; then a different payment event for it.
+    assert_eq!(
+        suite.refund("evt_refunded_a", &a.id).await,
+        Applied::Duplicate
+    );
+    assert!(matches!(
+        suite.pay("evt_paid_a_late", &a.id).await,
+        Applied::NoEffect { .. }
+    ));
+    assert_eq!(suite.spent(SMALL).await, d("20"));
+
+    // Refunding a pending pledge does nothing.
+    let pending = pledge("p-pending", ATELIER, "15");
+    suite.create(&pending).await;
+    assert!(matches!(
+        suite.refund("evt_refunded_pending", &pending.id).await,
+        Applied::NoEffect { .. }
+    ));
+    assert_eq!(suite.figures(ATELIER).await, figures);
+
+    // The 80 € returned are spent again: 70 € matched in full (90 € spent).
+    let c = pledge("p-c", ATELIER, "70");
+    suite.create(&c).await;
+    let applied = suite.pay("evt_paid_c", &c.id).await;
+    assert_eq!(applied, changed(ATELIER, vec![m(SMALL, "70")]));
+    ledger.paid(&c, &applied);
+    assert_eq!(suite.spent(SMALL).await, d("90"));
+
+    // Refunding a pledge matched by two pools releases both.
+    let e = pledge("p-e", CAFE, "33.33");
+    suite.create(&e).await;
+    let applied = suite.pay("evt_paid_e", &e.id).await;
+    ledger.paid(&e, &applied);
+    let (habitat, region) = (suite.spent(HABITAT).await, suite.spent(REGION).await);
+    let applied = suite.refund("evt_refunded_e", &e.id).await;
+    assert_eq!(
+        applied,
+        changed(CAFE, vec![m(HABITAT, "33.33"), m(REGION, "16.66")])
+    );
+    ledger.refunded(&e.id, &applied);
+    assert_eq!(habitat - suite.spent(HABITAT).await, d("33.33"));
+    assert_eq!(region - suite.spent(REGION).await, d("16.66"));
+    let cafe = suite.figures(CAFE).await;
+    assert_eq!(
+        (cafe.raised, cafe.matched_total(), cafe.pledges),
+        (Decimal::ZERO, Decimal::ZERO, 0)
+    );
+
+    suite.audit(&ledger).await;
+}
+
+/// 6. A limited reward is reserved by pending pledges and released when the
+///    checkout expires (by the webhook, or by its `expires_at` passing).
+async fn limited_rewards_are_reserved_and_released<S: Backend>(db: impl Fn() -> S) {
+    let suite = Suite::new(db());
+    let meal = |id: &str| NewPledge {
+        reward: Some(1),
+        ..pledge(id, CAFE, "10")
+    };
+
+    // Limit 2: two pending pledges take it, a third is refused.
+    suite.create(&meal("p-1")).await;
+    suite.create(&meal("p-2")).await;
+    assert_eq!(suite.figures(CAFE).await.rewards.get(&1), Some(&2));
+    assert!(matches!(
+        suite.try_create(meal("p-3")).await,
+        Err(StoreError::RewardSoldOut)
+    ));
+    // An unlimited reward of the same project is still open.
+    suite
+        .create(&NewPledge {
+            reward: Some(0),
+            ..pledge("p-coffee", CAFE, "5")
+        })
+        .await;
+
+    // `p-1`'s checkout expires: its place is free again.
+    assert_eq!(
+        suite.expire("evt_expired_1", "p-1").await,
+        changed(CAFE, vec![])
+    );
+    assert_eq!(suite.figures(CAFE).await.rewards.get(&1), Some(&1));
+    suite.create(&meal("p-3")).await;
+    assert!(matches!(
+        suite.try_create(meal("p-4")).await,
+        Err(StoreError::RewardSoldOut)
+    ));
+
+    // Paid pledges keep their reward.
+    let applied = suite.pay("evt_paid_2", "p-2").await;
+    assert!(matches!(applied, Applied::Changed { .. }));
+    assert_eq!(suite.figures(CAFE).await.rewards.get(&1), Some(&2));
+    assert!(matches!(
+        suite.try_create(meal("p-5")).await,
+        Err(StoreError::RewardSoldOut)
+    ));
+
+    // Reservations lapse by `expires_at` even without the webhook: two
+    // pledges whose checkouts expired an hour ago reserve nothing for a
+    // pledge made now (ATELIER's reward 0 is limited to 2 as well).
+    let repair = |id: &str| NewPledge {
+        reward: Some(0),
+        ..pledge(id, ATELIER, "10")
+    };
+    let hour_ago = now() - 3600;
+    for id in ["p-old-1", "p-old-2"] {
+        let old = NewPledge {
+            created_at: hour_ago - CHECKOUT_TTL,
+            expires_at: hour_ago,
+            ..repair(id)
+        };
+        suite.create(&old).await;
+    }
+    assert_eq!(
+        suite.figures(ATELIER).await.rewards.get(&0),
+        None,
+        "lapsed reservations are not counted"
+    );
+    suite.create(&repair("p-now-1")).await;
+    suite.create(&repair("p-now-2")).await;
+    assert_eq!(suite.figures(ATELIER).await.rewards.get(&0), Some(&2));
+    assert!(matches!(
+        suite.try_create(repair("p-now-3")).await,
+        Err(StoreError::RewardSoldOut)
+    ));
+}
+
+/// 6b. Ten donors race for the last two places of a limited reward, each on
+///     its own handle: exactly two get it. Five rounds (the winners' checkouts
+///     expire between rounds) to give a race more chances to show.
+async fn limited_reward_race_is_never_oversold<S: Backend>(db: impl Fn() -> S) {
+    let suite = Suite::new(db());
+    let racers: Vec<Suite<S>> = (0..10).map(|_| Suite::new(db())).collect();
+    for round in 0..5 {
+        let barrier = Arc::new(tokio::sync::Barrier::new(racers.len()));
+        let mut tasks = Vec::new();
+        for (i, racer) in racers.iter().enumerate() {
+            let (task, barrier) = (racer.share(), barrier.clone());
+            let p = NewPledge {
+                reward: Some(1),
+                ..pledge(&format!("p-race-{round}-{i}"), CAFE, "10")
+            };
+            tasks.push(tokio::spawn(async move {
+                barrier.wait().await;
+                let id = p.id.clone();
+                (id, task.try_create(p).await)
+            }));
+        }
+        let mut winners = Vec::new();
+        for task in tasks {
+            match task.await.expect("task") {
+                (id, Ok(())) => winners.push(id),
+                (_, Err(StoreError::RewardSoldOut)) => {}
+                (id, Err(e)) => panic!("round {round}, {id}: unexpected error: {e}"),
+            }
+        }
+        assert_eq!(winners.len(), 2, "round {round}: {winners:?}");
+        assert_eq!(suite.figures(CAFE).await.rewards.get(&1), Some(&2));
+        for id in &winners {
+            assert!(matches!(
+                suite.expire(&format!("evt_expired_{id}"), id).await,
+                Applied::Changed { .. }
+            ));
+        }
+    }
+}
+
+/// 7. Offers are counted in the figures, never published; donors' emails and
+///    names never appear in the snapshot.
+async fn offers_and_donors_stay_private<S: Backend>(db: impl Fn() -> S) {
+    let suite = Suite::new(db());
+
+    // A named donor (who asked for their name to be shown) and an anonymous one.
+    let named = NewPledge {
+        display_name: Some("Camille Martin".to_string()),
+        email: "camille.martin@exemple.fr".to_string(),
+        donor: "donor-key-5f1c0e".to_string(),
+        ..pledge("p-named", RESSOURCERIE, "25")
+    };
+    let anonymous = NewPledge {
+        email: "anonyme.donateur@exemple.fr".to_string(),
+        donor: "donor-key-9ab27d".to_string(),
+        ..pledge("p-anonymous", RESSOURCERIE, "40")
+    };
+    for p in [&named, &anonymous] {
+        suite.create(p).await;
+        suite.pay(&format!("evt_paid_{}", p.id), &p.id).await;
+    }
+
+    let offer = |name: &str, contact: &str, message: &str| Offer {
+        project: RESSOURCERIE.to_string(),
+        need: Some(0),
+        name: name.to_string(),
+        contact: contact.to_string(),
+        message: message.to_string(),
+        created_at: now(),
+    };
+    suite
+        .store
+        .add_offer(offer(
+            "Jean Dupont",
+            "jean.dupont@exemple.net",
+            "Je peux prêter une bétonnière",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(suite.figures(RESSOURCERIE).await.offers, 1);
+    suite
+        .store
+        .add_offer(offer(
+            "Atelier Mécanique Sud",
+            "06 12 34 56 78",
+            "Deux journées de menuiserie offertes",
+        ))
+        .await
+        .unwrap();
+    let figures = suite.figures(RESSOURCERIE).await;
+    assert_eq!(figures.offers, 2);
+    assert_eq!((figures.raised, figures.backers), (d("65"), 2));
+
+    // A project with only an offer appears too.
+    let only = Offer {
+        project: JARDIN.to_string(),
+        need: None,
+        ..offer(
+            "Louise Bernard",
+            "louise@exemple.org",
+            "Des graines de tomates anciennes",
+        )
+    };
+    suite.store.add_offer(only).await.unwrap();
+    assert_eq!(suite.figures(JARDIN).await.offers, 1);
+
+    let snapshot = suite.snapshot().await;
+    assert_eq!(snapshot.projects[RESSOURCERIE].offers, 2);
+    assert_eq!(snapshot.projects[JARDIN].offers, 1);
+    assert_eq!(snapshot.projects[JARDIN].raised, Decimal::ZERO);
+    let json = serde_json::to_string(&snapshot).unwrap();
+    for private in [
+        "Jean Dupont",
+        "jean.dupont@exemple.net",
+        "bétonnière",
+        "Atelier Mécanique Sud",
+        "06 12 34 56 78",
+        "menuiserie",
+        "Louise Bernard",
+        "louise@exemple.org",
+        "tomates",
+        "Camille Martin",
+        "camille.martin@exemple.fr",
+        "anonyme.donateur@exemple.fr",
+        "donor-key-5f1c0e",
+        "donor-key-9ab27d",
+        "@",
+    ] {
+        assert!(
+            !json.contains(private),
+            "the snapshot publishes {private:?}: {json}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- instances
+
+/// One thin test per check for a backend flavour: `$setup(test_name)` returns
+/// the check's handle factory on a fresh database.
+macro_rules! store_suite {
+    ($module:ident, $setup:ident) => {
+        store_suite!(
+            @tests $module, $setup:
+            paid_pledge_is_counted_and_matched,
+            redelivered_event_is_applied_once,
+            concurrent_deliveries_apply_once,
+            out_of_order_events_are_harmless,
+            concurrent_pledges_spend_the_budget_to_the_cent,
+            concurrent_pledges_stop_at_a_tight_cap,
+            refunds_release_matches_to_the_pool,
+            limited_rewards_are_reserved_and_released,
+            limited_reward_race_is_never_oversold,
+            offers_and_donors_stay_private,
+        );
+    };
+    (@tests $module:ident, $setup:ident: $($check:ident),* $(,)?) => {
+        mod $module {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $check() {
+                    super::$check(super::$setup(concat!(stringify!($module), "-", stringify!($check)))).await;
+                }
+            )*
+        }
+    };
+}
+
+store_suite!(sqlite_memory, sqlite_in_memory);
+store_suite!(sqlite_on_file, sqlite_file);
