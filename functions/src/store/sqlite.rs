@@ -257,7 +257,7 @@ fn figures_tx(tx: &rusqlite::Transaction, project: &str) -> Result<Figures, Stor
         .map_err(backend)?;
     let updated: Option<i64> = tx
         .query_row(
-            "SELECT MAX(COALESCE(refunded_at, paid_at)) FROM pledges WHERE project = ?1",
+            "SELECT MAX(COALESCE(refunded_at, paid_at)) FROM pledges WHERE project = ?1 AND status IN ('paid', 'refunded')",
             params![project],
             |r| r.get(0),
         )
