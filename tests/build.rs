@@ -40,16 +40,6 @@ fn build(cwd: &Path, content: &Path, out: &Path, extra: &[&str]) {
     );
 }
 
-fn sample_build(out: &Path) {
-    let fixture = repo_root().join("tests/fixtures/progress.json");
-    build(
-        &repo_root(),
-        &repo_root().join("content"),
-        out,
-        &["--progress", fixture.to_str().unwrap()],
-    );
-}
-
 fn read(out: &Path, rel: &str) -> String {
     std::fs::read_to_string(out.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
@@ -75,7 +65,7 @@ const NNBSP: &str = "\u{202F}";
 fn every_page_kind_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("public");
-    sample_build(&out);
+    build_sample(&out);
     for rel in [
         "index.html",
         "en/index.html",
@@ -128,7 +118,7 @@ fn every_page_kind_is_written() {
 fn project_page_shows_figures_rewards_and_working_forms() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("public");
-    sample_build(&out);
+    build_sample(&out);
     let page = read(&out, "projets/cafe-du-coin/index.html");
     assert!(page.contains("<html lang=\"fr\">"));
     assert!(
@@ -201,7 +191,7 @@ fn project_page_shows_figures_rewards_and_working_forms() {
 fn closed_campaigns_show_their_outcome() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("public");
-    sample_build(&out);
+    build_sample(&out);
     let funded = read(&out, "projets/tables-pique-nique-montaud/index.html");
     assert!(
         funded.contains(&format!("Collecte terminée le 30 juin 2026 — 118{NNBSP}%")),
@@ -255,8 +245,8 @@ fn stories_are_sanitised() {
 #[test]
 fn output_is_deterministic() {
     let dir = tempfile::tempdir().unwrap();
-    sample_build(&dir.path().join("a"));
-    sample_build(&dir.path().join("b"));
+    build_sample(&dir.path().join("a"));
+    build_sample(&dir.path().join("b"));
     let a = tree(&dir.path().join("a"));
     let b = tree(&dir.path().join("b"));
     assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
@@ -273,7 +263,7 @@ fn output_is_deterministic() {
 fn a_second_build_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("public");
-    sample_build(&out);
+    build_sample(&out);
     let fixture = repo_root().join("tests/fixtures/progress.json");
     let args = [
         "build",
@@ -295,7 +285,7 @@ fn a_second_build_writes_nothing() {
 fn incremental_refresh_touches_only_pages_showing_the_figures() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("public");
-    sample_build(&out);
+    build_sample(&out);
     let before = tree(&out);
     let mtimes: BTreeMap<PathBuf, std::time::SystemTime> = before
         .keys()
@@ -415,7 +405,7 @@ fn a_territory_builds_alone() {
 fn catalog_has_the_rules_and_no_personal_data() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("public");
-    sample_build(&out);
+    build_sample(&out);
     let text = read(&out, "catalog.json");
     let catalog: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(catalog["version"], 1);
@@ -451,7 +441,7 @@ fn catalog_has_the_rules_and_no_personal_data() {
 fn project_page_is_light() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("public");
-    sample_build(&out);
+    build_sample(&out);
     let html = std::fs::metadata(out.join("projets/cafe-du-coin/index.html"))
         .unwrap()
         .len();

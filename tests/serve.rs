@@ -11,20 +11,7 @@ use common::*;
 #[test]
 fn serves_the_site_and_reloads_on_change() {
     let dir = sample_copy();
-    let theme = repo_root().join("themes/default");
-    let server = start_server(
-        dir.path(),
-        &[
-            "--content",
-            "content",
-            "--theme",
-            theme.to_str().unwrap(),
-            "--out",
-            "public",
-            "--today",
-            "2026-11-23",
-        ],
-    );
+    let server = start_sample_server(dir.path(), &["--today", "2026-11-23"]);
 
     let (status, head, body) = http(&server.addr, "GET", "/projets/cafe-du-coin/", &[], b"");
     assert_eq!(status, 200);

@@ -4,33 +4,13 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::*;
 
 #[test]
 fn rendered_pages() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("public");
-    let fixture = repo_root().join("tests/fixtures/progress.json");
-    let output = pave(
-        &repo_root(),
-        &[
-            "build",
-            "--out",
-            out.to_str().unwrap(),
-            "--today",
-            "2026-11-23",
-            "--progress",
-            fixture.to_str().unwrap(),
-        ],
-        Duration::from_secs(120),
-    );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    build_sample(&out);
     for (name, rel) in [
         ("home", "index.html"),
         ("territory", "territoires/saint-etienne/index.html"),

@@ -6,7 +6,6 @@
 mod common;
 
 use std::process::Command;
-use std::time::Duration;
 
 use common::*;
 
@@ -14,25 +13,7 @@ use common::*;
 fn pages_are_valid_html_and_accessible() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("public");
-    let fixture = repo_root().join("tests/fixtures/progress.json");
-    let build = pave(
-        &repo_root(),
-        &[
-            "build",
-            "--out",
-            out.to_str().unwrap(),
-            "--today",
-            "2026-11-23",
-            "--progress",
-            fixture.to_str().unwrap(),
-        ],
-        Duration::from_secs(120),
-    );
-    assert!(
-        build.status.success(),
-        "{}",
-        String::from_utf8_lossy(&build.stderr)
-    );
+    build_sample(&out);
 
     let mut args = vec![
         repo_root()

@@ -189,3 +189,45 @@ pub fn start_server(cwd: &Path, args: &[&str]) -> Server {
         .expect("pave serve prints its address");
     Server { child, addr }
 }
+
+/// `pave serve` on a copy of the sample content in `dir` (with the theme of
+/// the repository, output in `dir/public`, store in `dir/data`), plus `extra` arguments.
+pub fn start_sample_server(dir: &Path, extra: &[&str]) -> Server {
+    let theme = repo_root().join("themes/default");
+    let mut args = vec![
+        "--content",
+        "content",
+        "--theme",
+        theme.to_str().unwrap(),
+        "--out",
+        "public",
+        "--db",
+        "data/pave.sqlite",
+    ];
+    args.extend_from_slice(extra);
+    start_server(dir, &args)
+}
+
+/// Builds the sample site with the sample figures (`tests/fixtures/progress.json`)
+/// on 2026-11-23 into `out`.
+pub fn build_sample(out: &Path) {
+    let fixture = repo_root().join("tests/fixtures/progress.json");
+    let output = pave(
+        &repo_root(),
+        &[
+            "build",
+            "--out",
+            out.to_str().unwrap(),
+            "--today",
+            "2026-11-23",
+            "--progress",
+            fixture.to_str().unwrap(),
+        ],
+        Duration::from_secs(120),
+    );
+    assert!(
+        output.status.success(),
+        "pave build failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
