@@ -1139,43 +1139,39 @@ fn support_kind(k: SupportKind) -> &'static str {
 /// Content files copied next to the pages that use them (covers, logos).
 pub fn assets(site: &Site) -> Vec<File> {
     let mut files = Vec::new();
-    let read = |path: std::path::PathBuf| std::fs::read(path).ok();
+    // A file that vanished since loading is skipped: `pave check` saw it.
+    let mut copy = |url: String, source: std::path::PathBuf| {
+        if let Ok(bytes) = std::fs::read(source) {
+            files.push(File {
+                path: url.trim_start_matches('/').to_string(),
+                bytes,
+            });
+        }
+    };
     for tr in &site.territories {
         let dir = site.root.join("territories").join(&tr.doc.slug);
         for a in &tr.assets {
-            if let Some(bytes) = read(dir.join(a)) {
-                files.push(File {
-                    path: urls::territory_asset(&tr.doc.slug, &a.to_string_lossy())
-                        .trim_start_matches('/')
-                        .to_string(),
-                    bytes,
-                });
-            }
+            copy(
+                urls::territory_asset(&tr.doc.slug, &a.to_string_lossy()),
+                dir.join(a),
+            );
         }
         for p in tr.projects.iter().filter(|p| is_published(p)) {
             let dir = dir.join("projects").join(&p.doc.slug);
             for a in &p.assets {
-                if let Some(bytes) = read(dir.join(a)) {
-                    files.push(File {
-                        path: urls::project_asset(&p.doc.slug, &a.to_string_lossy())
-                            .trim_start_matches('/')
-                            .to_string(),
-                        bytes,
-                    });
-                }
+                copy(
+                    urls::project_asset(&p.doc.slug, &a.to_string_lossy()),
+                    dir.join(a),
+                );
             }
         }
     }
     for s in &site.sponsors {
-        if let Some(logo) = &s.meta.logo
-            && let Some(bytes) = read(site.root.join("sponsors").join(logo))
-        {
-            files.push(File {
-                path: urls::sponsor_asset(logo)
-                    .trim_start_matches('/')
-                    .to_string(),
-                bytes,
-            });
+        if let Some(logo) = &s.meta.logo {
+            copy(
+                urls::sponsor_asset(logo),
+                site.root.join("sponsors").join(logo),
+            );
         }
     }
     files
