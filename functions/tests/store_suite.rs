@@ -9,9 +9,10 @@
 //!
 //! At the bottom, `store_suite!` turns every check into one thin
 //! `#[tokio::test]` per backend flavour: SQLite in memory (one connection
-//! behind a mutex, shared by clones) and SQLite on a file (one connection per
-//! handle, so SQLite's own locking is what keeps the ledger right). Another
-//! backend (DynamoDB) implements [`Backend`] and adds one `store_suite!` line.
+//! behind a mutex, shared by clones), SQLite on a file (one connection per
+//! handle, so SQLite's own locking is what keeps the ledger right), and
+//! DynamoDB on moto (a fresh table per check, one client with its own
+//! connection pool per handle; see `moto/mod.rs`).
 //!
 //! Amounts are exact `Decimal`s; the ledger is the truth: every figure is
 //! compared with the sum of the records the store reported writing.
@@ -27,9 +28,12 @@ use pave_functions::catalog::Catalog;
 use pave_functions::matching::Match;
 use pave_functions::money::is_cents;
 use pave_functions::progress::{Figures, Snapshot};
+use pave_functions::store::dynamo::DynamoStore;
 use pave_functions::store::sqlite::SqliteStore;
 use pave_functions::store::{Applied, NewPledge, Offer, Store, StoreError};
 use rust_decimal::Decimal;
+
+mod moto;
 
 // ------------------------------------------------------------------ backends
 
@@ -47,18 +51,33 @@ impl Backend for SqliteStore {
     }
 }
 
+impl Backend for DynamoStore {
+    fn pool_spent(&self, pool: &str) -> impl Future<Output = Result<Decimal, StoreError>> + Send {
+        DynamoStore::pool_spent(self, pool)
+    }
+}
+
 /// SQLite in memory: every handle is a clone of the same store, so they share
 /// one connection (writers are serialised by its mutex).
-fn sqlite_in_memory(_test: &str) -> impl Fn() -> SqliteStore + use<> {
+async fn sqlite_in_memory(_test: &str) -> impl Fn() -> SqliteStore + use<> {
     let store = SqliteStore::in_memory().expect("in-memory SQLite store");
     move || store.clone()
 }
 
 /// SQLite on a temporary file: every handle is its own connection, so
 /// concurrent writers meet in SQLite's locks (`BEGIN IMMEDIATE`, busy timeout).
-fn sqlite_file(test: &str) -> impl Fn() -> SqliteStore + use<> {
+async fn sqlite_file(test: &str) -> impl Fn() -> SqliteStore + use<> {
     let file = TempDb::new(test);
     move || SqliteStore::open(&file.0).expect("file SQLite store")
+}
+
+/// DynamoDB on this binary's moto server: a fresh table per check, and every
+/// handle its own client (own connection pool), so concurrent writers meet
+/// in the table's conditions only.
+async fn dynamo_on_moto(test: &str) -> impl Fn() -> DynamoStore + use<> {
+    let table = moto::fresh_table(test).await;
+    let connection = moto::connection();
+    move || DynamoStore::new(connection.client(), table.clone())
 }
 
 /// A database file removed (with its WAL files) when the factory is dropped.
@@ -1163,8 +1182,8 @@ async fn offers_and_donors_stay_private<S: Backend>(db: impl Fn() -> S) {
 
 // ---------------------------------------------------------------- instances
 
-/// One thin test per check for a backend flavour: `$setup(test_name)` returns
-/// the check's handle factory on a fresh database.
+/// One thin test per check for a backend flavour: `$setup(test_name).await`
+/// returns the check's handle factory on a fresh database.
 macro_rules! store_suite {
     ($module:ident, $setup:ident) => {
         store_suite!(
@@ -1186,7 +1205,8 @@ macro_rules! store_suite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $check() {
-                    super::$check(super::$setup(concat!(stringify!($module), "-", stringify!($check)))).await;
+                    let db = super::$setup(concat!(stringify!($module), "-", stringify!($check))).await;
+                    super::$check(db).await;
                 }
             )*
         }
@@ -1195,3 +1215,4 @@ macro_rules! store_suite {
 
 store_suite!(sqlite_memory, sqlite_in_memory);
 store_suite!(sqlite_on_file, sqlite_file);
+store_suite!(dynamodb, dynamo_on_moto);

@@ -1,0 +1,826 @@
+//! The DynamoDB store: one table, single-table design (ARCHITECTURE.md,
+//! "DynamoDB single-table design", lists every item). Amounts are integer
+//! cents in DynamoDB numbers.
+//!
+//! Each operation reads what it needs with consistent reads, decides with
+//! the same pure code as the SQLite store (the matching engine), and writes
+//! everything in ONE `TransactWriteItems` whose conditions make it valid only
+//! on the state it was decided on: the event id not yet recorded, the pledge
+//! still in the status read, each counter the decision read still within its
+//! guard ([`guards`]), a limited reward's places unchanged. When a concurrent
+//! writer got there first the transaction is cancelled as a whole and the
+//! operation starts again from a fresh read, after a jittered back-off, a
+//! bounded number of times. Never half-applied; idempotency comes from the
+//! conditions alone (no client request token).
+//!
+//! The pure parts live beside this file: [`items`] (keys, item ↔ values),
+//! [`expr`] (expressions and writes as data), [`guards`] and [`plan`] (what
+//! each operation writes).
+
+mod expr;
+mod guards;
+mod items;
+mod plan;
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_get_items::TransactGetItemsError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, Get,
+    KeySchemaElement, KeyType, Put, ScalarAttributeType, TimeToLiveSpecification, TransactGetItem,
+    TransactWriteItem, Update,
+};
+use rust_decimal::Decimal;
+
+use self::expr::Write;
+use self::items::{Donor, Item, Key, MatchItem, PledgeItem, Reservation, Totals};
+use self::plan::{Cancelled, PaidRead, RefundRead, RewardCheck};
+use super::{Applied, NewPledge, Offer, PledgeStatus, Store, StoreError};
+use crate::catalog::Catalog;
+use crate::money::{from_cents, to_cents};
+use crate::progress::{Figures, SNAPSHOT_VERSION, Snapshot};
+
+/// How many times an operation is tried when concurrent writers keep
+/// cancelling it, and its back-off (full jitter, doubling, capped).
+const MAX_ATTEMPTS: u32 = 40;
+const BACKOFF_BASE: Duration = Duration::from_millis(4);
+const BACKOFF_CAP: Duration = Duration::from_millis(250);
+
+fn backend(op: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(format!("DynamoDB {op}: {e}"))
+}
+
+/// A readable message: the service's code and message, or the transport's
+/// error chain (timeouts, refused connections).
+fn sdk_error<E, R>(op: &str, e: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match &e {
+        SdkError::ServiceError(service) => {
+            let err = service.err();
+            backend(
+                op,
+                format!(
+                    "{}: {}",
+                    err.code().unwrap_or("service error"),
+                    err.message().unwrap_or("no message")
+                ),
+            )
+        }
+        _ => backend(op, DisplayErrorContext(&e)),
+    }
+}
+
+/// DynamoDB refuses empty placeholder maps: `None` instead.
+fn non_empty<V>(map: HashMap<String, V>) -> Option<HashMap<String, V>> {
+    (!map.is_empty()).then_some(map)
+}
+
+fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+/// How to reach DynamoDB: region, optional endpoint (moto, DynamoDB Local)
+/// and static credentials. Built by hand rather than with `aws-config`, to
+/// keep the dependency tree small: on Lambda the runtime provides all of it
+/// in the environment.
+#[derive(Clone)]
+pub struct Connection {
+    pub region: String,
+    pub endpoint: Option<String>,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the credentials.
+        f.debug_struct("Connection")
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn required_env(name: &str, what: &str) -> Result<String, StoreError> {
+    env(name).ok_or_else(|| StoreError::Backend(format!("{name} is not set ({what})")))
+}
+
+impl Connection {
+    /// From the standard AWS variables: `AWS_REGION` (or
+    /// `AWS_DEFAULT_REGION`), `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+    /// `AWS_SESSION_TOKEN` (optional), and `AWS_ENDPOINT_URL_DYNAMODB` (or
+    /// `AWS_ENDPOINT_URL`) for a local DynamoDB.
+    pub fn from_env() -> Result<Connection, StoreError> {
+        Ok(Connection {
+            region: env("AWS_REGION")
+                .or_else(|| env("AWS_DEFAULT_REGION"))
+                .ok_or_else(|| StoreError::Backend("AWS_REGION is not set".into()))?,
+            endpoint: env("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| env("AWS_ENDPOINT_URL")),
+            access_key_id: required_env("AWS_ACCESS_KEY_ID", "DynamoDB credentials")?,
+            secret_access_key: required_env("AWS_SECRET_ACCESS_KEY", "DynamoDB credentials")?,
+            session_token: env("AWS_SESSION_TOKEN"),
+        })
+    }
+
+    /// A new client, with its own HTTP connection pool (rustls with ring).
+    pub fn client(&self) -> Client {
+        use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::Ring))
+            .build_https();
+        let credentials = Credentials::new(
+            &self.access_key_id,
+            &self.secret_access_key,
+            self.session_token.clone(),
+            None,
+            "pave-environment",
+        );
+        let mut config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(self.region.clone()))
+            .credentials_provider(credentials)
+            .http_client(http);
+        if let Some(endpoint) = &self.endpoint {
+            config = config.endpoint_url(endpoint);
+        }
+        Client::from_conf(config.build())
+    }
+}
+
+/// The DynamoDB store. Cheap to clone (the client is shared).
+#[derive(Clone, Debug)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+/// The result of one try of an operation.
+enum Step<T> {
+    Done(T),
+    /// A concurrent writer changed what was read: read again.
+    Retry,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> DynamoStore {
+        DynamoStore {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// The table named by `PAVE_TABLE`, reached as [`Connection::from_env`] says.
+    pub async fn from_env() -> Result<DynamoStore, StoreError> {
+        let table = required_env("PAVE_TABLE", "the DynamoDB table of the store")?;
+        Ok(DynamoStore::new(Connection::from_env()?.client(), table))
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Creates the table (tests, local use; the SAM template does it on
+    /// AWS): `pk` (S) and `sk` (S), on demand, TTL on `ttl`. No index.
+    pub async fn create_table(&self) -> Result<(), StoreError> {
+        let attribute = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(|e| backend("CreateTable", e))
+        };
+        let key = |name: &str, kind: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .map_err(|e| backend("CreateTable", e))
+        };
+        self.client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attribute(items::PK)?)
+            .attribute_definitions(attribute(items::SK)?)
+            .key_schema(key(items::PK, KeyType::Hash)?)
+            .key_schema(key(items::SK, KeyType::Range)?)
+            .send()
+            .await
+            .map_err(|e| sdk_error("CreateTable", e))?;
+        let ttl = TimeToLiveSpecification::builder()
+            .enabled(true)
+            .attribute_name(items::TTL)
+            .build()
+            .map_err(|e| backend("UpdateTimeToLive", e))?;
+        self.client
+            .update_time_to_live()
+            .table_name(&self.table)
+            .time_to_live_specification(ttl)
+            .send()
+            .await
+            .map_err(|e| sdk_error("UpdateTimeToLive", e))?;
+        Ok(())
+    }
+
+    /// A pool's spending: the sum of its active matches (test support too).
+    pub async fn pool_spent(&self, pool: &str) -> Result<Decimal, StoreError> {
+        let item = self.get(&Key::pool(pool)).await?.unwrap_or_default();
+        Ok(from_cents(items::num(&item, "spent")?)?)
+    }
+
+    // ------------------------------------------------------------ reading
+
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key.to_item()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetItem", e))?;
+        Ok(out.item)
+    }
+
+    /// Several items at once, from one serialisable snapshot (`None` for a
+    /// missing one), or `Step::Retry` when a write to them is in flight.
+    async fn get_all(&self, keys: &[Key]) -> Result<Step<Vec<Option<Item>>>, StoreError> {
+        let mut request = self.client.transact_get_items();
+        for key in keys {
+            let get = Get::builder()
+                .table_name(&self.table)
+                .set_key(Some(key.to_item()))
+                .build()
+                .map_err(|e| backend("TransactGetItems", e))?;
+            request = request.transact_items(TransactGetItem::builder().get(get).build());
+        }
+        match request.send().await {
+            Ok(out) => {
+                let mut found: Vec<Option<Item>> = out
+                    .responses
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|r| r.item)
+                    .collect();
+                found.resize(keys.len(), None);
+                Ok(Step::Done(found))
+            }
+            Err(SdkError::ServiceError(e))
+                if matches!(
+                    e.err(),
+                    TransactGetItemsError::TransactionCanceledException(_)
+                ) =>
+            {
+                Ok(Step::Retry)
+            }
+            Err(e) => Err(sdk_error("TransactGetItems", e)),
+        }
+    }
+
+    /// Every item of a partition whose sort key starts with `prefix` (the
+    /// whole partition for ""), consistent, all pages; optionally only those
+    /// with `expires_at > live_after`.
+    async fn query(
+        &self,
+        pk: &str,
+        prefix: &str,
+        live_after: Option<i64>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let mut request = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .expression_attribute_names("#pk", items::PK)
+                .expression_attribute_values(":pk", items::s(pk))
+                .set_exclusive_start_key(start.take());
+            request = if prefix.is_empty() {
+                request.key_condition_expression("#pk = :pk")
+            } else {
+                request
+                    .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                    .expression_attribute_names("#sk", items::SK)
+                    .expression_attribute_values(":prefix", items::s(prefix))
+            };
+            if let Some(after) = live_after {
+                request = request
+                    .filter_expression("#exp > :after")
+                    .expression_attribute_names("#exp", "expires_at")
+                    .expression_attribute_values(":after", items::n(after));
+            }
+            let out = request.send().await.map_err(|e| sdk_error("Query", e))?;
+            found.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(found),
+            }
+        }
+    }
+
+    async fn totals(&self, project: &str) -> Result<Totals, StoreError> {
+        match self.get(&Key::totals(project)).await? {
+            Some(item) => Totals::from_item(&item),
+            None => Ok(Totals::default()),
+        }
+    }
+
+    /// Live reservations per project and reward (of one project, or all).
+    async fn live_reservations(
+        &self,
+        project: Option<&str>,
+        now: i64,
+    ) -> Result<BTreeMap<String, BTreeMap<usize, u32>>, StoreError> {
+        let prefix = project.map_or(String::new(), |p| items::reservation_prefix(p, None));
+        let found = self
+            .query(items::RESERVATIONS_PARTITION, &prefix, Some(now))
+            .await?;
+        let reservations = found
+            .iter()
+            .map(Reservation::from_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(items::live_reservations(&reservations, now))
+    }
+
+    // ------------------------------------------------------------ writing
+
+    /// Sends one transaction; `Err(Cancelled)` tells why it was cancelled.
+    async fn transact(&self, writes: Vec<Write>) -> Result<Result<(), Cancelled>, StoreError> {
+        let mut request = self.client.transact_write_items();
+        for write in writes {
+            request = request.transact_items(self.transact_item(write)?);
+        }
+        match request.send().await {
+            Ok(_) => Ok(Ok(())),
+            Err(SdkError::ServiceError(e)) => match e.err() {
+                TransactWriteItemsError::TransactionCanceledException(c) => {
+                    let reasons: Vec<Option<String>> = c
+                        .cancellation_reasons()
+                        .iter()
+                        .map(|r| r.code().map(str::to_string))
+                        .collect();
+                    Ok(Err(plan::classify(&reasons)))
+                }
+                TransactWriteItemsError::TransactionInProgressException(_) => {
+                    Ok(Err(Cancelled::Conflict))
+                }
+                _ => Err(sdk_error("TransactWriteItems", SdkError::ServiceError(e))),
+            },
+            Err(e) => Err(sdk_error("TransactWriteItems", e)),
+        }
+    }
+
+    /// A [`Write`] as the SDK's transaction item.
+    fn transact_item(&self, write: Write) -> Result<TransactWriteItem, StoreError> {
+        let op = "TransactWriteItems";
+        Ok(match write {
+            Write::Put {
+                key,
+                mut item,
+                expr,
+            } => {
+                item.extend(key.to_item());
+                let condition = expr.condition_expression();
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .set_condition_expression(condition)
+                    .set_expression_attribute_names(non_empty(expr.names))
+                    .set_expression_attribute_values(non_empty(expr.values))
+                    .build()
+                    .map_err(|e| backend(op, e))?;
+                TransactWriteItem::builder().put(put).build()
+            }
+            Write::Update { key, expr } => {
+                let update = Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key.to_item()))
+                    .set_update_expression(expr.update_expression())
+                    .set_condition_expression(expr.condition_expression())
+                    .set_expression_attribute_names(non_empty(expr.names))
+                    .set_expression_attribute_values(non_empty(expr.values))
+                    .build()
+                    .map_err(|e| backend(op, e))?;
+                TransactWriteItem::builder().update(update).build()
+            }
+            Write::Delete { key } => {
+                let delete = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key.to_item()))
+                    .build()
+                    .map_err(|e| backend(op, e))?;
+                TransactWriteItem::builder().delete(delete).build()
+            }
+            Write::Check { key, expr } => {
+                let check = ConditionCheck::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key.to_item()))
+                    .set_condition_expression(expr.condition_expression())
+                    .set_expression_attribute_names(non_empty(expr.names))
+                    .set_expression_attribute_values(non_empty(expr.values))
+                    .build()
+                    .map_err(|e| backend(op, e))?;
+                TransactWriteItem::builder().condition_check(check).build()
+            }
+        })
+    }
+
+    /// Waits before try `attempt + 1`, or gives up.
+    async fn back_off(&self, op: &str, attempt: u32) -> Result<(), StoreError> {
+        if attempt + 1 >= MAX_ATTEMPTS {
+            return Err(StoreError::Backend(format!(
+                "DynamoDB {op}: still cancelled by concurrent writers after {MAX_ATTEMPTS} attempts"
+            )));
+        }
+        let ceiling = BACKOFF_BASE
+            .saturating_mul(1 << attempt.min(16))
+            .min(BACKOFF_CAP);
+        let jitter = getrandom::u64().unwrap_or(u64::from(attempt) * 7919);
+        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+        tokio::time::sleep(Duration::from_nanos(jitter % nanos.max(1))).await;
+        Ok(())
+    }
+
+    /// A webhook's first read: whether the event was applied, and the pledge.
+    async fn event_and_pledge(
+        &self,
+        event_id: &str,
+        pledge_id: &str,
+    ) -> Result<Step<(bool, PledgeItem)>, StoreError> {
+        let found = match self
+            .get_all(&[Key::event(event_id), Key::pledge(pledge_id)])
+            .await?
+        {
+            Step::Done(found) => found,
+            Step::Retry => return Ok(Step::Retry),
+        };
+        let seen = found[0].is_some();
+        match &found[1] {
+            Some(item) => Ok(Step::Done((seen, PledgeItem::from_item(pledge_id, item)?))),
+            None if seen => Ok(Step::Done((
+                true,
+                // Never used: a seen event is a duplicate.
+                PledgeItem {
+                    id: pledge_id.to_string(),
+                    project: String::new(),
+                    amount: 0,
+                    reward: None,
+                    donor: String::new(),
+                    status: PledgeStatus::Pending,
+                },
+            ))),
+            None => Err(StoreError::UnknownPledge(pledge_id.to_string())),
+        }
+    }
+
+    /// Sends a webhook's writes: `Duplicate` when the event id was recorded
+    /// meanwhile, `Retry` on a concurrent writer.
+    async fn commit_event(
+        &self,
+        writes: Vec<Write>,
+        applied: Applied,
+    ) -> Result<Step<Applied>, StoreError> {
+        match self.transact(writes).await? {
+            Ok(()) => Ok(Step::Done(applied)),
+            Err(Cancelled::FirstCondition) => Ok(Step::Done(Applied::Duplicate)),
+            Err(Cancelled::Conflict) => Ok(Step::Retry),
+            Err(Cancelled::Fatal(why)) => Err(backend("TransactWriteItems", why)),
+        }
+    }
+
+    async fn try_paid(
+        &self,
+        catalog: &Catalog,
+        event_id: &str,
+        pledge_id: &str,
+        payment_intent: Option<&str>,
+        paid_at: i64,
+    ) -> Result<Step<Applied>, StoreError> {
+        const KIND: &str = "checkout.session.completed";
+        let (seen, pledge) = match self.event_and_pledge(event_id, pledge_id).await? {
+            Step::Done(read) => read,
+            Step::Retry => return Ok(Step::Retry),
+        };
+        if seen {
+            return Ok(Step::Done(Applied::Duplicate));
+        }
+        if !matches!(pledge.status, PledgeStatus::Pending | PledgeStatus::Expired) {
+            let writes = plan::no_effect(event_id, KIND, now(), &pledge);
+            let settled = Applied::NoEffect {
+                reason: "pledge already settled",
+            };
+            return self.commit_event(writes, settled).await;
+        }
+        let project = catalog
+            .projects
+            .get(&pledge.project)
+            .ok_or_else(|| StoreError::UnknownProject(pledge.project.clone()))?;
+        let pools = catalog.pools_of(project);
+        let mut keys = vec![
+            Key::totals(&pledge.project),
+            Key::donor(&pledge.project, &pledge.donor),
+        ];
+        keys.extend(pools.iter().map(|(id, _)| Key::pool(id)));
+        let found = match self.get_all(&keys).await? {
+            Step::Done(found) => found,
+            Step::Retry => return Ok(Step::Retry),
+        };
+        let mut spent = BTreeMap::new();
+        for ((id, _), item) in pools.iter().zip(&found[2..]) {
+            let cents = item.as_ref().map_or(Ok(0), |i| items::num(i, "spent"))?;
+            spent.insert(id.to_string(), cents);
+        }
+        let read = PaidRead {
+            totals: found[0]
+                .as_ref()
+                .map_or(Ok(Totals::default()), Totals::from_item)?,
+            donor: found[1]
+                .as_ref()
+                .map_or(Ok(Donor::default()), Donor::from_item)?,
+            spent,
+            pledge,
+        };
+        let (writes, matches) = plan::paid(
+            catalog,
+            project,
+            &read,
+            event_id,
+            payment_intent,
+            paid_at,
+            now(),
+        )?;
+        let changed = Applied::Changed {
+            project: read.pledge.project.clone(),
+            matches,
+        };
+        self.commit_event(writes, changed).await
+    }
+
+    async fn try_expired(
+        &self,
+        event_id: &str,
+        pledge_id: &str,
+    ) -> Result<Step<Applied>, StoreError> {
+        const KIND: &str = "checkout.session.expired";
+        let (seen, pledge) = match self.event_and_pledge(event_id, pledge_id).await? {
+            Step::Done(read) => read,
+            Step::Retry => return Ok(Step::Retry),
+        };
+        if seen {
+            return Ok(Step::Done(Applied::Duplicate));
+        }
+        if pledge.status != PledgeStatus::Pending {
+            let writes = plan::no_effect(event_id, KIND, now(), &pledge);
+            let reason = "pledge not pending";
+            return self
+                .commit_event(writes, Applied::NoEffect { reason })
+                .await;
+        }
+        let writes = plan::expired(event_id, &pledge, now());
+        let changed = Applied::Changed {
+            project: pledge.project,
+            matches: Vec::new(),
+        };
+        self.commit_event(writes, changed).await
+    }
+
+    async fn try_refunded(
+        &self,
+        event_id: &str,
+        pledge_id: &str,
+        at: i64,
+    ) -> Result<Step<Applied>, StoreError> {
+        const KIND: &str = "charge.refunded";
+        let (seen, pledge) = match self.event_and_pledge(event_id, pledge_id).await? {
+            Step::Done(read) => read,
+            Step::Retry => return Ok(Step::Retry),
+        };
+        if seen {
+            return Ok(Step::Done(Applied::Duplicate));
+        }
+        if pledge.status != PledgeStatus::Paid {
+            let writes = plan::no_effect(event_id, KIND, now(), &pledge);
+            let reason = "pledge not paid";
+            return self
+                .commit_event(writes, Applied::NoEffect { reason })
+                .await;
+        }
+        let keys = [
+            Key::totals(&pledge.project),
+            Key::donor(&pledge.project, &pledge.donor),
+        ];
+        let found = match self.get_all(&keys).await? {
+            Step::Done(found) => found,
+            Step::Retry => return Ok(Step::Retry),
+        };
+        let matches = self
+            .query(&Key::pledge(pledge_id).pk, items::MATCH_PREFIX, None)
+            .await?
+            .iter()
+            .map(MatchItem::from_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        let read = RefundRead {
+            totals: found[0]
+                .as_ref()
+                .map_or(Ok(Totals::default()), Totals::from_item)?,
+            donor: found[1]
+                .as_ref()
+                .map_or(Ok(Donor::default()), Donor::from_item)?,
+            matches,
+            pledge,
+        };
+        let (writes, cancelled) = plan::refunded(&read, event_id, at, now())?;
+        let changed = Applied::Changed {
+            project: read.pledge.project.clone(),
+            matches: cancelled,
+        };
+        self.commit_event(writes, changed).await
+    }
+
+    async fn try_create(
+        &self,
+        pledge: &NewPledge,
+        amount: i64,
+        limit: Option<u32>,
+    ) -> Result<Step<()>, StoreError> {
+        let check = match (pledge.reward, limit) {
+            (Some(reward), Some(limit)) => {
+                // Taken places: paid pledges with the reward, then live
+                // reservations (read second: a reservation turned into a
+                // payment in between bumps the version and cancels us).
+                let totals = self.totals(&pledge.project).await?;
+                let reserved = self
+                    .query(
+                        items::RESERVATIONS_PARTITION,
+                        &items::reservation_prefix(&pledge.project, Some(reward)),
+                        Some(pledge.created_at),
+                    )
+                    .await?
+                    .len();
+                let taken = totals.reward_paid(reward) + reserved as i64;
+                if taken >= i64::from(limit) {
+                    return Err(StoreError::RewardSoldOut);
+                }
+                Some(RewardCheck {
+                    version: totals.reward_versions.get(&reward).copied(),
+                })
+            }
+            _ => None,
+        };
+        match self.transact(plan::create(pledge, amount, check)).await? {
+            Ok(()) => Ok(Step::Done(())),
+            Err(Cancelled::FirstCondition) => Err(StoreError::Backend(format!(
+                "a pledge with id {} exists already",
+                pledge.id
+            ))),
+            Err(Cancelled::Conflict) => Ok(Step::Retry),
+            Err(Cancelled::Fatal(why)) => Err(backend("TransactWriteItems", why)),
+        }
+    }
+}
+
+/// Runs `$try` (an expression giving `Result<Step<T>, StoreError>`) until it
+/// is done, backing off between tries.
+macro_rules! retrying {
+    ($store:expr, $op:literal, $try:expr) => {{
+        let mut attempt = 0;
+        loop {
+            match $try {
+                Step::Done(value) => break Ok(value),
+                Step::Retry => {
+                    $store.back_off($op, attempt).await?;
+                    attempt += 1;
+                }
+            }
+        }
+    }};
+}
+
+impl Store for DynamoStore {
+    async fn create_pledge(&self, pledge: NewPledge, limit: Option<u32>) -> Result<(), StoreError> {
+        let amount = to_cents(pledge.amount)?;
+        retrying!(
+            self,
+            "create_pledge",
+            self.try_create(&pledge, amount, limit).await?
+        )
+    }
+
+    async fn attach_checkout(&self, pledge_id: &str, session_id: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Key::pledge(pledge_id).to_item()))
+            .update_expression("SET #session = :session")
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#session", "checkout_session")
+            .expression_attribute_names("#pk", items::PK)
+            .expression_attribute_values(":session", items::s(session_id))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Err(StoreError::UnknownPledge(pledge_id.to_string()))
+            }
+            Err(e) => Err(sdk_error("UpdateItem", e)),
+        }
+    }
+
+    async fn apply_paid(
+        &self,
+        catalog: &Catalog,
+        event_id: &str,
+        pledge_id: &str,
+        payment_intent: Option<&str>,
+        paid_at: i64,
+    ) -> Result<Applied, StoreError> {
+        retrying!(
+            self,
+            "apply_paid",
+            self.try_paid(catalog, event_id, pledge_id, payment_intent, paid_at)
+                .await?
+        )
+    }
+
+    async fn apply_expired(&self, event_id: &str, pledge_id: &str) -> Result<Applied, StoreError> {
+        retrying!(
+            self,
+            "apply_expired",
+            self.try_expired(event_id, pledge_id).await?
+        )
+    }
+
+    async fn apply_refunded(
+        &self,
+        event_id: &str,
+        pledge_id: &str,
+        at: i64,
+    ) -> Result<Applied, StoreError> {
+        retrying!(
+            self,
+            "apply_refunded",
+            self.try_refunded(event_id, pledge_id, at).await?
+        )
+    }
+
+    async fn collected(&self, project: &str) -> Result<Decimal, StoreError> {
+        Ok(from_cents(self.totals(project).await?.collected())?)
+    }
+
+    async fn figures(&self, project: &str) -> Result<Figures, StoreError> {
+        let now = now();
+        let totals = self.totals(project).await?;
+        let live = self.live_reservations(Some(project), now).await?;
+        totals.figures(live.get(project))
+    }
+
+    async fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        let now = now();
+        let found = self
+            .query(items::TOTALS_PARTITION, "PROJECT#", None)
+            .await?;
+        let live = self.live_reservations(None, now).await?;
+        let mut projects = BTreeMap::new();
+        for item in &found {
+            let totals = Totals::from_item(item)?;
+            let Some(slug) = totals.project.clone() else {
+                continue;
+            };
+            let figures = totals.figures(live.get(&slug))?;
+            projects.insert(slug, figures);
+        }
+        Ok(Snapshot {
+            version: SNAPSHOT_VERSION,
+            projects,
+        })
+    }
+
+    async fn add_offer(&self, offer: Offer) -> Result<(), StoreError> {
+        let nonce = getrandom::u64().map_err(|e| backend("add_offer", e))?;
+        retrying!(self, "add_offer", {
+            match self.transact(plan::offer(&offer, nonce)).await? {
+                Ok(()) => Step::Done(()),
+                Err(Cancelled::Conflict) => Step::Retry,
+                Err(why) => return Err(backend("add_offer", format!("{why:?}"))),
+            }
+        })
+    }
+}

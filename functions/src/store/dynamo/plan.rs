@@ -1,0 +1,532 @@
+//! What each operation writes, as one `TransactWriteItems`, computed from
+//! what it read. Pure: `dynamo.rs` reads, calls these, and sends the writes.
+//!
+//! The first write of every webhook transaction records the event id under
+//! `attribute_not_exists`: a cancellation whose first reason is a failed
+//! condition means the event was already applied.
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+
+use super::expr::{Expr, Range, Write};
+use super::guards::{self, Counter, PoolRead};
+use super::items::{
+    self, Donor, Key, MatchItem, PledgeItem, Totals, donor_matched_attr, lump_attr, matched_attr,
+    n, reward_attr, reward_version_attr, s,
+};
+use crate::catalog::{Catalog, CatalogProject, PoolMode};
+use crate::matching::{self, Match, PoolView, ProjectState};
+use crate::money::{from_cents, to_cents};
+use crate::store::{NewPledge, Offer, PledgeStatus, StoreError};
+
+/// Cancellation reasons that mean "someone else wrote first: read again".
+const RETRYABLE: [&str; 6] = [
+    "None",
+    "ConditionalCheckFailed",
+    "TransactionConflict",
+    "ThrottlingError",
+    "ProvisionedThroughputExceeded",
+    "RequestLimitExceeded",
+];
+
+/// Why a transaction was cancelled, from its reasons (one per write).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cancelled {
+    /// The first write's condition failed (an event already applied, a
+    /// pledge id already taken).
+    FirstCondition,
+    /// A concurrent writer: read again and retry.
+    Conflict,
+    /// Anything else (a validation error, an item too large): not retried.
+    Fatal(String),
+}
+
+pub fn classify(reasons: &[Option<String>]) -> Cancelled {
+    if reasons.first().and_then(Option::as_deref) == Some("ConditionalCheckFailed") {
+        return Cancelled::FirstCondition;
+    }
+    let fatal: Vec<&str> = reasons
+        .iter()
+        .filter_map(Option::as_deref)
+        .filter(|code| !RETRYABLE.contains(code))
+        .collect();
+    if fatal.is_empty() {
+        Cancelled::Conflict
+    } else {
+        Cancelled::Fatal(fatal.join(", "))
+    }
+}
+
+/// The calendar day of a unix time in a time zone (UTC if unknown).
+pub fn day_in(at: i64, timezone: &str) -> Date {
+    let tz = jiff::tz::TimeZone::get(timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    jiff::Timestamp::from_second(at)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .to_zoned_datetime(tz)
+        .date()
+}
+
+/// Records an event id, once (always the first write).
+pub fn record_event(event_id: &str, kind: &str, now: i64) -> Write {
+    Write::Put {
+        key: Key::event(event_id),
+        item: [
+            ("kind".to_string(), s(kind)),
+            ("applied_at".to_string(), n(now)),
+        ]
+        .into(),
+        expr: Expr::new().item_absent(),
+    }
+}
+
+/// An event that changes nothing: recorded, provided the pledge is still in
+/// the status that made it change nothing.
+pub fn no_effect(event_id: &str, kind: &str, now: i64, pledge: &PledgeItem) -> Vec<Write> {
+    vec![
+        record_event(event_id, kind, now),
+        Write::Check {
+            key: Key::pledge(&pledge.id),
+            expr: Expr::new().equals("status", s(pledge.status.as_str())),
+        },
+    ]
+}
+
+/// `SET updated_at = at` if `at` is the latest, guarded so that it stays so.
+fn touch(expr: Expr, totals: &Totals, at: i64) -> Expr {
+    if totals.updated_at.is_none_or(|u| at >= u) {
+        expr.set("updated_at", n(at))
+            .within("updated_at", Range::at_most(at))
+    } else {
+        expr
+    }
+}
+
+/// The donor item's version condition, and its bump.
+fn donor_versioned(expr: Expr, donor: &Donor) -> Expr {
+    let expr = expr.add("v", 1);
+    match donor.version {
+        Some(v) => expr.equals("v", n(v)),
+        None => expr.absent("v"),
+    }
+}
+
+fn mode_name(mode: Option<PoolMode>) -> &'static str {
+    match mode {
+        Some(PoolMode::LumpSum) => "lump_sum",
+        Some(PoolMode::OnSuccess) => "on_success",
+        _ => "per_pledge",
+    }
+}
+
+/// What `apply_paid` read (consistently) before deciding.
+#[derive(Debug, Clone)]
+pub struct PaidRead {
+    pub pledge: PledgeItem,
+    pub totals: Totals,
+    pub donor: Donor,
+    /// Each of the project's pools' spending (cents).
+    pub spent: BTreeMap<String, i64>,
+}
+
+/// The payment of a pending (or expired) pledge: its matches from the
+/// engine, and the writes that record them under the guards.
+pub fn paid(
+    catalog: &Catalog,
+    project: &CatalogProject,
+    read: &PaidRead,
+    event_id: &str,
+    payment_intent: Option<&str>,
+    paid_at: i64,
+    now: i64,
+) -> Result<(Vec<Write>, Vec<Match>), StoreError> {
+    let PaidRead {
+        pledge,
+        totals,
+        donor,
+        spent,
+    } = read;
+    let pools = catalog.pools_of(project);
+    let counters: Vec<PoolRead> = pools
+        .iter()
+        .map(|(id, _)| PoolRead {
+            spent: spent.get(*id).copied().unwrap_or(0),
+            for_project: totals.matched_for(id),
+            lump: totals.lump_for(id),
+        })
+        .collect();
+    let mut views = Vec::with_capacity(pools.len());
+    for ((id, rules), c) in pools.iter().zip(&counters) {
+        views.push(PoolView {
+            id,
+            rules,
+            spent: from_cents(c.spent)?,
+            matched_for_project: from_cents(c.for_project)?,
+            matched_for_donor: from_cents(donor.matched_for(id))?,
+            lump_sum_paid: c.lump > 0,
+        });
+    }
+    let state = ProjectState {
+        citizens_raised: from_cents(totals.raised)?,
+        total: from_cents(totals.total)?,
+        backers: u32::try_from(totals.backers)
+            .map_err(|_| StoreError::Backend(format!("bad backers {}", totals.backers)))?,
+    };
+    let engine_pledge = matching::Pledge {
+        amount: from_cents(pledge.amount)?,
+        paid_on: day_in(paid_at, &project.timezone),
+        new_backer: donor.paid == 0,
+    };
+    let matches = matching::match_pledge(project, &views, &state, &engine_pledge);
+    let read_cents = guards::Read {
+        citizens: totals.raised,
+        total: totals.total,
+        backers: totals.backers,
+    };
+    let guards = guards::guards(
+        project,
+        &views,
+        &counters,
+        &read_cents,
+        &engine_pledge,
+        &matches,
+    );
+
+    let mut cents = Vec::with_capacity(matches.len());
+    for m in &matches {
+        cents.push((m.pool_id.as_str(), to_cents(m.amount)?));
+    }
+    let mode_of = |pool: &str| catalog.pools.get(pool).map(|p| p.mode);
+
+    let mut writes = vec![record_event(event_id, "checkout.session.completed", now)];
+
+    let mut update = Expr::new()
+        .set("status", s(PledgeStatus::Paid.as_str()))
+        .set("paid_at", n(paid_at));
+    if let Some(intent) = payment_intent {
+        update = update.set("payment_intent", s(intent));
+    }
+    writes.push(Write::Update {
+        key: Key::pledge(&pledge.id),
+        expr: update.equals("status", s(pledge.status.as_str())),
+    });
+
+    let matched: i64 = cents.iter().map(|(_, c)| c).sum();
+    let mut t = Expr::new()
+        .set("project", s(&pledge.project))
+        .add("raised", pledge.amount)
+        .add("total", pledge.amount + matched)
+        .add("pledges", 1)
+        .add("backers", i64::from(donor.paid == 0));
+    for &(pool, c) in &cents {
+        t = t.add(&matched_attr(pool), c);
+        if mode_of(pool) == Some(PoolMode::LumpSum) {
+            t = t.add(&lump_attr(pool), 1);
+        }
+    }
+    if let Some(reward) = pledge.reward {
+        t = t
+            .add(&reward_attr(reward), 1)
+            .add(&reward_version_attr(reward), 1);
+    }
+    t = touch(t, totals, paid_at);
+    for (counter, range) in &guards.0 {
+        t = match counter {
+            Counter::Citizens => t.within("raised", *range),
+            Counter::Total => t.within("total", *range),
+            Counter::Backers => t.within("backers", *range),
+            Counter::ForProject(pool) => t.within(&matched_attr(pool), *range),
+            Counter::LumpSum(pool) => t.within(&lump_attr(pool), *range),
+            Counter::Spent(_) => t,
+        };
+    }
+    writes.push(Write::Update {
+        key: Key::totals(&pledge.project),
+        expr: t,
+    });
+
+    let mut d = Expr::new().add("paid", 1);
+    for &(pool, c) in &cents {
+        d = d.add(&donor_matched_attr(pool), c);
+    }
+    writes.push(Write::Update {
+        key: Key::donor(&pledge.project, &pledge.donor),
+        expr: donor_versioned(d, donor),
+    });
+
+    for (id, _) in &pools {
+        let c = cents
+            .iter()
+            .find(|(pool, _)| pool == id)
+            .map_or(0, |(_, c)| *c);
+        let range = guards.get(&Counter::Spent(id.to_string()));
+        let key = Key::pool(id);
+        let expr = Expr::new().within("spent", range.unwrap_or_default());
+        if c > 0 {
+            writes.push(Write::Update {
+                key,
+                expr: expr.add("spent", c),
+            });
+        } else if range.is_some() {
+            writes.push(Write::Check { key, expr });
+        }
+    }
+
+    for (i, &(pool, c)) in cents.iter().enumerate() {
+        writes.push(Write::Put {
+            key: Key::matched(&pledge.id, i),
+            item: [
+                ("pool".to_string(), s(pool)),
+                ("project".to_string(), s(&pledge.project)),
+                ("donor".to_string(), s(&pledge.donor)),
+                ("mode".to_string(), s(mode_name(mode_of(pool)))),
+                ("amount".to_string(), n(c)),
+                (
+                    "active".to_string(),
+                    aws_sdk_dynamodb::types::AttributeValue::Bool(true),
+                ),
+                ("created_at".to_string(), n(paid_at)),
+            ]
+            .into(),
+            expr: Expr::new().item_absent(),
+        });
+    }
+
+    if let Some(reward) = pledge.reward {
+        writes.push(Write::Delete {
+            key: Key::reservation(&pledge.project, reward, &pledge.id),
+        });
+    }
+    Ok((writes, matches))
+}
+
+/// The expiry of a pending pledge: its reservation ends.
+pub fn expired(event_id: &str, pledge: &PledgeItem, now: i64) -> Vec<Write> {
+    let mut writes = vec![
+        record_event(event_id, "checkout.session.expired", now),
+        Write::Update {
+            key: Key::pledge(&pledge.id),
+            expr: Expr::new()
+                .set("status", s(PledgeStatus::Expired.as_str()))
+                .equals("status", s(PledgeStatus::Pending.as_str())),
+        },
+    ];
+    if let Some(reward) = pledge.reward {
+        writes.push(Write::Delete {
+            key: Key::reservation(&pledge.project, reward, &pledge.id),
+        });
+    }
+    writes
+}
+
+/// What `apply_refunded` read.
+#[derive(Debug, Clone)]
+pub struct RefundRead {
+    pub pledge: PledgeItem,
+    pub totals: Totals,
+    pub donor: Donor,
+    /// The pledge's match records, in order.
+    pub matches: Vec<MatchItem>,
+}
+
+/// The refund of a paid pledge: its matches are cancelled and every counter
+/// they added to gives back exactly what they were.
+pub fn refunded(
+    read: &RefundRead,
+    event_id: &str,
+    at: i64,
+    now: i64,
+) -> Result<(Vec<Write>, Vec<Match>), StoreError> {
+    let RefundRead {
+        pledge,
+        totals,
+        donor,
+        matches,
+    } = read;
+    let active: Vec<&MatchItem> = matches.iter().filter(|m| m.active).collect();
+    let mut cancelled = Vec::with_capacity(active.len());
+    for m in &active {
+        cancelled.push(Match {
+            pool_id: m.pool.clone(),
+            amount: from_cents(m.amount)?,
+        });
+    }
+    let release = matching::release(&cancelled);
+    let matched: i64 = active.iter().map(|m| m.amount).sum();
+
+    let mut writes = vec![
+        record_event(event_id, "charge.refunded", now),
+        Write::Update {
+            key: Key::pledge(&pledge.id),
+            expr: Expr::new()
+                .set("status", s(PledgeStatus::Refunded.as_str()))
+                .set("refunded_at", n(at))
+                .equals("status", s(PledgeStatus::Paid.as_str())),
+        },
+    ];
+
+    let last_pledge_of_donor = donor.paid == 1;
+    let mut t = Expr::new()
+        .add("raised", -pledge.amount)
+        .add("total", -(pledge.amount + matched))
+        .add("pledges", -1)
+        .add("backers", -i64::from(last_pledge_of_donor));
+    let mut d = Expr::new().add("paid", -1);
+    for m in &active {
+        t = t.add(&matched_attr(&m.pool), -m.amount);
+        if m.mode == "lump_sum" {
+            t = t.add(&lump_attr(&m.pool), -1);
+        }
+        d = d.add(&donor_matched_attr(&m.pool), -m.amount);
+    }
+    if let Some(reward) = pledge.reward {
+        t = t.add(&reward_attr(reward), -1);
+    }
+    writes.push(Write::Update {
+        key: Key::totals(&pledge.project),
+        expr: touch(t, totals, at),
+    });
+    writes.push(Write::Update {
+        key: Key::donor(&pledge.project, &pledge.donor),
+        expr: donor_versioned(d, donor),
+    });
+    for (pool, amount) in &release.per_pool {
+        writes.push(Write::Update {
+            key: Key::pool(pool),
+            expr: Expr::new().add("spent", -to_cents(*amount)?),
+        });
+    }
+    for m in &active {
+        writes.push(Write::Update {
+            key: m.key.clone(),
+            expr: Expr::new()
+                .set(
+                    "active",
+                    aws_sdk_dynamodb::types::AttributeValue::Bool(false),
+                )
+                .set("cancelled_at", n(at)),
+        });
+    }
+    Ok((writes, cancelled))
+}
+
+/// What a limited reward's check read: the version of its taken places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RewardCheck {
+    pub version: Option<i64>,
+}
+
+/// A new pending pledge; `check` when its reward is limited (the places
+/// were counted at that version: a concurrent taker makes this retry).
+pub fn create(pledge: &NewPledge, amount: i64, check: Option<RewardCheck>) -> Vec<Write> {
+    let mut writes = vec![Write::Put {
+        key: Key::pledge(&pledge.id),
+        item: items::new_pledge_item(pledge, amount),
+        expr: Expr::new().item_absent(),
+    }];
+    let mut t = Expr::new().set("project", s(&pledge.project));
+    if let (Some(reward), Some(check)) = (pledge.reward, check) {
+        let attr = reward_version_attr(reward);
+        t = t.add(&attr, 1);
+        t = match check.version {
+            Some(v) => t.equals(&attr, n(v)),
+            None => t.absent(&attr),
+        };
+    }
+    writes.push(Write::Update {
+        key: Key::totals(&pledge.project),
+        expr: t,
+    });
+    if let Some(reward) = pledge.reward {
+        writes.push(Write::Put {
+            key: Key::reservation(&pledge.project, reward, &pledge.id),
+            item: items::reservation_item(&pledge.project, reward, pledge.expires_at),
+            expr: Expr::new(),
+        });
+    }
+    writes
+}
+
+/// An offer (private) and the project's count of offers.
+pub fn offer(offer: &Offer, nonce: u64) -> Vec<Write> {
+    let mut item: items::Item = [
+        ("project".to_string(), s(&offer.project)),
+        ("name".to_string(), s(&offer.name)),
+        ("contact".to_string(), s(&offer.contact)),
+        ("message".to_string(), s(&offer.message)),
+        ("created_at".to_string(), n(offer.created_at)),
+    ]
+    .into();
+    if let Some(need) = offer.need {
+        item.insert("need".to_string(), n(need as i64));
+    }
+    vec![
+        Write::Put {
+            key: Key::offer(&offer.project, offer.created_at, nonce),
+            item,
+            expr: Expr::new().item_absent(),
+        },
+        Write::Update {
+            key: Key::totals(&offer.project),
+            expr: Expr::new()
+                .set("project", s(&offer.project))
+                .add("offers", 1),
+        },
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reasons(codes: &[&str]) -> Vec<Option<String>> {
+        codes.iter().map(|c| Some(c.to_string())).collect()
+    }
+
+    #[test]
+    fn cancellations_are_classified() {
+        assert_eq!(
+            classify(&reasons(&["ConditionalCheckFailed", "None"])),
+            Cancelled::FirstCondition
+        );
+        assert_eq!(
+            classify(&reasons(&[
+                "None",
+                "ConditionalCheckFailed",
+                "TransactionConflict"
+            ])),
+            Cancelled::Conflict
+        );
+        assert_eq!(classify(&[]), Cancelled::Conflict);
+        assert_eq!(
+            classify(&reasons(&["None", "ValidationError"])),
+            Cancelled::Fatal("ValidationError".into())
+        );
+    }
+
+    #[test]
+    fn a_limited_reward_is_taken_at_the_version_read() {
+        let p = NewPledge {
+            id: "p-1".into(),
+            project: "cafe".into(),
+            amount: "10".parse().unwrap(),
+            reward: Some(1),
+            display_name: None,
+            email: "a@b.c".into(),
+            donor: "d".into(),
+            lang: "fr".into(),
+            created_at: 100,
+            expires_at: 1900,
+        };
+        let writes = create(&p, 1000, Some(RewardCheck { version: Some(7) }));
+        assert_eq!(writes.len(), 3);
+        let Write::Update { key, expr } = &writes[1] else {
+            panic!("{writes:?}")
+        };
+        assert_eq!(key, &Key::totals("cafe"));
+        let condition = expr.condition_expression().unwrap();
+        assert!(condition.contains(" = "), "{condition}");
+        assert!(expr.names.values().any(|a| a == "rv:1"));
+        assert_eq!(writes[2].key(), &Key::reservation("cafe", 1, "p-1"));
+    }
+}
