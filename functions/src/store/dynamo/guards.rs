@@ -474,8 +474,41 @@ mod tests {
         c
     }
 
+    /// The case with one counter set to `v` (`None` if it cannot be).
+    fn with(case: &Case, counter: &Counter, v: i64) -> Option<Case> {
+        let mut c = case.clone();
+        let pool = |id: &str| ["a", "b", "c"].iter().position(|p| *p == id);
+        match counter {
+            Counter::Citizens => c.citizens = v,
+            Counter::Total => c.extra = v - c.citizens,
+            Counter::Backers => c.backers = v,
+            Counter::Spent(id) => c.pools[pool(id)?].0 = v,
+            Counter::ForProject(id) => c.pools[pool(id)?].1 = v,
+            Counter::LumpSum(id) => c.pools[pool(id)?].3 = v,
+        }
+        let all = [c.citizens, c.extra, c.backers];
+        let ok = all.iter().all(|x| *x >= 0) && c.pools.iter().all(|p| p.0 >= 0 && p.1 >= 0);
+        ok.then_some(c)
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Each guard's bounds themselves still give the same matches.
+        #[test]
+        fn every_bound_of_every_guard_gives_the_same_matches(case in case()) {
+            let p = project("6000", "9000");
+            let rules = rules();
+            let (matches, g) = run(&p, &rules, &case);
+            for (counter, range) in &g.0 {
+                for bound in [range.lo, range.hi].into_iter().flatten() {
+                    let Some(other) = with(&case, counter, bound) else { continue };
+                    if in_guards(&g, &other) {
+                        prop_assert_eq!(&run(&p, &rules, &other).0, &matches, "{:?} at {}", counter, bound);
+                    }
+                }
+            }
+        }
 
         /// The guards' promise: any state within them gives the same matches.
         #[test]
