@@ -511,11 +511,31 @@ impl DynamoStore {
         pledge_id: &str,
         payment_intent: Option<&str>,
         paid_at: i64,
+        known: &mut Option<PledgeItem>,
     ) -> Result<Step<Applied>, StoreError> {
         const KIND: &str = "checkout.session.completed";
-        let (seen, pledge) = match self.event_and_pledge(event_id, pledge_id).await? {
-            Step::Done(read) => read,
-            Step::Retry => return Ok(Step::Retry),
+        let (seen, pledge, prefetched) = match known.take() {
+            // A retry: a pledge's project and donor never change, so one
+            // read gets the event, the pledge and the counters at once.
+            Some(hint) => {
+                let mut keys = vec![Key::event(event_id), Key::pledge(pledge_id)];
+                keys.extend(counter_keys(catalog, &hint));
+                let found = match self.get_all(&keys).await? {
+                    Step::Done(found) => found,
+                    Step::Retry => return Ok(Step::Retry),
+                };
+                let seen = found[0].is_some();
+                let pledge = match &found[1] {
+                    Some(item) => PledgeItem::from_item(pledge_id, item)?,
+                    None if seen => hint,
+                    None => return Err(StoreError::UnknownPledge(pledge_id.to_string())),
+                };
+                (seen, pledge, Some(found[2..].to_vec()))
+            }
+            None => match self.event_and_pledge(event_id, pledge_id).await? {
+                Step::Done((seen, pledge)) => (seen, pledge, None),
+                Step::Retry => return Ok(Step::Retry),
+            },
         };
         if seen {
             return Ok(Step::Done(Applied::Duplicate));
@@ -532,14 +552,13 @@ impl DynamoStore {
             .get(&pledge.project)
             .ok_or_else(|| StoreError::UnknownProject(pledge.project.clone()))?;
         let pools = catalog.pools_of(project);
-        let mut keys = vec![
-            Key::totals(&pledge.project),
-            Key::donor(&pledge.project, &pledge.donor),
-        ];
-        keys.extend(pools.iter().map(|(id, _)| Key::pool(id)));
-        let found = match self.get_all(&keys).await? {
-            Step::Done(found) => found,
-            Step::Retry => return Ok(Step::Retry),
+        *known = Some(pledge.clone());
+        let found = match prefetched {
+            Some(found) => found,
+            None => match self.get_all(&counter_keys(catalog, &pledge)).await? {
+                Step::Done(found) => found,
+                Step::Retry => return Ok(Step::Retry),
+            },
         };
         let mut spent = BTreeMap::new();
         for ((id, _), item) in pools.iter().zip(&found[2..]) {
@@ -695,6 +714,25 @@ impl DynamoStore {
     }
 }
 
+/// What `apply_paid` reads besides the event and the pledge: the project's
+/// totals, the donor, and each of the project's pools (in the catalog's
+/// order). Nothing for a project the catalog does not know.
+fn counter_keys(catalog: &Catalog, pledge: &PledgeItem) -> Vec<Key> {
+    let mut keys = vec![
+        Key::totals(&pledge.project),
+        Key::donor(&pledge.project, &pledge.donor),
+    ];
+    if let Some(project) = catalog.projects.get(&pledge.project) {
+        keys.extend(
+            catalog
+                .pools_of(project)
+                .iter()
+                .map(|(id, _)| Key::pool(id)),
+        );
+    }
+    keys
+}
+
 /// Runs `$try` (an expression giving `Result<Step<T>, StoreError>`) until it
 /// is done, backing off between tries.
 macro_rules! retrying {
@@ -752,11 +790,19 @@ impl Store for DynamoStore {
         payment_intent: Option<&str>,
         paid_at: i64,
     ) -> Result<Applied, StoreError> {
+        let mut known = None;
         retrying!(
             self,
             "apply_paid",
-            self.try_paid(catalog, event_id, pledge_id, payment_intent, paid_at)
-                .await?
+            self.try_paid(
+                catalog,
+                event_id,
+                pledge_id,
+                payment_intent,
+                paid_at,
+                &mut known
+            )
+            .await?
         )
     }
 
