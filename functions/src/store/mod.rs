@@ -1,8 +1,8 @@
 //! The store: pledges, matches, processed webhook events and in-kind offers.
 //!
 //! One trait, two backends: SQLite (embedded default, `sqlite.rs`) and
-//! DynamoDB (on AWS, `dynamo.rs`). Every webhook's effects are applied atomically and at
-//! most once per event id.
+//! DynamoDB (on AWS, `dynamo.rs`). Every webhook's effects are applied
+//! atomically and at most once per event id.
 
 pub mod dynamo;
 pub mod sqlite;
