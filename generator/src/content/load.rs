@@ -622,7 +622,7 @@ impl ParseCtx<'_> {
         };
         // Unknown fields are reported unless the YAML is broken: their positions
         // would be unknown, and the syntax error comes first.
-        let syntax_broken = matches!(&value, Err(e) if matches!(classify_yaml_error(&e.message).0, "yaml-syntax" | "yaml-too-complex"));
+        let syntax_broken = matches!(&value, Err(e) if e.kind != yaml::YamlErrorKind::Data);
         if !syntax_broken {
             for UnknownField { path } in unknown {
                 self.result
@@ -633,12 +633,13 @@ impl ParseCtx<'_> {
         match value {
             Ok(value) => Some(value),
             Err(e) => {
-                let (code, help) = classify_yaml_error(&e.message);
-                let message = match e.message.strip_prefix("budget breached: ") {
-                    Some(detail) => format!(
-                        "this front matter is too large or too deeply nested to read safely ({detail})"
+                let (code, help) = classify_yaml_error(e.kind, &e.message);
+                let message = match e.kind {
+                    yaml::YamlErrorKind::TooComplex => format!(
+                        "this front matter is too large or too deeply nested to read safely ({})",
+                        e.message
                     ),
-                    None => e.message,
+                    _ => e.message,
                 };
                 let mut d = Diagnostic::error(code, &self.source.path, message)
                     .at(e.line + self.line_offset, e.column);
@@ -675,46 +676,34 @@ fn unknown_field_issue<T: 'static>(file: &Path, path: YamlPath) -> Issue {
     .help(help)
 }
 
-fn classify_yaml_error(message: &str) -> (&'static str, Option<String>) {
-    if message.starts_with("budget breached") || message.contains("recursion limit") {
-        (
+fn classify_yaml_error(kind: yaml::YamlErrorKind, message: &str) -> (&'static str, Option<String>) {
+    match kind {
+        yaml::YamlErrorKind::TooComplex => (
             "yaml-too-complex",
             Some(
                 "front matter is a few plain fields: remove anchors/aliases and deep nesting"
                     .into(),
             ),
-        )
-    } else if message.contains("missing field") {
-        (
-            "missing-field",
-            Some("add this field; docs/content.md lists the required fields of each file".into()),
-        )
-    } else if message.contains("unknown variant") {
-        ("unknown-value", Some("use one of the values listed".into()))
-    } else if message.contains("invalid type")
-        || message.contains("expected")
-        || message.contains("not a number")
-    {
-        (
-            "wrong-type",
-            Some("check the value's type: numbers without quotes or units, dates as YYYY-MM-DD, lists in [ ]".into()),
-        )
-    } else if message.starts_with("budget breached")
-        || message.contains("recursion limit")
-        || message.contains("depth")
-    {
-        (
-            "yaml-too-complex",
-            Some(
-                "front matter is a few plain fields: remove anchors/aliases and deep nesting"
-                    .into(),
-            ),
-        )
-    } else {
-        (
+        ),
+        yaml::YamlErrorKind::Syntax => (
             "yaml-syntax",
             Some("check indentation and quoting: text containing `: ` or starting with `#`, `@`, `*`, `&` or `[` must be in quotes".into()),
-        )
+        ),
+        yaml::YamlErrorKind::Data if message.contains("missing field") => (
+            "missing-field",
+            Some("add this field; docs/content.md lists the required fields of each file".into()),
+        ),
+        yaml::YamlErrorKind::Data if message.starts_with("duplicate field") => (
+            "duplicate-field",
+            Some("keep one of the two lines".into()),
+        ),
+        yaml::YamlErrorKind::Data if message.contains("unknown variant") => {
+            ("unknown-value", Some("use one of the values listed".into()))
+        }
+        yaml::YamlErrorKind::Data => (
+            "wrong-type",
+            Some("check the value's type: numbers without quotes or units, dates as YYYY-MM-DD, lists in [ ]".into()),
+        ),
     }
 }
 
