@@ -959,3 +959,62 @@ impl Store for SqliteStore {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database written before the campaign close (schema version 0) is
+    /// migrated in place: its ledger is kept, and on_success matches (with
+    /// no pledge) and closes can be recorded.
+    #[tokio::test]
+    async fn a_version_0_database_is_migrated_with_its_ledger() {
+        let path =
+            std::env::temp_dir().join(format!("pave-sqlite-migration-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            conn.execute_batch(
+                "INSERT INTO pledges (id, project, amount_cents, donor, lang, status, created_at, expires_at, paid_at) \
+                 VALUES ('p-1', 'cafe', 1250, 'd', 'fr', 'paid', 1, 2, 3);
+                 INSERT INTO matches (pledge_id, project, pool, donor, mode, amount_cents, created_at) \
+                 VALUES ('p-1', 'cafe', 'a/b', 'd', 'per_pledge', 625, 3);",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let figures = store.figures("cafe").await.unwrap();
+        assert_eq!(figures.raised, Decimal::new(1250, 2));
+        assert_eq!(figures.matched["a/b"].0, Decimal::new(625, 2));
+        assert_eq!(store.pool_spent("a/b").await.unwrap(), Decimal::new(625, 2));
+        let ledger = store.ledger_pledges("cafe").await.unwrap();
+        assert_eq!(ledger.len(), 1);
+        assert_eq!(ledger[0].refund_attempts, 0);
+        store
+            .tx(|tx| {
+                tx.execute(
+                    "INSERT INTO matches (pledge_id, project, pool, donor, mode, amount_cents, created_at) \
+                     VALUES (NULL, 'cafe', 'c/d', '', 'on_success', 100, 4)",
+                    [],
+                )
+                .map_err(backend)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            store.begin_close("cafe", 5).await.unwrap().state,
+            CloseState::Closing
+        );
+        drop(store);
+        // Opening again does not migrate twice.
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.figures("cafe").await.unwrap().matched.len(), 2);
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
