@@ -24,6 +24,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use pave_functions::api::{ApiConfig, AppState, handle_webhook};
 use pave_functions::catalog::Catalog;
 use pave_functions::close::{self, CloseReport, FailedRefund, RefundPolicy};
 use pave_functions::matching::Match;
@@ -1890,6 +1891,73 @@ async fn over_cap_payments_are_refunded_whole<S: Backend>(db: impl Fn() -> S) {
     assert_eq!(suite.figures(PLAFOND).await.raised, d("90"));
 }
 
+/// 17. Through the webhook: a payment arriving after the campaign's end is
+///     refunded at once by the webhook and never counted; Stripe's
+///     redelivery and its `charge.refunded` change nothing more.
+async fn webhook_refunds_a_late_payment<S: Backend>(db: impl Fn() -> S) {
+    let suite = Suite::closing(db());
+    let stripe = Stripe::start().await;
+    let state = AppState {
+        store: db(),
+        catalog: std::sync::RwLock::new(suite.catalog.clone()),
+        payments: Arc::new(StripePayments::new(&stripe.double.config()).expect("client")),
+        config: ApiConfig {
+            site_url: "https://pave.example".into(),
+            allowed_origins: vec![],
+            webhook_secret: pave_functions::stripe::double::WEBHOOK_SECRET.into(),
+        },
+        changes: None,
+        local: None,
+    };
+    // VELO ended on 31 March 2026; the webhook pays now.
+    let p = pledge("p-late", VELO, "25");
+    suite.create(&p).await;
+    let request = CheckoutRequest {
+        pledge_id: p.id.clone(),
+        project_slug: VELO.into(),
+        project_title: "Le Vélo-cargo".into(),
+        amount_cents: 2500,
+        currency: "eur".into(),
+        customer_email: None,
+        success_url: "https://pave.example/ok".into(),
+        cancel_url: "https://pave.example/retour".into(),
+        expires_at: checkout_expiry(now(), 3600),
+        locale: Locale::Fr,
+    };
+    let session = stripe.payments.create_checkout(&request).await.unwrap();
+    let event = stripe.double.complete_checkout(&session.id, now()).unwrap();
+    let intent = stripe.double.session(&session.id).unwrap()["payment_intent"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let outcome = handle_webhook(&state, Some(&event.header), event.body.as_bytes())
+        .await
+        .expect("webhook");
+    assert_eq!(outcome, "refunded");
+    assert_eq!(stripe.refunds_of(&intent), (1, 2500));
+    let entry = &suite.ledger_of(VELO).await["p-late"];
+    assert_eq!(
+        (entry.status, entry.refund_reason),
+        (PledgeStatus::Refunded, Some(RefundReason::CampaignClosed))
+    );
+    let figures = suite.figures(VELO).await;
+    assert_eq!(
+        (figures.raised, figures.pledges, figures.refunds),
+        (Decimal::ZERO, 0, 1)
+    );
+
+    let again = handle_webhook(&state, Some(&event.header), event.body.as_bytes()).await;
+    assert_eq!(again.expect("redelivery"), "duplicate");
+    let refunded = stripe.double.charge_refunded(&intent, now()).unwrap();
+    let outcome = handle_webhook(&state, Some(&refunded.header), refunded.body.as_bytes())
+        .await
+        .expect("charge.refunded");
+    assert_eq!(outcome, "no_effect");
+    assert_eq!(stripe.refund_requests(&intent).len(), 1);
+    assert_eq!(suite.figures(VELO).await, figures);
+}
+
 // ---------------------------------------------------------------- instances
 
 /// One thin test per check for a backend flavour: `$setup(test_name).await`
@@ -1914,6 +1982,7 @@ macro_rules! store_suite {
             refused_refunds_are_recorded_and_retried,
             late_payments_are_refunded_not_counted,
             over_cap_payments_are_refunded_whole,
+            webhook_refunds_a_late_payment,
         );
     };
     (@tests $module:ident, $setup:ident: $($check:ident),* $(,)?) => {
