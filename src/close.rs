@@ -104,6 +104,30 @@ pub fn close(db: &Path, catalog: &Path, now: Option<jiff::Timestamp>) -> ExitCod
         RefundPolicy::default(),
     ));
     print!("{}", summary(&report, now));
+    if !report.projects.is_empty() || report.late_refunds_issued > 0 {
+        // The figures changed: the snapshot `pave serve` and `pave build
+        // --progress` read, next to the store.
+        let progress = db.with_extension("progress.json");
+        match runtime.block_on(crate::serve::write_snapshot(&store, &progress)) {
+            Ok(()) => {
+                let slugs: Vec<&str> = report.projects.iter().map(|p| p.project.as_str()).collect();
+                eprintln!(
+                    "pave close: figures written to {}; refresh the site with `pave build --progress {} --changed {}`",
+                    progress.display(),
+                    progress.display(),
+                    if slugs.is_empty() {
+                        "<slugs>".to_string()
+                    } else {
+                        slugs.join(",")
+                    }
+                );
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    }
     if report.failed() {
         ExitCode::from(1)
     } else {

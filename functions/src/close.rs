@@ -362,6 +362,14 @@ pub async fn close_project<S: Store, P: Payments + ?Sized>(
         .projects
         .get(slug)
         .ok_or_else(|| StoreError::UnknownProject(slug.to_string()))?;
+    // A closed project costs one read.
+    if store
+        .close_record(slug)
+        .await?
+        .is_some_and(|r| r.state == CloseState::Closed)
+    {
+        return Ok(None);
+    }
     // Recorded first: from here on, payments are refused, so the figures
     // read next are final.
     let record = store.begin_close(slug, at).await?;

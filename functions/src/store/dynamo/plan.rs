@@ -859,4 +859,71 @@ mod tests {
         assert!(expr.names.values().any(|a| a == "rv:1"));
         assert_eq!(writes[2].key(), &Key::reservation("cafe", 1, "p-1"));
     }
+
+    fn catalog_project(cap: &str) -> CatalogProject {
+        CatalogProject {
+            title: "Café".into(),
+            territory: "t".into(),
+            themes: vec![],
+            status: crate::catalog::Status::Live,
+            goal: "50".parse().unwrap(),
+            cap: cap.parse().unwrap(),
+            funding: crate::catalog::Funding::AllOrNothing,
+            start: jiff::civil::date(2026, 1, 1),
+            end: jiff::civil::date(2026, 3, 31),
+            timezone: "Europe/Paris".into(),
+            rewards: vec![],
+            pools: vec![],
+            tax_receipt: false,
+        }
+    }
+
+    fn paid_pledge(amount: i64) -> PledgeItem {
+        PledgeItem {
+            id: "p-1".into(),
+            project: "cafe".into(),
+            amount,
+            reward: None,
+            donor: "d".into(),
+            status: PledgeStatus::Pending,
+        }
+    }
+
+    #[test]
+    fn a_payment_is_refused_after_the_end_after_the_close_and_over_the_cap() {
+        let project = catalog_project("100");
+        let in_campaign = 1_773_576_000; // 2026-03-15T12:00:00Z
+        let last_second = 1_774_994_399; // 2026-03-31T23:59:59+02:00
+        let totals = Totals {
+            total: 7000,
+            ..Totals::default()
+        };
+        let refusal = |totals: &Totals, amount, at| {
+            super::refusal(&project, totals, &paid_pledge(amount), at).unwrap()
+        };
+        // Up to the cap exactly is counted; one cent more is not.
+        assert_eq!(refusal(&totals, 3000, in_campaign), None);
+        assert_eq!(
+            refusal(&totals, 3001, in_campaign),
+            Some(RefundReason::OverCap)
+        );
+        assert_eq!(refusal(&totals, 100, last_second), None);
+        assert_eq!(
+            refusal(&totals, 100, last_second + 1),
+            Some(RefundReason::CampaignClosed)
+        );
+        let closing = Totals {
+            close: Some(crate::store::CloseRecord {
+                state: crate::store::CloseState::Closing,
+                outcome: None,
+                started_at: 1,
+                closed_at: None,
+            }),
+            ..totals.clone()
+        };
+        assert_eq!(
+            refusal(&closing, 100, in_campaign),
+            Some(RefundReason::CampaignClosed)
+        );
+    }
 }
