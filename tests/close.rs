@@ -98,6 +98,12 @@ async fn pave_close_refunds_a_missed_goal_and_reports_failures() {
     assert!(!stdout.contains("velo-cargo"), "{stdout}");
     let figures = store.figures("four-a-pain").await.unwrap();
     assert!(figures.refunded);
+    // The snapshot the site is built with, next to the store.
+    let snapshot = std::fs::read_to_string(dir.path().join("pave.progress.json")).unwrap();
+    assert!(
+        snapshot.contains(r#""outcome": "not_funded""#),
+        "{snapshot}"
+    );
     assert!(figures.raised.is_zero());
 
     // Again: nothing to do.

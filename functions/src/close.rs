@@ -142,7 +142,11 @@ pub fn retryable(error: &PaymentError) -> bool {
         PaymentError::Stripe { status, code, .. } => {
             *status == 429
                 || *status >= 500
-                || matches!(code.as_deref(), Some("rate_limit" | "lock_timeout"))
+                // Another run's call with the same key still in flight.
+                || matches!(
+                    code.as_deref(),
+                    Some("rate_limit" | "lock_timeout" | "idempotency_key_in_use")
+                )
         }
         _ => false,
     }
@@ -615,6 +619,7 @@ mod tests {
         assert!(retryable(&PaymentError::Transport("reset".into())));
         assert!(retryable(&stripe(429, Some("rate_limit"))));
         assert!(retryable(&stripe(503, None)));
+        assert!(retryable(&stripe(409, Some("idempotency_key_in_use"))));
         assert!(!retryable(&stripe(400, Some("charge_disputed"))));
         assert!(!retryable(&PaymentError::Invalid("x".into())));
     }

@@ -1958,6 +1958,51 @@ async fn webhook_refunds_a_late_payment<S: Backend>(db: impl Fn() -> S) {
     assert_eq!(suite.figures(VELO).await, figures);
 }
 
+/// 18. Two close runs at once (two crons, say): one outcome, and each
+///     pledge refunded once at Stripe, whatever the interleaving.
+async fn concurrent_close_runs_refund_once<S: Backend>(db: impl Fn() -> S) {
+    let suite = Suite::closing(db());
+    let stripe = Stripe::start().await;
+    let mut intents = Vec::new();
+    for i in 1..=4 {
+        let p = pledge(&format!("p-{i}"), FOUR, "60");
+        intents.push(suite.pay_via(&stripe, &p, in_campaign()).await.0);
+    }
+    let (a, b) = (Suite::closing(db()), Suite::closing(db()));
+    let (ra, rb) = tokio::join!(a.close_run(&stripe.payments), b.close_run(&stripe.payments));
+    assert!(!ra.failed() && !rb.failed(), "{ra:?} {rb:?}");
+    let issued: u32 = ra
+        .projects
+        .iter()
+        .chain(&rb.projects)
+        .filter(|p| p.project == FOUR)
+        .map(|p| p.refunds_issued)
+        .sum();
+    assert!(
+        issued >= 4,
+        "every refund issued at least once: {ra:?} {rb:?}"
+    );
+    for intent in &intents {
+        assert_eq!(stripe.refunds_of(intent), (1, 6000), "{intent}: one refund");
+    }
+    let ledger = suite.ledger_of(FOUR).await;
+    assert!(ledger.values().all(|p| p.status == PledgeStatus::Refunded));
+    let ids: BTreeSet<_> = ledger.values().map(|p| p.refund_id.clone()).collect();
+    assert_eq!(ids.len(), 4);
+    assert_eq!(
+        suite
+            .store
+            .close_record(FOUR)
+            .await
+            .unwrap()
+            .map(|c| (c.state, c.outcome)),
+        Some((CloseState::Closed, Some(Outcome::NotFunded)))
+    );
+    let figures = suite.figures(FOUR).await;
+    assert_eq!((figures.raised, figures.refunds), (Decimal::ZERO, 4));
+    assert_eq!(suite.spent(HALF).await, Decimal::ZERO);
+}
+
 // ---------------------------------------------------------------- instances
 
 /// One thin test per check for a backend flavour: `$setup(test_name).await`
@@ -1983,6 +2028,7 @@ macro_rules! store_suite {
             late_payments_are_refunded_not_counted,
             over_cap_payments_are_refunded_whole,
             webhook_refunds_a_late_payment,
+            concurrent_close_runs_refund_once,
         );
     };
     (@tests $module:ident, $setup:ident: $($check:ident),* $(,)?) => {
