@@ -362,6 +362,18 @@ pub async fn close_project<S: Store, P: Payments + ?Sized>(
     slug: &str,
     at: i64,
 ) -> Result<Option<ProjectReport>, StoreError> {
+    close_project_noting(store, refunder, catalog, slug, at, &mut BTreeSet::new()).await
+}
+
+/// [`close_project`], noting in `attempted` the pledges whose refund it tried.
+async fn close_project_noting<S: Store, P: Payments + ?Sized>(
+    store: &S,
+    refunder: &mut Refunder<'_, P>,
+    catalog: &Catalog,
+    slug: &str,
+    at: i64,
+    attempted: &mut BTreeSet<String>,
+) -> Result<Option<ProjectReport>, StoreError> {
     let project = catalog
         .projects
         .get(slug)
@@ -401,10 +413,13 @@ pub async fn close_project<S: Store, P: Payments + ?Sized>(
                 store.close_not_funded(slug, at).await?;
                 report.state = CloseState::Refunding;
             }
-            Action::Refund(order) => match refund(store, refunder, slug, order, at).await? {
-                None => report.refunds_issued += 1,
-                Some(failed) => report.refunds_failed.push(failed),
-            },
+            Action::Refund(order) => {
+                attempted.insert(order.pledge_id.clone());
+                match refund(store, refunder, slug, order, at).await? {
+                    None => report.refunds_issued += 1,
+                    Some(failed) => report.refunds_failed.push(failed),
+                }
+            }
             Action::Complete => {
                 if store.complete_close(slug, at).await? {
                     report.state = CloseState::Closed;
@@ -430,17 +445,15 @@ pub async fn run<S: Store, P: Payments + ?Sized>(
     let at = now.as_second();
     let mut refunder = Refunder::new(payments, policy);
     let mut report = CloseReport::default();
-    let mut handled = BTreeSet::new();
+    // Pledges whose refund this run tried already: not twice in one run.
+    let mut attempted = BTreeSet::new();
     for (slug, project) in &catalog.projects {
         if !matches!(project.status, Status::Live | Status::Closed) || !campaign_over(project, now)
         {
             continue;
         }
-        match close_project(store, &mut refunder, catalog, slug, at).await {
-            Ok(Some(project_report)) => {
-                handled.insert(slug.clone());
-                report.projects.push(project_report);
-            }
+        match close_project_noting(store, &mut refunder, catalog, slug, at, &mut attempted).await {
+            Ok(Some(project_report)) => report.projects.push(project_report),
             Ok(None) => {}
             Err(e) => report.errors.push((slug.clone(), e.to_string())),
         }
@@ -453,7 +466,7 @@ pub async fn run<S: Store, P: Payments + ?Sized>(
         }
     };
     for (project, pledge) in pending {
-        if handled.contains(&project) {
+        if attempted.contains(&pledge.id) {
             continue;
         }
         let order = RefundOrder {

@@ -1799,9 +1799,26 @@ async fn late_payments_are_refunded_not_counted<S: Backend>(db: impl Fn() -> S) 
         (PledgeStatus::Refunded, Some(RefundReason::CampaignClosed))
     );
 
+    // Another late payment whose refund the webhook could not make: the
+    // close run that funds the project makes it.
+    let late2 = pledge("p-late-2", VELO, "20");
+    let (intent2, applied) = suite
+        .pay_via(&stripe, &late2, at("2026-04-01T09:00:00Z"))
+        .await;
+    assert!(matches!(applied, Applied::Refused { .. }), "{applied:?}");
+    let report = suite.close_run(&stripe.payments).await;
+    assert!(!report.failed(), "{report:?}");
+    let velo = report
+        .projects
+        .iter()
+        .find(|p| p.project == VELO)
+        .expect("velo");
+    assert_eq!(velo.outcome, Outcome::Funded);
+    assert_eq!(report.late_refunds_issued, 1, "{report:?}");
+    assert_eq!(stripe.refunds_of(&intent2), (1, 2000));
+
     // Closed: a payment stamped inside the campaign (a skewed clock) is
     // refused too.
-    suite.close_run(&stripe.payments).await;
     let skewed = pledge("p-skewed", VELO, "30");
     let (_, applied) = suite.pay_via(&stripe, &skewed, in_campaign()).await;
     assert!(
