@@ -53,6 +53,21 @@ enum Command {
         #[arg(long, default_value = "data/pave.sqlite")]
         db: PathBuf,
     },
+    /// Close every campaign that ended (for a daily cron): funded, or every
+    /// pledge refunded through Stripe; retries the refunds still pending.
+    /// Exit status 1 when a refund failed.
+    Close {
+        /// The embedded store (SQLite database file).
+        #[arg(long, default_value = "data/pave.sqlite")]
+        db: PathBuf,
+        /// The catalog the site was built with.
+        #[arg(long, default_value = "public/catalog.json")]
+        catalog: PathBuf,
+        /// The moment to close at: a timestamp (2026-05-01T06:00:00Z) or a
+        /// date (that day at 12:00 UTC); default: now.
+        #[arg(long, value_parser = crate::close::parse_now)]
+        now: Option<jiff::Timestamp>,
+    },
     /// Write a synthetic corpus (for benchmarks): N projects over T territories.
     Corpus {
         /// Where to write it (a `content/` folder is created inside).
@@ -157,6 +172,7 @@ pub fn run() -> ExitCode {
                 }
             }
         }
+        Command::Close { db, catalog, now } => crate::close::close(&db, &catalog, now),
         Command::Corpus {
             out,
             projects,

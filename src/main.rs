@@ -1,6 +1,7 @@
-//! The `pave` command: check, build and serve a Pavé site.
+//! The `pave` command: check, build and serve a Pavé site, and close its campaigns.
 
 mod cli;
+mod close;
 mod serve;
 
 #[global_allocator]

@@ -207,7 +207,11 @@ pub async fn serve(
 }
 
 /// Writes the store's progress snapshot where the build reads it.
-async fn write_snapshot(store: &SqliteStore, path: &std::path::Path) -> Result<(), String> {
+/// Writes the store's progress snapshot (what the build shows) to `path`.
+pub(crate) async fn write_snapshot(
+    store: &SqliteStore,
+    path: &std::path::Path,
+) -> Result<(), String> {
     let snapshot = store
         .snapshot()
         .await

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod catalog;
+pub mod close;
 pub mod matching;
 pub mod money;
 pub mod pledge;

@@ -25,8 +25,22 @@ pub struct Figures {
     pub pledges: u32,
     pub rewards: BTreeMap<usize, u32>,
     pub offers: u32,
+    /// A closed all-or-nothing campaign below its goal: its pledges are
+    /// refunded (`outcome` is `not_funded`).
     pub refunded: bool,
     pub updated_at: Option<String>,
+    /// Once the campaign's close decided it: `funded` or `not_funded`.
+    /// Optional in the contract (absent while the campaign runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// Paid pledges refunded or being refunded by Pavé or Stripe (not
+    /// counted in `raised`). Optional in the contract (absent when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub refunds: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// An amount written as a decimal string.

@@ -21,16 +21,26 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
+use pave_functions::api::{ApiConfig, AppState, handle_webhook};
 use pave_functions::catalog::Catalog;
+use pave_functions::close::{self, CloseReport, FailedRefund, RefundPolicy};
 use pave_functions::matching::Match;
 use pave_functions::money::is_cents;
 use pave_functions::progress::{Figures, Snapshot};
 use pave_functions::store::dynamo::DynamoStore;
 use pave_functions::store::sqlite::SqliteStore;
-use pave_functions::store::{Applied, NewPledge, Offer, Store, StoreError};
+use pave_functions::store::{
+    Applied, CloseState, LedgerPledge, NewPledge, Offer, Outcome, PledgeStatus, RefundReason,
+    Store, StoreError,
+};
+use pave_functions::stripe::client::{
+    BoxFuture, CheckoutRequest, CheckoutSession, Locale, PaymentError, Payments, Refund,
+    RefundStatus, StripePayments, checkout_expiry,
+};
+use pave_functions::stripe::double::{RecordedRequest, StripeDouble, StripeFailure};
 use rust_decimal::Decimal;
 
 mod moto;
@@ -1180,6 +1190,836 @@ async fn offers_and_donors_stay_private<S: Backend>(db: impl Fn() -> S) {
     }
 }
 
+// ------------------------------------------------------------ campaign close
+
+// Pools of the close checks, in the order the projects list them.
+const HALF: &str = "a-mecene/moitie"; // per_pledge, ratio 0.5
+const LUMP: &str = "b-ville/forfait"; // lump_sum 100 € at 10 % and 2 backers
+const SUCCESS: &str = "c-region/reussite"; // on_success, 20 % of the goal
+
+const POTAGER: &str = "potager"; // all_or_nothing, goal 1 000 €, cap 2 000 €, ended
+const FOUR: &str = "four-a-pain"; // the same rules: the one that misses its goal
+const VELO: &str = "velo-cargo"; // keep_it_all, goal 1 000 €, ended
+const PLAFOND: &str = "plafond"; // live, cap 100 €, no pool
+
+/// The close checks' catalog: campaigns from 1 January to 31 March 2026
+/// (Europe/Paris), closed on 1 April; one live project with a tight cap.
+const CLOSE_CATALOG: &str = r#"{
+  "version": 1, "currency": "EUR", "pledge_min": "1", "pledge_max": "500",
+  "projects": {
+    "potager": {
+      "title": "Le Potager", "territory": "saint-etienne", "themes": ["alimentation"],
+      "status": "live", "goal": "1000", "cap": "2000", "funding": "all_or_nothing",
+      "start": "2026-01-01", "end": "2026-03-31", "timezone": "Europe/Paris",
+      "rewards": [], "pools": ["a-mecene/moitie", "b-ville/forfait", "c-region/reussite"],
+      "tax_receipt": false
+    },
+    "four-a-pain": {
+      "title": "Le Four à pain", "territory": "saint-etienne", "themes": ["alimentation"],
+      "status": "live", "goal": "1000", "cap": "2000", "funding": "all_or_nothing",
+      "start": "2026-01-01", "end": "2026-03-31", "timezone": "Europe/Paris",
+      "rewards": [], "pools": ["a-mecene/moitie", "b-ville/forfait", "c-region/reussite"],
+      "tax_receipt": false
+    },
+    "velo-cargo": {
+      "title": "Le Vélo-cargo", "territory": "le-puy", "themes": ["mobilite"],
+      "status": "live", "goal": "1000", "cap": "1500", "funding": "keep_it_all",
+      "start": "2026-01-01", "end": "2026-03-31", "timezone": "Europe/Paris",
+      "rewards": [], "pools": ["c-region/reussite"], "tax_receipt": false
+    },
+    "plafond": {
+      "title": "Le Plafond", "territory": "le-puy", "themes": ["mobilite"],
+      "status": "live", "goal": "80", "cap": "100", "funding": "keep_it_all",
+      "start": "2020-01-01", "end": "2099-12-31", "timezone": "Europe/Paris",
+      "rewards": [], "pools": [], "tax_receipt": false
+    }
+  },
+  "pools": {
+    "a-mecene/moitie": {
+      "sponsor": "a-mecene", "sponsor_name": "Un mécène", "title": "Moitié",
+      "mode": "per_pledge", "budget": "5000", "start": "2020-01-01", "end": "2099-12-31",
+      "ratio": "0.5", "max_per_pledge": null, "max_per_project": null,
+      "max_per_donor": null, "threshold": null, "share_of_goal": null,
+      "amount": null, "min_progress": null, "min_backers": null
+    },
+    "b-ville/forfait": {
+      "sponsor": "b-ville", "sponsor_name": "La Ville", "title": "Forfait",
+      "mode": "lump_sum", "budget": "5000", "start": "2020-01-01", "end": "2099-12-31",
+      "ratio": null, "max_per_pledge": null, "max_per_project": null,
+      "max_per_donor": null, "threshold": null, "share_of_goal": null,
+      "amount": "100", "min_progress": "0.1", "min_backers": 2
+    },
+    "c-region/reussite": {
+      "sponsor": "c-region", "sponsor_name": "La Région", "title": "Réussite",
+      "mode": "on_success", "budget": "5000", "start": "2020-01-01", "end": "2099-12-31",
+      "ratio": null, "max_per_pledge": null, "max_per_project": null,
+      "max_per_donor": null, "threshold": null, "share_of_goal": "0.2",
+      "amount": null, "min_progress": null, "min_backers": null
+    }
+  }
+}"#;
+
+fn at(rfc3339: &str) -> i64 {
+    rfc3339
+        .parse::<jiff::Timestamp>()
+        .expect("a timestamp")
+        .as_second()
+}
+
+/// During the campaigns.
+fn in_campaign() -> i64 {
+    at("2026-03-15T12:00:00Z")
+}
+
+/// The morning after their end, when the cron runs.
+fn close_time() -> jiff::Timestamp {
+    "2026-04-01T06:00:00Z".parse().expect("a timestamp")
+}
+
+/// Refunds paced and retried fast (the rules, not the durations, are tested).
+fn fast() -> RefundPolicy {
+    RefundPolicy {
+        attempts: 3,
+        backoff: Duration::from_millis(1),
+        backoff_cap: Duration::from_millis(4),
+        interval: Duration::ZERO,
+    }
+}
+
+/// Stripe, as the close checks use it: the double, and a client on it.
+struct Stripe {
+    double: StripeDouble,
+    payments: StripePayments,
+}
+
+impl Stripe {
+    async fn start() -> Stripe {
+        let double = StripeDouble::start().await.expect("the Stripe double");
+        let payments = StripePayments::new(&double.config()).expect("a client on the double");
+        Stripe { double, payments }
+    }
+
+    /// The refund requests the double received for a PaymentIntent.
+    fn refund_requests(&self, payment_intent: &str) -> Vec<RecordedRequest> {
+        self.double
+            .requests()
+            .into_iter()
+            .filter(|r| {
+                r.path == "/v1/refunds" && r.field("payment_intent") == Some(payment_intent)
+            })
+            .collect()
+    }
+
+    /// The refunds Stripe holds for the charge of a PaymentIntent, and the
+    /// amount refunded (cents).
+    fn refunds_of(&self, payment_intent: &str) -> (usize, i64) {
+        let event = self
+            .double
+            .charge_refunded(payment_intent, now())
+            .expect("a charge");
+        let body: serde_json::Value = serde_json::from_str(&event.body).expect("JSON");
+        let charge = &body["data"]["object"];
+        let refunds = charge["refunds"]["data"].as_array().map_or(0, Vec::len);
+        (refunds, charge["amount_refunded"].as_i64().unwrap_or(-1))
+    }
+}
+
+/// A Stripe whose connection dies after `ok` refund calls: the next call
+/// reaches Stripe but its answer is lost, the ones after never leave.
+struct Crashing<'a> {
+    inner: &'a StripePayments,
+    ok: AtomicUsize,
+}
+
+impl Payments for Crashing<'_> {
+    fn create_checkout<'a>(
+        &'a self,
+        request: &'a CheckoutRequest,
+    ) -> BoxFuture<'a, Result<CheckoutSession, PaymentError>> {
+        self.inner.create_checkout(request)
+    }
+
+    fn refund<'a>(
+        &'a self,
+        payment_intent: &'a str,
+        amount_cents: Option<i64>,
+        idempotency_key: &'a str,
+    ) -> BoxFuture<'a, Result<Refund, PaymentError>> {
+        Box::pin(async move {
+            let left = self.ok.load(Ordering::SeqCst);
+            if left == usize::MAX {
+                return Err(PaymentError::Transport("connection refused".into()));
+            }
+            if left == 0 {
+                self.ok.store(usize::MAX, Ordering::SeqCst);
+                let _ = self
+                    .inner
+                    .refund(payment_intent, amount_cents, idempotency_key)
+                    .await;
+                return Err(PaymentError::Transport("connection reset".into()));
+            }
+            self.ok.store(left - 1, Ordering::SeqCst);
+            self.inner
+                .refund(payment_intent, amount_cents, idempotency_key)
+                .await
+        })
+    }
+}
+
+/// Payments that record refunds and accept them all (no HTTP).
+#[derive(Default)]
+struct Accepting {
+    refunds: std::sync::Mutex<Vec<(String, String)>>,
+}
+
+impl Payments for Accepting {
+    fn create_checkout<'a>(
+        &'a self,
+        _request: &'a CheckoutRequest,
+    ) -> BoxFuture<'a, Result<CheckoutSession, PaymentError>> {
+        Box::pin(async { Err(PaymentError::Config("no checkout here".into())) })
+    }
+
+    fn refund<'a>(
+        &'a self,
+        payment_intent: &'a str,
+        _amount_cents: Option<i64>,
+        idempotency_key: &'a str,
+    ) -> BoxFuture<'a, Result<Refund, PaymentError>> {
+        Box::pin(async move {
+            self.refunds
+                .lock()
+                .expect("lock")
+                .push((payment_intent.to_string(), idempotency_key.to_string()));
+            Ok(Refund {
+                id: format!("re_{idempotency_key}"),
+                status: RefundStatus::Succeeded,
+            })
+        })
+    }
+}
+
+impl<S: Backend> Suite<S> {
+    fn closing(store: S) -> Suite<S> {
+        Suite {
+            store: Arc::new(store),
+            catalog: Arc::new(
+                Catalog::from_json(CLOSE_CATALOG.as_bytes()).expect("the close catalog is valid"),
+            ),
+        }
+    }
+
+    /// Creates the pledge, opens its checkout on the double, completes it,
+    /// and applies the payment at `paid_at`: the PaymentIntent and what the
+    /// store did.
+    async fn pay_via(&self, stripe: &Stripe, p: &NewPledge, paid_at: i64) -> (String, Applied) {
+        self.create(p).await;
+        let request = CheckoutRequest {
+            pledge_id: p.id.clone(),
+            project_slug: p.project.clone(),
+            project_title: "Projet".into(),
+            amount_cents: pave_functions::money::to_cents(p.amount).expect("cents"),
+            currency: "eur".into(),
+            customer_email: None,
+            success_url: "https://pave.example/ok".into(),
+            cancel_url: "https://pave.example/retour".into(),
+            expires_at: checkout_expiry(now(), 3600),
+            locale: Locale::Fr,
+        };
+        let session = stripe
+            .payments
+            .create_checkout(&request)
+            .await
+            .expect("a checkout");
+        stripe
+            .double
+            .complete_checkout(&session.id, now())
+            .expect("a known session");
+        let intent = stripe.double.session(&session.id).expect("the session")["payment_intent"]
+            .as_str()
+            .expect("a PaymentIntent")
+            .to_string();
+        let applied = self
+            .store
+            .apply_paid(
+                &self.catalog,
+                &format!("evt_paid_{}", p.id),
+                &p.id,
+                Some(&intent),
+                paid_at,
+            )
+            .await
+            .expect("apply_paid");
+        (intent, applied)
+    }
+
+    async fn ledger_of(&self, project: &str) -> BTreeMap<String, LedgerPledge> {
+        self.store
+            .ledger_pledges(project)
+            .await
+            .expect("ledger")
+            .into_iter()
+            .map(|p| (p.id.clone(), p))
+            .collect()
+    }
+
+    async fn close_run<P: Payments>(&self, payments: &P) -> CloseReport {
+        close::run(
+            self.store.as_ref(),
+            payments,
+            &self.catalog,
+            close_time(),
+            fast(),
+        )
+        .await
+    }
+}
+
+/// 11. A campaign that reached its goal is funded at its close: matching
+///     stays, the on_success pool pays (citizens alone reached the goal),
+///     and closing again changes nothing.
+async fn close_funds_a_campaign_that_reached_its_goal<S: Backend>(db: impl Fn() -> S) {
+    let suite = Suite::closing(db());
+    let stripe = Stripe::start().await;
+    let mut ledger = Ledger::default();
+    for (id, amount) in [("p-1", "300"), ("p-2", "400"), ("p-3", "400")] {
+        let p = pledge(id, POTAGER, amount);
+        let (_, applied) = suite.pay_via(&stripe, &p, in_campaign()).await;
+        ledger.paid(&p, &applied);
+    }
+    // 1 100 € from citizens, 550 € at half, the 100 € lump sum: 1 750 €.
+    assert_eq!(suite.store.collected(POTAGER).await.unwrap(), d("1750"));
+    // keep_it_all below its goal.
+    let p = pledge("p-velo", VELO, "250");
+    let (_, applied) = suite.pay_via(&stripe, &p, in_campaign()).await;
+    assert_eq!(applied, changed(VELO, vec![]));
+
+    let report = suite.close_run(&stripe.payments).await;
+    assert!(!report.failed(), "{report:?}");
+    let closed = report.projects.iter().find(|p| p.project == POTAGER);
+    let closed = closed.expect("the potager's close");
+    assert_eq!(closed.outcome, Outcome::Funded);
+    assert_eq!(closed.state, CloseState::Closed);
+    assert_eq!(closed.on_success, vec![m(SUCCESS, "200")]);
+    assert_eq!(closed.refunds_issued, 0);
+
+    let figures = suite.figures(POTAGER).await;
+    assert_eq!(figures.outcome.as_deref(), Some("funded"));
+    assert!(!figures.refunded);
+    assert_eq!(figures.raised, d("1100"));
+    assert_eq!(figures.matched[SUCCESS].0, d("200"));
+    assert_eq!(figures.matched_total(), d("850"));
+    assert_eq!(suite.spent(SUCCESS).await, d("200"));
+    assert_eq!(suite.snapshot().await.projects[POTAGER], figures);
+    assert!(
+        stripe
+            .double
+            .requests()
+            .iter()
+            .all(|r| r.path != "/v1/refunds")
+    );
+
+    // Again: already closed, nothing more is paid.
+    let again = suite.close_run(&stripe.payments).await;
+    assert!(
+        again.projects.iter().all(|p| p.project != POTAGER),
+        "{again:?}"
+    );
+    assert_eq!(suite.figures(POTAGER).await, figures);
+    assert_eq!(suite.spent(SUCCESS).await, d("200"));
+
+    // keep_it_all below its goal: funded with what it raised; the
+    // on_success pool does not pay.
+    let velo = report
+        .projects
+        .iter()
+        .find(|p| p.project == VELO)
+        .expect("velo");
+    assert_eq!(
+        (velo.outcome, velo.state),
+        (Outcome::Funded, CloseState::Closed)
+    );
+    assert!(velo.on_success.is_empty());
+    let figures = suite.figures(VELO).await;
+    assert_eq!(figures.raised, d("250"));
+    assert_eq!(figures.outcome.as_deref(), Some("funded"));
+}
+
+/// 12. An all-or-nothing campaign below its goal: every paid pledge is
+///     refunded once through Stripe (idempotency key from the pledge id),
+///     every match goes back to its pool, the project shows not funded; the
+///     `charge.refunded` webhooks that follow change nothing, nor does a
+///     second run.
+async fn close_refunds_a_campaign_that_missed_its_goal<S: Backend>(db: impl Fn() -> S) {
+    let suite = Suite::closing(db());
+    let stripe = Stripe::start().await;
+    let mut intents = BTreeMap::new();
+    for (id, amount) in [("p-1", "100"), ("p-2", "200"), ("p-3", "150")] {
+        let p = pledge(id, FOUR, amount);
+        let (intent, applied) = suite.pay_via(&stripe, &p, in_campaign()).await;
+        assert!(matches!(applied, Applied::Changed { .. }), "{applied:?}");
+        intents.insert(id.to_string(), intent);
+    }
+    assert!(suite.spent(HALF).await > Decimal::ZERO);
+    assert_eq!(suite.spent(LUMP).await, d("100"));
+
+    let report = suite.close_run(&stripe.payments).await;
+    assert!(!report.failed(), "{report:?}");
+    let four = report
+        .projects
+        .iter()
+        .find(|p| p.project == FOUR)
+        .expect("four");
+    assert_eq!(four.outcome, Outcome::NotFunded);
+    assert_eq!(four.state, CloseState::Closed);
+    assert_eq!(four.refunds_issued, 3);
+
+    let figures = suite.figures(FOUR).await;
+    assert_eq!(figures.raised, Decimal::ZERO);
+    assert!(figures.matched.is_empty(), "{figures:?}");
+    assert_eq!(
+        (figures.pledges, figures.backers, figures.refunds),
+        (0, 0, 3)
+    );
+    assert!(figures.refunded);
+    assert_eq!(figures.outcome.as_deref(), Some("not_funded"));
+    assert_eq!(suite.spent(HALF).await, Decimal::ZERO);
+    assert_eq!(suite.spent(LUMP).await, Decimal::ZERO);
+    assert_eq!(suite.spent(SUCCESS).await, Decimal::ZERO);
+
+    let ledger = suite.ledger_of(FOUR).await;
+    let mut refund_ids = BTreeSet::new();
+    for (id, intent) in &intents {
+        let requests = stripe.refund_requests(intent);
+        assert_eq!(requests.len(), 1, "{id}: one refund request");
+        assert_eq!(
+            requests[0].header("idempotency-key"),
+            Some(close::idempotency_key(id).as_str())
+        );
+        let entry = &ledger[id];
+        assert_eq!(entry.status, PledgeStatus::Refunded);
+        assert_eq!(entry.refund_reason, Some(RefundReason::GoalMissed));
+        assert_eq!(entry.refund_attempts, 1);
+        assert!(refund_ids.insert(entry.refund_id.clone().expect("a refund id")));
+        let cents = pave_functions::money::to_cents(entry.amount).unwrap();
+        assert_eq!(
+            stripe.refunds_of(intent),
+            (1, cents),
+            "{id}: refunded once, whole"
+        );
+    }
+
+    // Stripe's charge.refunded for each: the ledger changed already.
+    for id in intents.keys() {
+        let applied = suite.refund(&format!("evt_refunded_{id}"), id).await;
+        assert!(matches!(applied, Applied::NoEffect { .. }), "{applied:?}");
+    }
+    assert_eq!(suite.figures(FOUR).await, figures);
+
+    let again = suite.close_run(&stripe.payments).await;
+    assert!(!again.failed() && again.projects.iter().all(|p| p.project != FOUR));
+    for intent in intents.values() {
+        assert_eq!(stripe.refund_requests(intent).len(), 1);
+    }
+    assert_eq!(suite.figures(FOUR).await, figures);
+}
+
+/// 13. A close that dies half-way (the answer to the third refund is lost,
+///     the rest never reach Stripe) is finished by the next run: every
+///     pledge refunded exactly once, at Stripe and in the ledger.
+async fn close_resumes_after_a_crash<S: Backend>(db: impl Fn() -> S) {
+    let suite = Suite::closing(db());
+    let stripe = Stripe::start().await;
+    let mut intents = BTreeMap::new();
+    for i in 1..=5 {
+        let id = format!("p-{i}");
+        let p = pledge(&id, FOUR, "50");
+        let (intent, _) = suite.pay_via(&stripe, &p, in_campaign()).await;
+        intents.insert(id, intent);
+    }
+    let crashing = Crashing {
+        inner: &stripe.payments,
+        ok: AtomicUsize::new(2),
+    };
+    let first = suite.close_run(&crashing).await;
+    assert!(first.failed());
+    let four = first
+        .projects
+        .iter()
+        .find(|p| p.project == FOUR)
+        .expect("four");
+    assert_eq!(four.refunds_issued, 2);
+    assert_eq!(four.refunds_failed.len(), 3);
+    assert!(four.refunds_failed.iter().all(|f| f.code == "unreachable"));
+    assert_eq!(four.state, CloseState::Refunding);
+    assert_eq!(
+        suite
+            .store
+            .close_record(FOUR)
+            .await
+            .unwrap()
+            .map(|c| c.state),
+        Some(CloseState::Refunding)
+    );
+    // Out of the figures at once, pending for the next run.
+    assert_eq!(suite.figures(FOUR).await.raised, Decimal::ZERO);
+    assert_eq!(suite.store.pending_refunds().await.unwrap().len(), 3);
+
+    let second = suite.close_run(&stripe.payments).await;
+    assert!(!second.failed(), "{second:?}");
+    let four = second
+        .projects
+        .iter()
+        .find(|p| p.project == FOUR)
+        .expect("four");
+    assert_eq!((four.refunds_issued, four.state), (3, CloseState::Closed));
+    assert_eq!(four.outcome, Outcome::NotFunded);
+
+    let ledger = suite.ledger_of(FOUR).await;
+    let mut refund_ids = BTreeSet::new();
+    for (id, intent) in &intents {
+        assert_eq!(
+            stripe.refunds_of(intent),
+            (1, 5000),
+            "{id}: refunded once at Stripe"
+        );
+        let entry = &ledger[id];
+        assert_eq!(entry.status, PledgeStatus::Refunded, "{id}");
+        assert_eq!(entry.refund_error, None);
+        assert!(refund_ids.insert(entry.refund_id.clone().expect("a refund id")));
+        let keys: BTreeSet<String> = stripe
+            .refund_requests(intent)
+            .iter()
+            .filter_map(|r| r.header("idempotency-key").map(str::to_string))
+            .collect();
+        assert_eq!(keys, BTreeSet::from([close::idempotency_key(id)]));
+    }
+    // The lost answer was asked again with the same key: one refund.
+    assert_eq!(stripe.refund_requests(&intents["p-3"]).len(), 2);
+    assert_eq!(ledger["p-3"].refund_attempts, 2);
+    assert!(suite.store.pending_refunds().await.unwrap().is_empty());
+    let figures = suite.figures(FOUR).await;
+    assert_eq!((figures.refunds, figures.raised), (5, Decimal::ZERO));
+}
+
+/// 14. A refund Stripe refuses is recorded with Stripe's code and reported,
+///     and retried by the next run.
+async fn refused_refunds_are_recorded_and_retried<S: Backend>(db: impl Fn() -> S) {
+    let suite = Suite::closing(db());
+    let stripe = Stripe::start().await;
+    let p = pledge("p-1", FOUR, "80");
+    let (intent, _) = suite.pay_via(&stripe, &p, in_campaign()).await;
+    stripe
+        .double
+        .fail_refunds(Some(StripeFailure::invalid_request(
+            "charge_disputed",
+            "The charge is disputed.",
+            None,
+        )));
+    let report = suite.close_run(&stripe.payments).await;
+    assert!(report.failed());
+    let failed: Vec<&FailedRefund> = report.failed_refunds().collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(
+        (failed[0].pledge_id.as_str(), failed[0].code.as_str()),
+        ("p-1", "charge_disputed")
+    );
+    let entry = &suite.ledger_of(FOUR).await["p-1"];
+    assert_eq!(entry.status, PledgeStatus::Refunding);
+    assert_eq!(entry.refund_error.as_deref(), Some("charge_disputed"));
+    assert_eq!(
+        suite
+            .store
+            .close_record(FOUR)
+            .await
+            .unwrap()
+            .map(|c| c.state),
+        Some(CloseState::Refunding)
+    );
+
+    stripe.double.fail_refunds(None);
+    let report = suite.close_run(&stripe.payments).await;
+    assert!(!report.failed(), "{report:?}");
+    let entry = &suite.ledger_of(FOUR).await["p-1"];
+    assert_eq!(entry.status, PledgeStatus::Refunded);
+    assert_eq!(entry.refund_error, None);
+    assert_eq!(stripe.refunds_of(&intent), (1, 8000));
+    assert_eq!(
+        suite
+            .store
+            .close_record(FOUR)
+            .await
+            .unwrap()
+            .map(|c| c.state),
+        Some(CloseState::Closed)
+    );
+}
+
+/// 15. A payment after the campaign's end, or for a project whose close has
+///     started, is never counted: recorded `campaign_closed` and refunded.
+async fn late_payments_are_refunded_not_counted<S: Backend>(db: impl Fn() -> S) {
+    let suite = Suite::closing(db());
+    let stripe = Stripe::start().await;
+    let early = pledge("p-early", VELO, "100");
+    suite.pay_via(&stripe, &early, in_campaign()).await;
+    let before = suite.figures(VELO).await;
+
+    // Paid on 1 April, Paris time: the campaign ended on 31 March.
+    let late = pledge("p-late", VELO, "40");
+    let (intent, applied) = suite
+        .pay_via(&stripe, &late, at("2026-03-31T22:00:01Z"))
+        .await;
+    assert_eq!(
+        applied,
+        Applied::Refused {
+            project: VELO.to_string(),
+            reason: RefundReason::CampaignClosed
+        }
+    );
+    let figures = suite.figures(VELO).await;
+    assert_eq!(figures.raised, before.raised);
+    assert_eq!(figures.pledges, 1);
+    assert_eq!(figures.refunds, 1);
+    let failed = close::refund_refused(
+        suite.store.as_ref(),
+        &stripe.payments,
+        VELO,
+        &late.id,
+        Some(&intent),
+        RefundReason::CampaignClosed,
+        now(),
+    )
+    .await
+    .expect("refund");
+    assert_eq!(failed, None);
+    assert_eq!(stripe.refunds_of(&intent), (1, 4000));
+    let entry = &suite.ledger_of(VELO).await["p-late"];
+    assert_eq!(
+        (entry.status, entry.refund_reason),
+        (PledgeStatus::Refunded, Some(RefundReason::CampaignClosed))
+    );
+
+    // Another late payment whose refund the webhook could not make: the
+    // close run that funds the project makes it.
+    let late2 = pledge("p-late-2", VELO, "20");
+    let (intent2, applied) = suite
+        .pay_via(&stripe, &late2, at("2026-04-01T09:00:00Z"))
+        .await;
+    assert!(matches!(applied, Applied::Refused { .. }), "{applied:?}");
+    let report = suite.close_run(&stripe.payments).await;
+    assert!(!report.failed(), "{report:?}");
+    let velo = report
+        .projects
+        .iter()
+        .find(|p| p.project == VELO)
+        .expect("velo");
+    assert_eq!(velo.outcome, Outcome::Funded);
+    assert_eq!(report.late_refunds_issued, 1, "{report:?}");
+    assert_eq!(stripe.refunds_of(&intent2), (1, 2000));
+
+    // Closed: a payment stamped inside the campaign (a skewed clock) is
+    // refused too.
+    let skewed = pledge("p-skewed", VELO, "30");
+    let (_, applied) = suite.pay_via(&stripe, &skewed, in_campaign()).await;
+    assert!(
+        matches!(
+            applied,
+            Applied::Refused {
+                reason: RefundReason::CampaignClosed,
+                ..
+            }
+        ),
+        "{applied:?}"
+    );
+    // Its refund failed (say) in the webhook: the next run makes it.
+    let report = suite.close_run(&stripe.payments).await;
+    assert_eq!(report.late_refunds_issued, 1, "{report:?}");
+    assert_eq!(suite.figures(VELO).await.raised, before.raised);
+    assert_eq!(suite.figures(VELO).await.outcome.as_deref(), Some("funded"));
+}
+
+/// 16. Over the cap under concurrency: ten 30 € payments on a project
+///     capped at 100 € (one handle each). Exactly three are counted; the
+///     seven that would cross the cap are refused `over_cap`, refunded
+///     whole by the next run, and the figures never exceed the cap.
+async fn over_cap_payments_are_refunded_whole<S: Backend>(db: impl Fn() -> S) {
+    let suite = Suite::closing(db());
+    let pledges: Vec<NewPledge> = (0..10)
+        .map(|i| pledge(&format!("p-cap-{i}"), PLAFOND, "30"))
+        .collect();
+    for p in &pledges {
+        suite.create(p).await;
+    }
+    let mut tasks = Vec::new();
+    for p in &pledges {
+        let task = Suite {
+            store: Arc::new(db()),
+            catalog: suite.catalog.clone(),
+        };
+        let id = p.id.clone();
+        tasks.push(tokio::spawn(async move {
+            task.pay(&format!("evt_{id}"), &id).await
+        }));
+    }
+    let mut counted = 0;
+    let mut refused = 0;
+    for task in tasks {
+        match task.await.expect("task") {
+            Applied::Changed { .. } => counted += 1,
+            Applied::Refused {
+                reason: RefundReason::OverCap,
+                ..
+            } => refused += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!((counted, refused), (3, 7));
+    let figures = suite.figures(PLAFOND).await;
+    assert_eq!(figures.raised, d("90"));
+    assert_eq!((figures.pledges, figures.refunds), (3, 7));
+    assert!(suite.store.collected(PLAFOND).await.unwrap() <= d("100"));
+
+    let pending = suite.store.pending_refunds().await.unwrap();
+    assert_eq!(pending.len(), 7);
+    assert!(pending.iter().all(|(project, p)| project == PLAFOND
+        && p.refund_reason == Some(RefundReason::OverCap)
+        && p.amount == d("30")));
+    let accepting = Accepting::default();
+    let report = close::run(
+        suite.store.as_ref(),
+        &accepting,
+        &suite.catalog,
+        jiff::Timestamp::now(),
+        fast(),
+    )
+    .await;
+    assert_eq!(report.late_refunds_issued, 7, "{report:?}");
+    let keys: BTreeSet<String> = accepting
+        .refunds
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, key)| key.clone())
+        .collect();
+    assert_eq!(keys.len(), 7, "one refund per refused pledge");
+    assert!(suite.store.pending_refunds().await.unwrap().is_empty());
+    // The live project is not closed by the run.
+    assert_eq!(suite.store.close_record(PLAFOND).await.unwrap(), None);
+    assert_eq!(suite.figures(PLAFOND).await.raised, d("90"));
+}
+
+/// 17. Through the webhook: a payment arriving after the campaign's end is
+///     refunded at once by the webhook and never counted; Stripe's
+///     redelivery and its `charge.refunded` change nothing more.
+async fn webhook_refunds_a_late_payment<S: Backend>(db: impl Fn() -> S) {
+    let suite = Suite::closing(db());
+    let stripe = Stripe::start().await;
+    let state = AppState {
+        store: db(),
+        catalog: std::sync::RwLock::new(suite.catalog.clone()),
+        payments: Arc::new(StripePayments::new(&stripe.double.config()).expect("client")),
+        config: ApiConfig {
+            site_url: "https://pave.example".into(),
+            allowed_origins: vec![],
+            webhook_secret: pave_functions::stripe::double::WEBHOOK_SECRET.into(),
+        },
+        changes: None,
+        local: None,
+    };
+    // VELO ended on 31 March 2026; the webhook pays now.
+    let p = pledge("p-late", VELO, "25");
+    suite.create(&p).await;
+    let request = CheckoutRequest {
+        pledge_id: p.id.clone(),
+        project_slug: VELO.into(),
+        project_title: "Le Vélo-cargo".into(),
+        amount_cents: 2500,
+        currency: "eur".into(),
+        customer_email: None,
+        success_url: "https://pave.example/ok".into(),
+        cancel_url: "https://pave.example/retour".into(),
+        expires_at: checkout_expiry(now(), 3600),
+        locale: Locale::Fr,
+    };
+    let session = stripe.payments.create_checkout(&request).await.unwrap();
+    let event = stripe.double.complete_checkout(&session.id, now()).unwrap();
+    let intent = stripe.double.session(&session.id).unwrap()["payment_intent"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let outcome = handle_webhook(&state, Some(&event.header), event.body.as_bytes())
+        .await
+        .expect("webhook");
+    assert_eq!(outcome, "refunded");
+    assert_eq!(stripe.refunds_of(&intent), (1, 2500));
+    let entry = &suite.ledger_of(VELO).await["p-late"];
+    assert_eq!(
+        (entry.status, entry.refund_reason),
+        (PledgeStatus::Refunded, Some(RefundReason::CampaignClosed))
+    );
+    let figures = suite.figures(VELO).await;
+    assert_eq!(
+        (figures.raised, figures.pledges, figures.refunds),
+        (Decimal::ZERO, 0, 1)
+    );
+
+    let again = handle_webhook(&state, Some(&event.header), event.body.as_bytes()).await;
+    assert_eq!(again.expect("redelivery"), "duplicate");
+    let refunded = stripe.double.charge_refunded(&intent, now()).unwrap();
+    let outcome = handle_webhook(&state, Some(&refunded.header), refunded.body.as_bytes())
+        .await
+        .expect("charge.refunded");
+    assert_eq!(outcome, "no_effect");
+    assert_eq!(stripe.refund_requests(&intent).len(), 1);
+    assert_eq!(suite.figures(VELO).await, figures);
+}
+
+/// 18. Two close runs at once (two crons, say): one outcome, and each
+///     pledge refunded once at Stripe, whatever the interleaving.
+async fn concurrent_close_runs_refund_once<S: Backend>(db: impl Fn() -> S) {
+    let suite = Suite::closing(db());
+    let stripe = Stripe::start().await;
+    let mut intents = Vec::new();
+    for i in 1..=4 {
+        let p = pledge(&format!("p-{i}"), FOUR, "60");
+        intents.push(suite.pay_via(&stripe, &p, in_campaign()).await.0);
+    }
+    let (a, b) = (Suite::closing(db()), Suite::closing(db()));
+    let (ra, rb) = tokio::join!(a.close_run(&stripe.payments), b.close_run(&stripe.payments));
+    assert!(!ra.failed() && !rb.failed(), "{ra:?} {rb:?}");
+    let issued: u32 = ra
+        .projects
+        .iter()
+        .chain(&rb.projects)
+        .filter(|p| p.project == FOUR)
+        .map(|p| p.refunds_issued)
+        .sum();
+    assert!(
+        issued >= 4,
+        "every refund issued at least once: {ra:?} {rb:?}"
+    );
+    for intent in &intents {
+        assert_eq!(stripe.refunds_of(intent), (1, 6000), "{intent}: one refund");
+    }
+    let ledger = suite.ledger_of(FOUR).await;
+    assert!(ledger.values().all(|p| p.status == PledgeStatus::Refunded));
+    let ids: BTreeSet<_> = ledger.values().map(|p| p.refund_id.clone()).collect();
+    assert_eq!(ids.len(), 4);
+    assert_eq!(
+        suite
+            .store
+            .close_record(FOUR)
+            .await
+            .unwrap()
+            .map(|c| (c.state, c.outcome)),
+        Some((CloseState::Closed, Some(Outcome::NotFunded)))
+    );
+    let figures = suite.figures(FOUR).await;
+    assert_eq!((figures.raised, figures.refunds), (Decimal::ZERO, 4));
+    assert_eq!(suite.spent(HALF).await, Decimal::ZERO);
+}
+
 // ---------------------------------------------------------------- instances
 
 /// One thin test per check for a backend flavour: `$setup(test_name).await`
@@ -1198,6 +2038,14 @@ macro_rules! store_suite {
             limited_rewards_are_reserved_and_released,
             limited_reward_race_is_never_oversold,
             offers_and_donors_stay_private,
+            close_funds_a_campaign_that_reached_its_goal,
+            close_refunds_a_campaign_that_missed_its_goal,
+            close_resumes_after_a_crash,
+            refused_refunds_are_recorded_and_retried,
+            late_payments_are_refunded_not_counted,
+            over_cap_payments_are_refunded_whole,
+            webhook_refunds_a_late_payment,
+            concurrent_close_runs_refund_once,
         );
     };
     (@tests $module:ident, $setup:ident: $($check:ident),* $(,)?) => {

@@ -29,6 +29,7 @@ use sha2::Digest;
 use tokio::sync::mpsc;
 
 use crate::catalog::Catalog;
+use crate::close;
 use crate::pledge::{self, PledgeRequest};
 use crate::store::{Applied, NewPledge, Offer, Store, StoreError};
 use crate::stripe::client::{CheckoutRequest, Locale, Payments, checkout_expiry};
@@ -373,7 +374,7 @@ pub async fn handle_webhook<S: Store>(
             payment_status: PaymentStatus::Paid,
             ..
         } => {
-            state
+            let applied = state
                 .store
                 .apply_paid(
                     &catalog,
@@ -382,7 +383,28 @@ pub async fn handle_webhook<S: Store>(
                     payment_intent.as_deref(),
                     now(),
                 )
+                .await;
+            if let Ok(Applied::Refused { project, reason }) = &applied {
+                // Never counted: refunded whole, now; a failure stays
+                // pending for the next close run (`pave close`).
+                let failed = close::refund_refused(
+                    &state.store,
+                    state.payments.as_ref(),
+                    project,
+                    pledge_id,
+                    payment_intent.as_deref(),
+                    *reason,
+                    now(),
+                )
                 .await
+                .map_err(ApiError::store)?;
+                return Ok(if failed.is_some() {
+                    "refund_pending"
+                } else {
+                    "refunded"
+                });
+            }
+            applied
         }
         StripeEvent::CheckoutCompleted { .. } => return Ok("not_paid"),
         StripeEvent::CheckoutExpired {
@@ -408,6 +430,7 @@ pub async fn handle_webhook<S: Store>(
         }
         Ok(Applied::Duplicate) => Ok("duplicate"),
         Ok(Applied::NoEffect { .. }) => Ok("no_effect"),
+        Ok(Applied::Refused { .. }) => Ok("refunded"),
         // A pledge this store does not know (another environment): acknowledged.
         Err(StoreError::UnknownPledge(_)) => Ok("unknown_pledge"),
         Err(e) => Err(ApiError::store(e)),

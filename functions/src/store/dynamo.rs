@@ -37,11 +37,15 @@ use aws_sdk_dynamodb::types::{
 };
 use rust_decimal::Decimal;
 
-use self::expr::Write;
+use self::expr::{Expr, Write};
 use self::items::{Donor, Item, Key, MatchItem, PledgeItem, Reservation, Totals};
 use self::plan::{Cancelled, PaidRead, RefundRead, RewardCheck};
-use super::{Applied, NewPledge, Offer, PledgeStatus, Store, StoreError};
+use super::{
+    Applied, CloseRecord, CloseState, LedgerPledge, NewPledge, Offer, Outcome, PledgeStatus,
+    RefundReason, RefundResult, Store, StoreError,
+};
 use crate::catalog::Catalog;
+use crate::matching::Match;
 use crate::money::{from_cents, to_cents};
 use crate::progress::{Figures, SNAPSHOT_VERSION, Snapshot};
 
@@ -575,6 +579,22 @@ impl DynamoStore {
             spent,
             pledge,
         };
+        if let Some(reason) = plan::refusal(project, &read.totals, &read.pledge, paid_at)? {
+            let writes = plan::refused(
+                project,
+                &read,
+                reason,
+                event_id,
+                payment_intent,
+                paid_at,
+                now(),
+            )?;
+            let refused = Applied::Refused {
+                project: read.pledge.project.clone(),
+                reason,
+            };
+            return self.commit_event(writes, refused).await;
+        }
         let (writes, matches) = plan::paid(
             catalog,
             project,
@@ -633,6 +653,13 @@ impl DynamoStore {
         if seen {
             return Ok(Step::Done(Applied::Duplicate));
         }
+        if pledge.status == PledgeStatus::Refunding {
+            let writes = plan::refund_completed(event_id, &pledge, now());
+            let reason = "refund already recorded";
+            return self
+                .commit_event(writes, Applied::NoEffect { reason })
+                .await;
+        }
         if pledge.status != PledgeStatus::Paid {
             let writes = plan::no_effect(event_id, KIND, now(), &pledge);
             let reason = "pledge not paid";
@@ -640,6 +667,21 @@ impl DynamoStore {
                 .commit_event(writes, Applied::NoEffect { reason })
                 .await;
         }
+        let read = match self.refund_read(pledge).await? {
+            Step::Done(read) => read,
+            Step::Retry => return Ok(Step::Retry),
+        };
+        let (writes, cancelled) = plan::refunded(&read, event_id, at, now())?;
+        let changed = Applied::Changed {
+            project: read.pledge.project.clone(),
+            matches: cancelled,
+        };
+        self.commit_event(writes, changed).await
+    }
+
+    /// What taking a paid pledge out of the figures reads: the totals, the
+    /// donor, and the pledge's match records.
+    async fn refund_read(&self, pledge: PledgeItem) -> Result<Step<RefundRead>, StoreError> {
         let keys = [
             Key::totals(&pledge.project),
             Key::donor(&pledge.project, &pledge.donor),
@@ -649,12 +691,12 @@ impl DynamoStore {
             Step::Retry => return Ok(Step::Retry),
         };
         let matches = self
-            .query(&Key::pledge(pledge_id).pk, items::MATCH_PREFIX, None)
+            .query(&Key::pledge(&pledge.id).pk, items::MATCH_PREFIX, None)
             .await?
             .iter()
             .map(MatchItem::from_item)
             .collect::<Result<Vec<_>, _>>()?;
-        let read = RefundRead {
+        Ok(Step::Done(RefundRead {
             totals: found[0]
                 .as_ref()
                 .map_or(Ok(Totals::default()), Totals::from_item)?,
@@ -663,13 +705,122 @@ impl DynamoStore {
                 .map_or(Ok(Donor::default()), Donor::from_item)?,
             matches,
             pledge,
+        }))
+    }
+
+    async fn pledge(&self, pledge_id: &str) -> Result<PledgeItem, StoreError> {
+        match self.get(&Key::pledge(pledge_id)).await? {
+            Some(item) => PledgeItem::from_item(pledge_id, &item),
+            None => Err(StoreError::UnknownPledge(pledge_id.to_string())),
+        }
+    }
+
+    /// Sends writes whose failed conditions all mean "read again".
+    async fn commit(&self, writes: Vec<Write>) -> Result<Step<()>, StoreError> {
+        match self.transact(writes).await? {
+            Ok(()) => Ok(Step::Done(())),
+            Err(Cancelled::FirstCondition | Cancelled::Conflict) => Ok(Step::Retry),
+            Err(Cancelled::Fatal(why)) => Err(backend("TransactWriteItems", why)),
+        }
+    }
+
+    async fn try_start_refund(
+        &self,
+        pledge_id: &str,
+        reason: RefundReason,
+        at: i64,
+    ) -> Result<Step<Applied>, StoreError> {
+        let pledge = self.pledge(pledge_id).await?;
+        if pledge.status != PledgeStatus::Paid {
+            return Ok(Step::Done(Applied::NoEffect {
+                reason: "pledge not paid",
+            }));
+        }
+        let read = match self.refund_read(pledge).await? {
+            Step::Done(read) => read,
+            Step::Retry => return Ok(Step::Retry),
         };
-        let (writes, cancelled) = plan::refunded(&read, event_id, at, now())?;
-        let changed = Applied::Changed {
-            project: read.pledge.project.clone(),
-            matches: cancelled,
+        let (writes, cancelled) = plan::start_refund(&read, reason, at)?;
+        Ok(match self.commit(writes).await? {
+            Step::Done(()) => Step::Done(Applied::Changed {
+                project: read.pledge.project,
+                matches: cancelled,
+            }),
+            Step::Retry => Step::Retry,
+        })
+    }
+
+    async fn try_finish_refund(
+        &self,
+        pledge_id: &str,
+        issued: bool,
+        text: &str,
+    ) -> Result<Step<()>, StoreError> {
+        let pledge = self.pledge(pledge_id).await?;
+        if !matches!(
+            pledge.status,
+            PledgeStatus::Refunding | PledgeStatus::Refunded
+        ) {
+            return Err(StoreError::Backend(format!(
+                "pledge {pledge_id} is {}, not being refunded",
+                pledge.status.as_str()
+            )));
+        }
+        let writes = plan::finish_refund(&pledge, issued, text);
+        if writes.is_empty() {
+            return Ok(Step::Done(()));
+        }
+        self.commit(writes).await
+    }
+
+    async fn try_close_funded(
+        &self,
+        catalog: &Catalog,
+        slug: &str,
+        at: i64,
+    ) -> Result<Step<Vec<Match>>, StoreError> {
+        let project = catalog
+            .projects
+            .get(slug)
+            .ok_or_else(|| StoreError::UnknownProject(slug.to_string()))?;
+        let pools = catalog.pools_of(project);
+        let mut keys = vec![Key::totals(slug)];
+        keys.extend(pools.iter().map(|(id, _)| Key::pool(id)));
+        let found = match self.get_all(&keys).await? {
+            Step::Done(found) => found,
+            Step::Retry => return Ok(Step::Retry),
         };
-        self.commit_event(writes, changed).await
+        let totals = found[0]
+            .as_ref()
+            .map_or(Ok(Totals::default()), Totals::from_item)?;
+        if totals.close.as_ref().map(|c| c.state) != Some(CloseState::Closing) {
+            return Ok(Step::Done(Vec::new()));
+        }
+        let mut spent = BTreeMap::new();
+        for ((id, _), item) in pools.iter().zip(&found[1..]) {
+            let cents = item.as_ref().map_or(Ok(0), |i| items::num(i, "spent"))?;
+            spent.insert(id.to_string(), cents);
+        }
+        let (writes, matches) = plan::close_funded(catalog, project, slug, &totals, &spent, at)?;
+        Ok(match self.commit(writes).await? {
+            Step::Done(()) => Step::Done(matches),
+            Step::Retry => Step::Retry,
+        })
+    }
+
+    /// One conditional update of a project's close attributes (on its
+    /// totals item); `false` when the condition failed.
+    async fn close_update(&self, project: &str, expr: Expr) -> Result<Step<bool>, StoreError> {
+        let write = Write::Update {
+            key: Key::totals(project),
+            expr: expr.set("project", items::s(project)),
+        };
+        match self.transact(vec![write]).await? {
+            Ok(()) => Ok(Step::Done(true)),
+            Err(Cancelled::FirstCondition) => Ok(Step::Done(false)),
+            Err(Cancelled::Conflict) => Ok(Step::Retry),
+            Err(Cancelled::Fatal(why)) => Err(backend("TransactWriteItems", why)),
+        }
     }
 
     async fn try_create(
@@ -868,5 +1019,129 @@ impl Store for DynamoStore {
                 Err(why) => return Err(backend("add_offer", format!("{why:?}"))),
             }
         })
+    }
+
+    async fn close_record(&self, project: &str) -> Result<Option<CloseRecord>, StoreError> {
+        Ok(self.totals(project).await?.close)
+    }
+
+    async fn begin_close(&self, project: &str, at: i64) -> Result<CloseRecord, StoreError> {
+        let expr = Expr::new()
+            .set("close_state", items::s(CloseState::Closing.as_str()))
+            .set("close_started_at", items::n(at))
+            .absent("close_state");
+        let started: Result<bool, StoreError> = retrying!(
+            self,
+            "begin_close",
+            self.close_update(project, expr.clone()).await?
+        );
+        started?;
+        self.totals(project)
+            .await?
+            .close
+            .ok_or_else(|| backend("begin_close", "the close record vanished"))
+    }
+
+    async fn ledger_pledges(&self, project: &str) -> Result<Vec<LedgerPledge>, StoreError> {
+        let partition = Key::ledger(project, "").pk;
+        self.query(&partition, items::LEDGER_PREFIX, None)
+            .await?
+            .iter()
+            .map(items::ledger_pledge)
+            .collect()
+    }
+
+    async fn pending_refunds(&self) -> Result<Vec<(String, LedgerPledge)>, StoreError> {
+        let markers = self.query(items::REFUNDING_PARTITION, "", None).await?;
+        let mut pending = Vec::with_capacity(markers.len());
+        for marker in &markers {
+            let project = items::string(marker, "project")?;
+            let pledge = items::string(marker, "pledge")?;
+            if let Some(item) = self.get(&Key::ledger(&project, &pledge)).await? {
+                let entry = items::ledger_pledge(&item)?;
+                if entry.status == PledgeStatus::Refunding {
+                    pending.push((project, entry));
+                }
+            }
+        }
+        Ok(pending)
+    }
+
+    async fn close_funded(
+        &self,
+        catalog: &Catalog,
+        project: &str,
+        at: i64,
+    ) -> Result<Vec<Match>, StoreError> {
+        retrying!(
+            self,
+            "close_funded",
+            self.try_close_funded(catalog, project, at).await?
+        )
+    }
+
+    async fn close_not_funded(&self, project: &str, _at: i64) -> Result<(), StoreError> {
+        let expr = Expr::new()
+            .set("close_state", items::s(CloseState::Refunding.as_str()))
+            .set("outcome", items::s(Outcome::NotFunded.as_str()))
+            .equals("close_state", items::s(CloseState::Closing.as_str()));
+        let updated: Result<bool, StoreError> = retrying!(
+            self,
+            "close_not_funded",
+            self.close_update(project, expr.clone()).await?
+        );
+        updated.map(|_| ())
+    }
+
+    async fn complete_close(&self, project: &str, at: i64) -> Result<bool, StoreError> {
+        let waiting = self
+            .query(items::REFUNDING_PARTITION, &format!("{project}#"), None)
+            .await?;
+        if waiting.is_empty() {
+            let expr = Expr::new()
+                .set("close_state", items::s(CloseState::Closed.as_str()))
+                .set("closed_at", items::n(at))
+                .equals("close_state", items::s(CloseState::Refunding.as_str()));
+            let updated: Result<bool, StoreError> = retrying!(
+                self,
+                "complete_close",
+                self.close_update(project, expr.clone()).await?
+            );
+            updated?;
+        }
+        Ok(self
+            .close_record(project)
+            .await?
+            .is_some_and(|c| c.state == CloseState::Closed))
+    }
+
+    async fn start_refund(
+        &self,
+        pledge_id: &str,
+        reason: RefundReason,
+        at: i64,
+    ) -> Result<Applied, StoreError> {
+        retrying!(
+            self,
+            "start_refund",
+            self.try_start_refund(pledge_id, reason, at).await?
+        )
+    }
+
+    async fn finish_refund(
+        &self,
+        pledge_id: &str,
+        result: RefundResult<'_>,
+        _at: i64,
+    ) -> Result<(), StoreError> {
+        let (issued, text) = match result {
+            RefundResult::Issued(id) => (true, id),
+            RefundResult::Failed(code) => (false, code),
+        };
+        retrying!(
+            self,
+            "finish_refund",
+            self.try_finish_refund(pledge_id, issued, text).await?
+        )
     }
 }

@@ -39,6 +39,10 @@ pub enum PledgeStatus {
     Pending,
     Paid,
     Expired,
+    /// Paid, then taken out of the figures to be refunded (campaign closed
+    /// unfunded, late payment, over the cap): its matches are cancelled; the
+    /// Stripe refund is under way or failed and will be retried.
+    Refunding,
     Refunded,
 }
 
@@ -48,6 +52,7 @@ impl PledgeStatus {
             PledgeStatus::Pending => "pending",
             PledgeStatus::Paid => "paid",
             PledgeStatus::Expired => "expired",
+            PledgeStatus::Refunding => "refunding",
             PledgeStatus::Refunded => "refunded",
         }
     }
@@ -57,6 +62,7 @@ impl PledgeStatus {
             "pending" => Some(PledgeStatus::Pending),
             "paid" => Some(PledgeStatus::Paid),
             "expired" => Some(PledgeStatus::Expired),
+            "refunding" => Some(PledgeStatus::Refunding),
             "refunded" => Some(PledgeStatus::Refunded),
             _ => None,
         }
@@ -76,6 +82,136 @@ pub enum Applied {
     /// The event was recorded but had nothing to change (e.g. an expiry for a
     /// pledge already paid).
     NoEffect { reason: &'static str },
+    /// The payment arrived but cannot be counted (the campaign is closed or
+    /// over, or it would take the project past its cap): the pledge is
+    /// recorded as `refunding` with `reason`, and must be refunded whole.
+    Refused {
+        project: String,
+        reason: RefundReason,
+    },
+}
+
+/// Why a paid pledge is refunded by Pavé (a refund made from Stripe's
+/// dashboard arrives as `charge.refunded` and has no reason here).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RefundReason {
+    /// An all-or-nothing campaign closed below its goal.
+    GoalMissed,
+    /// Paid after the campaign's end or its close.
+    CampaignClosed,
+    /// The payment would have taken the project past its cap.
+    OverCap,
+}
+
+impl RefundReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefundReason::GoalMissed => "goal_missed",
+            RefundReason::CampaignClosed => "campaign_closed",
+            RefundReason::OverCap => "over_cap",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RefundReason> {
+        match s {
+            "goal_missed" => Some(RefundReason::GoalMissed),
+            "campaign_closed" => Some(RefundReason::CampaignClosed),
+            "over_cap" => Some(RefundReason::OverCap),
+            _ => None,
+        }
+    }
+}
+
+/// A pledge as the close sees it: every pledge of a project that was paid
+/// (paid, refunding or refunded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerPledge {
+    pub id: String,
+    pub amount: Decimal,
+    pub status: PledgeStatus,
+    pub payment_intent: Option<String>,
+    /// Set once Pavé decided to refund it.
+    pub refund_reason: Option<RefundReason>,
+    /// Stripe's refund id, once Stripe accepted the refund.
+    pub refund_id: Option<String>,
+    /// Stripe's error code of the last refused refund (cleared on success).
+    pub refund_error: Option<String>,
+    /// How many refund calls were recorded as made.
+    pub refund_attempts: u32,
+}
+
+/// Where a project's close stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseState {
+    /// Started: payments are no longer counted; the outcome is being decided.
+    Closing,
+    /// Not funded: the paid pledges are being refunded.
+    Refunding,
+    /// Done, with its outcome.
+    Closed,
+}
+
+impl CloseState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseState::Closing => "closing",
+            CloseState::Refunding => "refunding",
+            CloseState::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CloseState> {
+        match s {
+            "closing" => Some(CloseState::Closing),
+            "refunding" => Some(CloseState::Refunding),
+            "closed" => Some(CloseState::Closed),
+            _ => None,
+        }
+    }
+}
+
+/// The outcome of a campaign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Funded,
+    NotFunded,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Funded => "funded",
+            Outcome::NotFunded => "not_funded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Outcome> {
+        match s {
+            "funded" => Some(Outcome::Funded),
+            "not_funded" => Some(Outcome::NotFunded),
+            _ => None,
+        }
+    }
+}
+
+/// A project's close, as recorded in the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloseRecord {
+    pub state: CloseState,
+    /// Decided once, never changed.
+    pub outcome: Option<Outcome>,
+    pub started_at: i64,
+    pub closed_at: Option<i64>,
+}
+
+/// What Stripe said to a refund call, as recorded after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundResult<'a> {
+    /// Stripe accepted the refund (its `re_…` id; empty when Stripe said the
+    /// charge was refunded already, e.g. from its dashboard).
+    Issued(&'a str),
+    /// Stripe refused it, or could not be reached (the error code).
+    Failed(&'a str),
 }
 
 /// An offer of in-kind help (private to the project's editors).
@@ -156,4 +292,81 @@ pub trait Store: Send + Sync + 'static {
     fn snapshot(&self) -> impl Future<Output = Result<Snapshot, StoreError>> + Send;
 
     fn add_offer(&self, offer: Offer) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    // ----------------------------------------------------- campaign close
+
+    /// The project's close record, if its close has started.
+    fn close_record(
+        &self,
+        project: &str,
+    ) -> impl Future<Output = Result<Option<CloseRecord>, StoreError>> + Send;
+
+    /// Starts a project's close (`closing`) if it has not started, and
+    /// returns its record. From then on a payment for the project is
+    /// refused (`Applied::Refused`, `campaign_closed`).
+    fn begin_close(
+        &self,
+        project: &str,
+        at: i64,
+    ) -> impl Future<Output = Result<CloseRecord, StoreError>> + Send;
+
+    /// Every pledge of the project that was paid (paid, refunding, refunded).
+    fn ledger_pledges(
+        &self,
+        project: &str,
+    ) -> impl Future<Output = Result<Vec<LedgerPledge>, StoreError>> + Send;
+
+    /// Every pledge of any project waiting for its refund (`refunding`):
+    /// what the next close run retries. Pairs of (project, pledge).
+    fn pending_refunds(
+        &self,
+    ) -> impl Future<Output = Result<Vec<(String, LedgerPledge)>, StoreError>> + Send;
+
+    /// `closing` → `closed`, funded, in one transaction with the project's
+    /// `on_success` matches (the engine's [`crate::matching::settle_campaign`]
+    /// on the figures at that moment). Returns those matches; nothing when
+    /// the close is not `closing` (already settled).
+    fn close_funded(
+        &self,
+        catalog: &Catalog,
+        project: &str,
+        at: i64,
+    ) -> impl Future<Output = Result<Vec<Match>, StoreError>> + Send;
+
+    /// `closing` → `refunding`, not funded (nothing when already past it).
+    fn close_not_funded(
+        &self,
+        project: &str,
+        at: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// `refunding` → `closed` once no pledge of the project is `refunding`;
+    /// returns whether the close is now `closed`.
+    fn complete_close(
+        &self,
+        project: &str,
+        at: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// A paid pledge → `refunding` with `reason`, recorded before the Stripe
+    /// call: it leaves the figures and its matches are cancelled (returned
+    /// in `Applied::Changed`), in one transaction. `NoEffect` when it is not
+    /// paid (already refunding or refunded: the ledger is changed once).
+    fn start_refund(
+        &self,
+        pledge_id: &str,
+        reason: RefundReason,
+        at: i64,
+    ) -> impl Future<Output = Result<Applied, StoreError>> + Send;
+
+    /// Records what Stripe answered for a `refunding` pledge: `Issued` →
+    /// `refunded` (with the refund id); `Failed` → stays `refunding`, with
+    /// the error code, to be retried. Either way one more attempt is
+    /// counted. Nothing for a pledge already `refunded`.
+    fn finish_refund(
+        &self,
+        pledge_id: &str,
+        result: RefundResult<'_>,
+        at: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

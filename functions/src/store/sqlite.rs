@@ -11,7 +11,10 @@ use jiff::civil::Date;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rust_decimal::Decimal;
 
-use super::{Applied, NewPledge, Offer, PledgeStatus, Store, StoreError};
+use super::{
+    Applied, CloseRecord, CloseState, LedgerPledge, NewPledge, Offer, Outcome, PledgeStatus,
+    RefundReason, RefundResult, Store, StoreError,
+};
 use crate::catalog::{Catalog, PoolMode};
 use crate::matching::{self, Match, PoolView, ProjectState};
 use crate::money::{from_cents, to_cents};
@@ -65,6 +68,43 @@ CREATE TABLE IF NOT EXISTS offers (
 );
 ";
 
+/// Schema version 1 (campaign close): refund records on pledges, match
+/// records without a pledge (on_success matches belong to the close), and
+/// the close of each project. Applied once, to new and old databases alike.
+const MIGRATION_1: &str = "
+ALTER TABLE pledges ADD COLUMN refund_reason TEXT;
+ALTER TABLE pledges ADD COLUMN refund_id TEXT;
+ALTER TABLE pledges ADD COLUMN refund_error TEXT;
+ALTER TABLE pledges ADD COLUMN refund_attempts INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE matches_v1 (
+    id INTEGER PRIMARY KEY,
+    pledge_id TEXT REFERENCES pledges (id),
+    project TEXT NOT NULL,
+    pool TEXT NOT NULL,
+    donor TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    amount_cents INTEGER NOT NULL CHECK (amount_cents > 0),
+    active INTEGER NOT NULL DEFAULT 1,
+    created_at INTEGER NOT NULL
+);
+INSERT INTO matches_v1 (id, pledge_id, project, pool, donor, mode, amount_cents, active, created_at)
+    SELECT id, pledge_id, project, pool, donor, mode, amount_cents, active, created_at FROM matches;
+DROP TABLE matches;
+ALTER TABLE matches_v1 RENAME TO matches;
+CREATE INDEX matches_by_pool ON matches (pool, active);
+CREATE INDEX matches_by_project ON matches (project, active);
+CREATE INDEX matches_by_pledge ON matches (pledge_id);
+CREATE TABLE closes (
+    project TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    outcome TEXT,
+    started_at INTEGER NOT NULL,
+    closed_at INTEGER
+);
+CREATE INDEX pledges_refunding ON pledges (status) WHERE status = 'refunding';
+PRAGMA user_version = 1;
+";
+
 /// The SQLite store. Cheap to clone; one connection behind a mutex.
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -97,6 +137,13 @@ impl SqliteStore {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(backend)?;
         conn.execute_batch(SCHEMA).map_err(backend)?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(backend)?;
+        if version < 1 {
+            conn.execute_batch(&format!("BEGIN IMMEDIATE; {MIGRATION_1} COMMIT;"))
+                .map_err(backend)?;
+        }
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -255,13 +302,24 @@ fn figures_tx(tx: &rusqlite::Transaction, project: &str) -> Result<Figures, Stor
             |r| r.get(0),
         )
         .map_err(backend)?;
+    // A pledge refused at payment (late, over the cap) was never counted:
+    // it has no `refunded_at` and does not move `updated_at`.
     let updated: Option<i64> = tx
         .query_row(
-            "SELECT MAX(COALESCE(refunded_at, paid_at)) FROM pledges WHERE project = ?1 AND status IN ('paid', 'refunded')",
+            "SELECT MAX(COALESCE(refunded_at, paid_at)) FROM pledges WHERE project = ?1 \
+             AND (status = 'paid' OR (status IN ('refunding', 'refunded') AND refunded_at IS NOT NULL))",
             params![project],
             |r| r.get(0),
         )
         .map_err(backend)?;
+    let refunds: u32 = tx
+        .query_row(
+            "SELECT COUNT(*) FROM pledges WHERE project = ?1 AND status IN ('refunding', 'refunded')",
+            params![project],
+            |r| r.get(0),
+        )
+        .map_err(backend)?;
+    let outcome = close_tx(tx, project)?.and_then(|c| c.outcome);
     Ok(Figures {
         raised,
         matched,
@@ -269,11 +327,129 @@ fn figures_tx(tx: &rusqlite::Transaction, project: &str) -> Result<Figures, Stor
         pledges,
         rewards,
         offers,
-        refunded: false,
+        refunded: outcome == Some(Outcome::NotFunded),
         updated_at: updated
             .and_then(|t| jiff::Timestamp::from_second(t).ok())
             .map(|t| t.to_string()),
+        outcome: outcome.map(|o| o.as_str().to_string()),
+        refunds,
     })
+}
+
+fn close_tx(tx: &rusqlite::Transaction, project: &str) -> Result<Option<CloseRecord>, StoreError> {
+    let row = tx
+        .query_row(
+            "SELECT state, outcome, started_at, closed_at FROM closes WHERE project = ?1",
+            params![project],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                ))
+            },
+        )
+        .optional()
+        .map_err(backend)?;
+    row.map(|(state, outcome, started_at, closed_at)| {
+        Ok(CloseRecord {
+            state: CloseState::parse(&state)
+                .ok_or_else(|| backend(format!("bad close state {state:?} of {project}")))?,
+            outcome: match outcome {
+                Some(o) => Some(
+                    Outcome::parse(&o)
+                        .ok_or_else(|| backend(format!("bad outcome {o:?} of {project}")))?,
+                ),
+                None => None,
+            },
+            started_at,
+            closed_at,
+        })
+    })
+    .transpose()
+}
+
+const LEDGER_COLUMNS: &str = "id, amount_cents, status, payment_intent, refund_reason, refund_id, refund_error, refund_attempts";
+
+type LedgerRow = (
+    String,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    u32,
+);
+
+/// The ledger columns starting at column `at`.
+fn ledger_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<LedgerRow> {
+    Ok((
+        r.get(at)?,
+        r.get(at + 1)?,
+        r.get(at + 2)?,
+        r.get(at + 3)?,
+        r.get(at + 4)?,
+        r.get(at + 5)?,
+        r.get(at + 6)?,
+        r.get(at + 7)?,
+    ))
+}
+
+fn ledger_pledge(row: LedgerRow) -> Result<LedgerPledge, StoreError> {
+    let (id, amount, status, payment_intent, reason, refund_id, refund_error, attempts) = row;
+    Ok(LedgerPledge {
+        amount: from_cents(amount)?,
+        status: PledgeStatus::parse(&status)
+            .ok_or_else(|| backend(format!("bad status {status:?} of pledge {id}")))?,
+        payment_intent,
+        refund_reason: reason.as_deref().and_then(RefundReason::parse),
+        refund_id,
+        refund_error,
+        refund_attempts: attempts,
+        id,
+    })
+}
+
+/// Takes a paid pledge out of the figures: its matches are cancelled (and
+/// returned), its status becomes `status`. The caller checked it is paid.
+fn unpay_tx(
+    tx: &rusqlite::Transaction,
+    pledge_id: &str,
+    status: PledgeStatus,
+    reason: Option<RefundReason>,
+    at: i64,
+) -> Result<Vec<Match>, StoreError> {
+    let mut cancelled = Vec::new();
+    {
+        let mut stmt = tx
+            .prepare_cached("SELECT pool, amount_cents FROM matches WHERE pledge_id = ?1 AND active = 1 ORDER BY id")
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(params![pledge_id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })
+            .map_err(backend)?;
+        for row in rows {
+            let (pool_id, c) = row.map_err(backend)?;
+            cancelled.push(Match {
+                pool_id,
+                amount: from_cents(c)?,
+            });
+        }
+    }
+    tx.execute(
+        "UPDATE matches SET active = 0 WHERE pledge_id = ?1",
+        params![pledge_id],
+    )
+    .map_err(backend)?;
+    tx.execute(
+        "UPDATE pledges SET status = ?2, refunded_at = ?3, refund_reason = COALESCE(?4, refund_reason) WHERE id = ?1",
+        params![pledge_id, status.as_str(), at, reason.map(RefundReason::as_str)],
+    )
+    .map_err(backend)?;
+    Ok(cancelled)
 }
 
 impl Store for SqliteStore {
@@ -377,6 +553,25 @@ impl Store for SqliteStore {
                 total: citizens + matched,
                 backers,
             };
+            // A payment that cannot be counted is recorded, to be refunded whole.
+            let closed: bool = tx
+                .query_row("SELECT EXISTS (SELECT 1 FROM closes WHERE project = ?1)", params![project_slug], |r| r.get(0))
+                .map_err(backend)?;
+            let refused = if closed || day_in(paid_at, &project.timezone) > project.end {
+                Some(RefundReason::CampaignClosed)
+            } else if state.total + amount > project.cap {
+                Some(RefundReason::OverCap)
+            } else {
+                None
+            };
+            if let Some(reason) = refused {
+                tx.execute(
+                    "UPDATE pledges SET status = 'refunding', paid_at = ?2, payment_intent = COALESCE(?3, payment_intent), refund_reason = ?4 WHERE id = ?1",
+                    params![pledge_id, paid_at, payment_intent, reason.as_str()],
+                )
+                .map_err(backend)?;
+                return Ok(Applied::Refused { project: project_slug, reason });
+            }
             let pools = catalog.pools_of(project);
             let mut views = Vec::with_capacity(pools.len());
             for (id, rules) in &pools {
@@ -475,27 +670,28 @@ impl Store for SqliteStore {
                 return Ok(Applied::Duplicate);
             }
             let (project, _, _, status) = pledge_row(tx, &pledge_id)?;
-            if status != PledgeStatus::Paid {
-                return Ok(Applied::NoEffect { reason: "pledge not paid" });
-            }
-            let mut cancelled = Vec::new();
-            {
-                let mut stmt = tx
-                    .prepare_cached("SELECT pool, amount_cents FROM matches WHERE pledge_id = ?1 AND active = 1 ORDER BY id")
-                    .map_err(backend)?;
-                let rows = stmt.query_map(params![pledge_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).map_err(backend)?;
-                for row in rows {
-                    let (pool_id, c) = row.map_err(backend)?;
-                    cancelled.push(Match {
-                        pool_id,
-                        amount: from_cents(c)?,
-                    });
-                }
-            }
-            tx.execute("UPDATE matches SET active = 0 WHERE pledge_id = ?1", params![pledge_id]).map_err(backend)?;
-            tx.execute("UPDATE pledges SET status = 'refunded', refunded_at = ?2 WHERE id = ?1", params![pledge_id, at])
+            if status == PledgeStatus::Refunding {
+                // A refund Pavé started: the ledger changed then; only the
+                // status is completed here.
+                tx.execute(
+                    "UPDATE pledges SET status = 'refunded' WHERE id = ?1",
+                    params![pledge_id],
+                )
                 .map_err(backend)?;
-            Ok(Applied::Changed { project, matches: cancelled })
+                return Ok(Applied::NoEffect {
+                    reason: "refund already recorded",
+                });
+            }
+            if status != PledgeStatus::Paid {
+                return Ok(Applied::NoEffect {
+                    reason: "pledge not paid",
+                });
+            }
+            let cancelled = unpay_tx(tx, &pledge_id, PledgeStatus::Refunded, None, at)?;
+            Ok(Applied::Changed {
+                project,
+                matches: cancelled,
+            })
         })
         .await
     }
@@ -520,7 +716,8 @@ impl Store for SqliteStore {
             let mut projects = BTreeMap::new();
             let slugs: Vec<String> = {
                 let mut stmt = tx
-                    .prepare("SELECT DISTINCT project FROM pledges UNION SELECT DISTINCT project FROM offers ORDER BY 1")
+                    .prepare("SELECT DISTINCT project FROM pledges UNION SELECT DISTINCT project FROM offers \
+                     UNION SELECT project FROM closes ORDER BY 1")
                     .map_err(backend)?;
                 let rows = stmt.query_map([], |r| r.get(0)).map_err(backend)?;
                 rows.collect::<Result<_, _>>().map_err(backend)?
@@ -547,5 +744,277 @@ impl Store for SqliteStore {
             Ok(())
         })
         .await
+    }
+
+    async fn close_record(&self, project: &str) -> Result<Option<CloseRecord>, StoreError> {
+        let project = project.to_string();
+        self.tx(move |tx| close_tx(tx, &project)).await
+    }
+
+    async fn begin_close(&self, project: &str, at: i64) -> Result<CloseRecord, StoreError> {
+        let project = project.to_string();
+        self.tx(move |tx| {
+            tx.execute(
+                "INSERT OR IGNORE INTO closes (project, state, started_at) VALUES (?1, 'closing', ?2)",
+                params![project, at],
+            )
+            .map_err(backend)?;
+            close_tx(tx, &project)?.ok_or_else(|| backend("close record vanished"))
+        })
+        .await
+    }
+
+    async fn ledger_pledges(&self, project: &str) -> Result<Vec<LedgerPledge>, StoreError> {
+        let project = project.to_string();
+        self.tx(move |tx| {
+            let mut stmt = tx
+                .prepare_cached(&format!(
+                    "SELECT {LEDGER_COLUMNS} FROM pledges WHERE project = ?1 \
+                     AND status IN ('paid', 'refunding', 'refunded') ORDER BY id"
+                ))
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![project], |r| ledger_row(r, 0))
+                .map_err(backend)?;
+            rows.map(|r| ledger_pledge(r.map_err(backend)?)).collect()
+        })
+        .await
+    }
+
+    async fn pending_refunds(&self) -> Result<Vec<(String, LedgerPledge)>, StoreError> {
+        self.tx(move |tx| {
+            let mut stmt = tx
+                .prepare_cached(&format!(
+                    "SELECT project, {LEDGER_COLUMNS} FROM pledges WHERE status = 'refunding' ORDER BY project, id"
+                ))
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, ledger_row(r, 1)?)))
+                .map_err(backend)?;
+            rows.map(|r| {
+                let (project, row) = r.map_err(backend)?;
+                Ok((project, ledger_pledge(row)?))
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn close_funded(
+        &self,
+        catalog: &Catalog,
+        project: &str,
+        at: i64,
+    ) -> Result<Vec<Match>, StoreError> {
+        let catalog = catalog.clone();
+        let slug = project.to_string();
+        self.tx(move |tx| {
+            match close_tx(tx, &slug)? {
+                Some(c) if c.state == CloseState::Closing => {}
+                _ => return Ok(Vec::new()),
+            }
+            let project = catalog
+                .projects
+                .get(&slug)
+                .ok_or_else(|| StoreError::UnknownProject(slug.clone()))?;
+            let citizens = cents(tx, "SELECT COALESCE(SUM(amount_cents), 0) FROM pledges WHERE project = ?1 AND status = 'paid'", params![slug])?;
+            let matched = cents(tx, "SELECT COALESCE(SUM(amount_cents), 0) FROM matches WHERE project = ?1 AND active = 1", params![slug])?;
+            let backers: u32 = tx
+                .query_row("SELECT COUNT(DISTINCT donor) FROM pledges WHERE project = ?1 AND status = 'paid'", params![slug], |r| r.get(0))
+                .map_err(backend)?;
+            let state = ProjectState {
+                citizens_raised: citizens,
+                total: citizens + matched,
+                backers,
+            };
+            let pools = catalog.pools_of(project);
+            let mut views = Vec::with_capacity(pools.len());
+            for (id, rules) in &pools {
+                let spent = cents(tx, "SELECT COALESCE(SUM(amount_cents), 0) FROM matches WHERE pool = ?1 AND active = 1", params![id])?;
+                let for_project = cents(
+                    tx,
+                    "SELECT COALESCE(SUM(amount_cents), 0) FROM matches WHERE pool = ?1 AND project = ?2 AND active = 1",
+                    params![id, slug],
+                )?;
+                views.push(PoolView {
+                    matched_for_project: for_project,
+                    spent,
+                    ..PoolView::fresh(id, rules)
+                });
+            }
+            let matches = matching::settle_campaign(project, &views, &state);
+            for m in &matches {
+                tx.execute(
+                    "INSERT INTO matches (pledge_id, project, pool, donor, mode, amount_cents, created_at) VALUES (NULL, ?1, ?2, '', 'on_success', ?3, ?4)",
+                    params![slug, m.pool_id, to_cents(m.amount)?, at],
+                )
+                .map_err(backend)?;
+            }
+            tx.execute(
+                "UPDATE closes SET state = 'closed', outcome = 'funded', closed_at = ?2 WHERE project = ?1",
+                params![slug, at],
+            )
+            .map_err(backend)?;
+            Ok(matches)
+        })
+        .await
+    }
+
+    async fn close_not_funded(&self, project: &str, _at: i64) -> Result<(), StoreError> {
+        let project = project.to_string();
+        self.tx(move |tx| {
+            tx.execute(
+                "UPDATE closes SET state = 'refunding', outcome = 'not_funded' WHERE project = ?1 AND state = 'closing'",
+                params![project],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn complete_close(&self, project: &str, at: i64) -> Result<bool, StoreError> {
+        let project = project.to_string();
+        self.tx(move |tx| {
+            let waiting: bool = tx
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM pledges WHERE project = ?1 AND status = 'refunding')",
+                    params![project],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            if !waiting {
+                tx.execute(
+                    "UPDATE closes SET state = 'closed', closed_at = ?2 WHERE project = ?1 AND state = 'refunding'",
+                    params![project, at],
+                )
+                .map_err(backend)?;
+            }
+            Ok(close_tx(tx, &project)?.is_some_and(|c| c.state == CloseState::Closed))
+        })
+        .await
+    }
+
+    async fn start_refund(
+        &self,
+        pledge_id: &str,
+        reason: RefundReason,
+        at: i64,
+    ) -> Result<Applied, StoreError> {
+        let pledge_id = pledge_id.to_string();
+        self.tx(move |tx| {
+            let (project, _, _, status) = pledge_row(tx, &pledge_id)?;
+            if status != PledgeStatus::Paid {
+                return Ok(Applied::NoEffect {
+                    reason: "pledge not paid",
+                });
+            }
+            let matches = unpay_tx(tx, &pledge_id, PledgeStatus::Refunding, Some(reason), at)?;
+            Ok(Applied::Changed { project, matches })
+        })
+        .await
+    }
+
+    async fn finish_refund(
+        &self,
+        pledge_id: &str,
+        result: RefundResult<'_>,
+        _at: i64,
+    ) -> Result<(), StoreError> {
+        let pledge_id = pledge_id.to_string();
+        let (issued, text) = match result {
+            RefundResult::Issued(id) => (true, id.to_string()),
+            RefundResult::Failed(code) => (false, code.to_string()),
+        };
+        self.tx(move |tx| {
+            let (_, _, _, status) = pledge_row(tx, &pledge_id)?;
+            let refund_id = (!text.is_empty()).then_some(text.as_str());
+            match (status, issued) {
+                (PledgeStatus::Refunding, true) => tx.execute(
+                    "UPDATE pledges SET status = 'refunded', refund_id = ?2, refund_error = NULL, \
+                     refund_attempts = refund_attempts + 1 WHERE id = ?1",
+                    params![pledge_id, refund_id],
+                ),
+                (PledgeStatus::Refunding, false) => tx.execute(
+                    "UPDATE pledges SET refund_error = ?2, refund_attempts = refund_attempts + 1 WHERE id = ?1",
+                    params![pledge_id, text],
+                ),
+                // The webhook completed it first: keep the refund's id.
+                (PledgeStatus::Refunded, true) => tx.execute(
+                    "UPDATE pledges SET refund_id = COALESCE(refund_id, ?2), refund_error = NULL, \
+                     refund_attempts = refund_attempts + 1 WHERE id = ?1",
+                    params![pledge_id, refund_id],
+                ),
+                (PledgeStatus::Refunded, false) => Ok(0),
+                (status, _) => {
+                    return Err(backend(format!(
+                        "pledge {pledge_id} is {}, not being refunded",
+                        status.as_str()
+                    )));
+                }
+            }
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database written before the campaign close (schema version 0) is
+    /// migrated in place: its ledger is kept, and on_success matches (with
+    /// no pledge) and closes can be recorded.
+    #[tokio::test]
+    async fn a_version_0_database_is_migrated_with_its_ledger() {
+        let path =
+            std::env::temp_dir().join(format!("pave-sqlite-migration-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            conn.execute_batch(
+                "INSERT INTO pledges (id, project, amount_cents, donor, lang, status, created_at, expires_at, paid_at) \
+                 VALUES ('p-1', 'cafe', 1250, 'd', 'fr', 'paid', 1, 2, 3);
+                 INSERT INTO matches (pledge_id, project, pool, donor, mode, amount_cents, created_at) \
+                 VALUES ('p-1', 'cafe', 'a/b', 'd', 'per_pledge', 625, 3);",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let figures = store.figures("cafe").await.unwrap();
+        assert_eq!(figures.raised, Decimal::new(1250, 2));
+        assert_eq!(figures.matched["a/b"].0, Decimal::new(625, 2));
+        assert_eq!(store.pool_spent("a/b").await.unwrap(), Decimal::new(625, 2));
+        let ledger = store.ledger_pledges("cafe").await.unwrap();
+        assert_eq!(ledger.len(), 1);
+        assert_eq!(ledger[0].refund_attempts, 0);
+        store
+            .tx(|tx| {
+                tx.execute(
+                    "INSERT INTO matches (pledge_id, project, pool, donor, mode, amount_cents, created_at) \
+                     VALUES (NULL, 'cafe', 'c/d', '', 'on_success', 100, 4)",
+                    [],
+                )
+                .map_err(backend)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            store.begin_close("cafe", 5).await.unwrap().state,
+            CloseState::Closing
+        );
+        drop(store);
+        // Opening again does not migrate twice.
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.figures("cafe").await.unwrap().matched.len(), 2);
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
     }
 }

@@ -50,6 +50,16 @@ pub struct Figures {
     /// When these figures last changed (RFC 3339).
     #[serde(default)]
     pub updated_at: Option<String>,
+    /// Once the campaign's close decided it: `funded` or `not_funded`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// Paid pledges refunded or being refunded (not counted in `raised`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub refunds: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A decimal written as a JSON string ("1770.00"), exact.

@@ -10,7 +10,10 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::money::from_cents;
 use crate::progress::{Amount, Figures};
-use crate::store::{NewPledge, PledgeStatus, StoreError};
+use crate::store::{
+    CloseRecord, CloseState, LedgerPledge, NewPledge, Outcome, PledgeStatus, RefundReason,
+    StoreError,
+};
 
 /// A DynamoDB item.
 pub type Item = HashMap<String, AttributeValue>;
@@ -26,6 +29,13 @@ pub const TOTALS_PARTITION: &str = "TOTALS";
 pub const RESERVATIONS_PARTITION: &str = "RESERVATIONS";
 /// Prefix of the sort keys of a pledge's matches.
 pub const MATCH_PREFIX: &str = "MATCH#";
+
+/// The partition of the pledges waiting for their refund (sort key
+/// `<project>#<pledge id>`): what the next close run retries.
+pub const REFUNDING_PARTITION: &str = "REFUNDING";
+
+/// The sort-key prefix of a project's ledger entries (`PROJECT#<slug>`).
+pub const LEDGER_PREFIX: &str = "PAID#";
 
 /// How long a lapsed reservation stays before DynamoDB's TTL may delete it
 /// (it stops counting at `expires_at` already).
@@ -65,6 +75,27 @@ impl Key {
 
     pub fn pool(id: &str) -> Key {
         Key::new(format!("POOL#{id}"), "POOL")
+    }
+
+    /// A project's ledger entry for a paid pledge (the close lists them).
+    pub fn ledger(project: &str, pledge: &str) -> Key {
+        Key::new(
+            format!("PROJECT#{project}"),
+            &format!("{LEDGER_PREFIX}{pledge}"),
+        )
+    }
+
+    /// The marker of a pledge waiting for its refund.
+    pub fn refunding(project: &str, pledge: &str) -> Key {
+        Key::new(
+            REFUNDING_PARTITION.to_string(),
+            &format!("{project}#{pledge}"),
+        )
+    }
+
+    /// The `n`-th on_success match paid at a project's close.
+    pub fn close_match(project: &str, n: usize) -> Key {
+        Key::new(format!("CLOSE#{project}"), &format!("{MATCH_PREFIX}{n:03}"))
     }
 
     pub fn donor(project: &str, donor: &str) -> Key {
@@ -292,6 +323,10 @@ pub struct Totals {
     pub rewards_paid: BTreeMap<usize, i64>,
     /// Per reward: version of its taken places.
     pub reward_versions: BTreeMap<usize, i64>,
+    /// The campaign's close, once started.
+    pub close: Option<CloseRecord>,
+    /// Paid pledges refunded or being refunded.
+    pub refunds: i64,
 }
 
 impl Totals {
@@ -304,6 +339,8 @@ impl Totals {
             backers: num(item, "backers")?,
             offers: num(item, "offers")?,
             updated_at: opt_num(item, "updated_at")?,
+            refunds: num(item, "refunds")?,
+            close: close_record(item)?,
             ..Totals::default()
         };
         for attr in item.keys() {
@@ -354,6 +391,7 @@ impl Totals {
             *rewards.entry(reward).or_default() += reserved;
         }
         rewards.retain(|_, c| *c > 0);
+        let outcome = self.close.as_ref().and_then(|c| c.outcome);
         Ok(Figures {
             raised: from_cents(self.raised)?,
             matched,
@@ -361,13 +399,58 @@ impl Totals {
             pledges: count(self.pledges, "pledges")?,
             rewards,
             offers: count(self.offers, "offers")?,
-            refunded: false,
+            refunded: outcome == Some(Outcome::NotFunded),
             updated_at: self
                 .updated_at
                 .and_then(|t| jiff::Timestamp::from_second(t).ok())
                 .map(|t| t.to_string()),
+            outcome: outcome.map(|o| o.as_str().to_string()),
+            refunds: count(self.refunds, "refunds")?,
         })
     }
+}
+
+/// The close attributes of a totals item (`close_state`, `outcome`,
+/// `close_started_at`, `closed_at`), if the close started.
+pub fn close_record(item: &Item) -> Result<Option<CloseRecord>, StoreError> {
+    let Some(state) = opt_string(item, "close_state")? else {
+        return Ok(None);
+    };
+    let outcome = match opt_string(item, "outcome")? {
+        Some(o) => Some(Outcome::parse(&o).ok_or_else(|| bad("outcome", "is unknown"))?),
+        None => None,
+    };
+    Ok(Some(CloseRecord {
+        state: CloseState::parse(&state).ok_or_else(|| bad("close_state", "is unknown"))?,
+        outcome,
+        started_at: num(item, "close_started_at")?,
+        closed_at: opt_num(item, "closed_at")?,
+    }))
+}
+
+/// A project's ledger entry (`PROJECT#<slug>` / `PAID#<id>`): a copy of
+/// what the close needs of a paid pledge, written in the same transactions
+/// as the pledge.
+pub fn ledger_pledge(item: &Item) -> Result<LedgerPledge, StoreError> {
+    let sk = string(item, SK)?;
+    let id = sk
+        .strip_prefix(LEDGER_PREFIX)
+        .ok_or_else(|| bad(SK, "is not a ledger entry"))?
+        .to_string();
+    let status = string(item, "status")?;
+    Ok(LedgerPledge {
+        amount: from_cents(num(item, "amount")?)?,
+        status: PledgeStatus::parse(&status)
+            .ok_or_else(|| bad("status", &format!("is unknown: {status:?}")))?,
+        payment_intent: opt_string(item, "payment_intent")?,
+        refund_reason: opt_string(item, "refund_reason")?
+            .as_deref()
+            .and_then(RefundReason::parse),
+        refund_id: opt_string(item, "refund_id")?,
+        refund_error: opt_string(item, "refund_error")?,
+        refund_attempts: count(num(item, "refund_attempts")?, "refund_attempts")?,
+        id,
+    })
 }
 
 /// One donor's pledges on one project: how many are paid (a backer while

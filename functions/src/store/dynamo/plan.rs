@@ -17,8 +17,8 @@ use super::items::{
 };
 use crate::catalog::{Catalog, CatalogProject, PoolMode};
 use crate::matching::{self, Match, PoolView, ProjectState};
-use crate::money::{from_cents, to_cents};
-use crate::store::{NewPledge, Offer, PledgeStatus, StoreError};
+use crate::money::{floor_cents, from_cents, to_cents};
+use crate::store::{NewPledge, Offer, PledgeStatus, RefundReason, StoreError};
 
 /// Cancellation reasons that mean "someone else wrote first: read again".
 const RETRYABLE: [&str; 6] = [
@@ -230,6 +230,11 @@ pub fn paid(
             .add(&reward_version_attr(reward), 1);
     }
     t = touch(t, totals, paid_at);
+    // Counted only while the close has not started and the cap holds (the
+    // refusal below is the other side of both conditions).
+    t = t
+        .absent("close_state")
+        .within("total", Range::at_most(cap_cents(project)? - pledge.amount));
     for (counter, range) in &guards.0 {
         t = match counter {
             Counter::Citizens => t.within("raised", *range),
@@ -292,12 +297,137 @@ pub fn paid(
         });
     }
 
+    writes.push(ledger_entry(
+        pledge,
+        PledgeStatus::Paid,
+        payment_intent,
+        None,
+    ));
+
     if let Some(reward) = pledge.reward {
         writes.push(Write::Delete {
             key: Key::reservation(&pledge.project, reward, &pledge.id),
         });
     }
     Ok((writes, matches))
+}
+
+/// The cap in whole cents (rounded down).
+fn cap_cents(project: &CatalogProject) -> Result<i64, StoreError> {
+    Ok(to_cents(floor_cents(project.cap))?)
+}
+
+/// A project's ledger entry for a pledge that was just paid (or refused).
+fn ledger_entry(
+    pledge: &PledgeItem,
+    status: PledgeStatus,
+    payment_intent: Option<&str>,
+    reason: Option<RefundReason>,
+) -> Write {
+    let mut item: items::Item = [
+        ("amount".to_string(), n(pledge.amount)),
+        ("status".to_string(), s(status.as_str())),
+    ]
+    .into();
+    if let Some(intent) = payment_intent {
+        item.insert("payment_intent".to_string(), s(intent));
+    }
+    if let Some(reason) = reason {
+        item.insert("refund_reason".to_string(), s(reason.as_str()));
+    }
+    Write::Put {
+        key: Key::ledger(&pledge.project, &pledge.id),
+        item,
+        expr: Expr::new(),
+    }
+}
+
+/// The marker of a pledge waiting for its refund.
+fn refunding_marker(pledge: &PledgeItem) -> Write {
+    Write::Put {
+        key: Key::refunding(&pledge.project, &pledge.id),
+        item: [
+            ("project".to_string(), s(&pledge.project)),
+            ("pledge".to_string(), s(&pledge.id)),
+        ]
+        .into(),
+        expr: Expr::new(),
+    }
+}
+
+/// Why a payment cannot be counted, from what `apply_paid` read: the close
+/// started or the campaign is over (`campaign_closed`), or it would take the
+/// project past its cap (`over_cap`).
+pub fn refusal(
+    project: &CatalogProject,
+    totals: &Totals,
+    pledge: &PledgeItem,
+    paid_at: i64,
+) -> Result<Option<RefundReason>, StoreError> {
+    Ok(
+        if totals.close.is_some() || day_in(paid_at, &project.timezone) > project.end {
+            Some(RefundReason::CampaignClosed)
+        } else if totals.total + pledge.amount > cap_cents(project)? {
+            Some(RefundReason::OverCap)
+        } else {
+            None
+        },
+    )
+}
+
+/// A payment refused on arrival: recorded (`refunding`, with its reason),
+/// never counted, under the condition that made it refused.
+pub fn refused(
+    project: &CatalogProject,
+    read: &PaidRead,
+    reason: RefundReason,
+    event_id: &str,
+    payment_intent: Option<&str>,
+    paid_at: i64,
+    now: i64,
+) -> Result<Vec<Write>, StoreError> {
+    let pledge = &read.pledge;
+    let mut update = Expr::new()
+        .set("status", s(PledgeStatus::Refunding.as_str()))
+        .set("paid_at", n(paid_at))
+        .set("refund_reason", s(reason.as_str()));
+    if let Some(intent) = payment_intent {
+        update = update.set("payment_intent", s(intent));
+    }
+    let mut t = Expr::new()
+        .set("project", s(&pledge.project))
+        .add("refunds", 1);
+    if reason == RefundReason::OverCap && read.totals.close.is_none() {
+        // Still over the cap at commit (a refund meanwhile may make room).
+        t = t.within(
+            "total",
+            Range::at_least(cap_cents(project)? - pledge.amount + 1),
+        );
+    }
+    let mut writes = vec![
+        record_event(event_id, "checkout.session.completed", now),
+        Write::Update {
+            key: Key::pledge(&pledge.id),
+            expr: update.equals("status", s(pledge.status.as_str())),
+        },
+        Write::Update {
+            key: Key::totals(&pledge.project),
+            expr: t,
+        },
+        ledger_entry(
+            pledge,
+            PledgeStatus::Refunding,
+            payment_intent,
+            Some(reason),
+        ),
+        refunding_marker(pledge),
+    ];
+    if let Some(reward) = pledge.reward {
+        writes.push(Write::Delete {
+            key: Key::reservation(&pledge.project, reward, &pledge.id),
+        });
+    }
+    Ok(writes)
 }
 
 /// The expiry of a pending pledge: its reservation ends.
@@ -337,6 +467,30 @@ pub fn refunded(
     at: i64,
     now: i64,
 ) -> Result<(Vec<Write>, Vec<Match>), StoreError> {
+    unpaid(read, Some(event_id), None, at, now)
+}
+
+/// A paid pledge taken out of the figures to be refunded by Pavé
+/// (`refunding`, with its reason), before the Stripe call.
+pub fn start_refund(
+    read: &RefundRead,
+    reason: RefundReason,
+    at: i64,
+) -> Result<(Vec<Write>, Vec<Match>), StoreError> {
+    unpaid(read, None, Some(reason), at, at)
+}
+
+/// The bookkeeping of a paid pledge leaving the figures: by the
+/// `charge.refunded` webhook (`event_id`, → `refunded`), or by Pavé
+/// (`reason`, → `refunding`). The first write is the event's record, or
+/// the pledge's status condition.
+fn unpaid(
+    read: &RefundRead,
+    event_id: Option<&str>,
+    reason: Option<RefundReason>,
+    at: i64,
+    now: i64,
+) -> Result<(Vec<Write>, Vec<Match>), StoreError> {
     let RefundRead {
         pledge,
         totals,
@@ -354,22 +508,40 @@ pub fn refunded(
     let release = matching::release(&cancelled);
     let matched: i64 = active.iter().map(|m| m.amount).sum();
 
-    let mut writes = vec![
-        record_event(event_id, "charge.refunded", now),
-        Write::Update {
-            key: Key::pledge(&pledge.id),
-            expr: Expr::new()
-                .set("status", s(PledgeStatus::Refunded.as_str()))
-                .set("refunded_at", n(at))
-                .equals("status", s(PledgeStatus::Paid.as_str())),
-        },
-    ];
+    let status = match reason {
+        Some(_) => PledgeStatus::Refunding,
+        None => PledgeStatus::Refunded,
+    };
+    let mut writes = Vec::new();
+    if let Some(event_id) = event_id {
+        writes.push(record_event(event_id, "charge.refunded", now));
+    }
+    let mut p = Expr::new()
+        .set("status", s(status.as_str()))
+        .set("refunded_at", n(at));
+    let mut l = Expr::new().set("status", s(status.as_str()));
+    if let Some(reason) = reason {
+        p = p.set("refund_reason", s(reason.as_str()));
+        l = l.set("refund_reason", s(reason.as_str()));
+    }
+    writes.push(Write::Update {
+        key: Key::pledge(&pledge.id),
+        expr: p.equals("status", s(PledgeStatus::Paid.as_str())),
+    });
+    writes.push(Write::Update {
+        key: Key::ledger(&pledge.project, &pledge.id),
+        expr: l,
+    });
+    if reason.is_some() {
+        writes.push(refunding_marker(pledge));
+    }
 
     let last_pledge_of_donor = donor.paid == 1;
     let mut t = Expr::new()
         .add("raised", -pledge.amount)
         .add("total", -(pledge.amount + matched))
         .add("pledges", -1)
+        .add("refunds", 1)
         .add("backers", -i64::from(last_pledge_of_donor));
     let mut d = Expr::new().add("paid", -1);
     for m in &active {
@@ -408,6 +580,164 @@ pub fn refunded(
         });
     }
     Ok((writes, cancelled))
+}
+
+/// `charge.refunded` for a pledge Pavé is refunding: the ledger changed
+/// when the refund started; only the status is completed.
+pub fn refund_completed(event_id: &str, pledge: &PledgeItem, now: i64) -> Vec<Write> {
+    vec![
+        record_event(event_id, "charge.refunded", now),
+        Write::Update {
+            key: Key::pledge(&pledge.id),
+            expr: Expr::new()
+                .set("status", s(PledgeStatus::Refunded.as_str()))
+                .equals("status", s(PledgeStatus::Refunding.as_str())),
+        },
+        Write::Update {
+            key: Key::ledger(&pledge.project, &pledge.id),
+            expr: Expr::new().set("status", s(PledgeStatus::Refunded.as_str())),
+        },
+        Write::Delete {
+            key: Key::refunding(&pledge.project, &pledge.id),
+        },
+    ]
+}
+
+/// What Stripe answered for a pledge's refund, recorded (`issued` with the
+/// refund id, else the error code), conditioned on the status read.
+pub fn finish_refund(pledge: &PledgeItem, issued: bool, text: &str) -> Vec<Write> {
+    let null = aws_sdk_dynamodb::types::AttributeValue::Null(true);
+    let mut l = Expr::new().add("refund_attempts", 1);
+    let mut writes = Vec::new();
+    match (pledge.status, issued) {
+        (PledgeStatus::Refunding, true) => {
+            writes.push(Write::Update {
+                key: Key::pledge(&pledge.id),
+                expr: Expr::new()
+                    .set("status", s(PledgeStatus::Refunded.as_str()))
+                    .equals("status", s(PledgeStatus::Refunding.as_str())),
+            });
+            l = l
+                .set("status", s(PledgeStatus::Refunded.as_str()))
+                .set("refund_error", null);
+            if !text.is_empty() {
+                l = l.set("refund_id", s(text));
+            }
+            writes.push(Write::Delete {
+                key: Key::refunding(&pledge.project, &pledge.id),
+            });
+        }
+        (PledgeStatus::Refunding, false) => {
+            writes.push(Write::Check {
+                key: Key::pledge(&pledge.id),
+                expr: Expr::new().equals("status", s(PledgeStatus::Refunding.as_str())),
+            });
+            l = l.set("refund_error", s(text));
+        }
+        (PledgeStatus::Refunded, true) => {
+            writes.push(Write::Check {
+                key: Key::pledge(&pledge.id),
+                expr: Expr::new().equals("status", s(PledgeStatus::Refunded.as_str())),
+            });
+            l = l.set("refund_error", null);
+            if !text.is_empty() {
+                l = l.set("refund_id", s(text));
+            }
+        }
+        _ => return Vec::new(),
+    }
+    writes.push(Write::Update {
+        key: Key::ledger(&pledge.project, &pledge.id),
+        expr: l,
+    });
+    writes
+}
+
+/// The on_success settlement of a funded close: the engine's matches on the
+/// totals and pools read, written with the close's `closed` state, under
+/// conditions that the close is still `closing` and that what the engine
+/// read has not moved (pool spending may move while the budget holds).
+pub fn close_funded(
+    catalog: &Catalog,
+    project: &CatalogProject,
+    slug: &str,
+    totals: &Totals,
+    spent: &BTreeMap<String, i64>,
+    at: i64,
+) -> Result<(Vec<Write>, Vec<Match>), StoreError> {
+    let pools = catalog.pools_of(project);
+    let mut views = Vec::with_capacity(pools.len());
+    for (id, rules) in &pools {
+        views.push(PoolView {
+            spent: from_cents(spent.get(*id).copied().unwrap_or(0))?,
+            matched_for_project: from_cents(totals.matched_for(id))?,
+            ..PoolView::fresh(id, rules)
+        });
+    }
+    let state = ProjectState {
+        citizens_raised: from_cents(totals.raised)?,
+        total: from_cents(totals.total)?,
+        backers: u32::try_from(totals.backers)
+            .map_err(|_| StoreError::Backend(format!("bad backers {}", totals.backers)))?,
+    };
+    let matches = matching::settle_campaign(project, &views, &state);
+    let mut t = Expr::new()
+        .set("project", s(slug))
+        .set("close_state", s(crate::store::CloseState::Closed.as_str()))
+        .set("outcome", s(crate::store::Outcome::Funded.as_str()))
+        .set("closed_at", n(at))
+        .equals("close_state", s(crate::store::CloseState::Closing.as_str()))
+        .within("raised", Range::exactly(totals.raised))
+        .within("total", Range::exactly(totals.total));
+    let mut writes = Vec::new();
+    let mut given = 0;
+    for (i, m) in matches.iter().enumerate() {
+        let c = to_cents(m.amount)?;
+        given += c;
+        t = t.add(&matched_attr(&m.pool_id), c).within(
+            &matched_attr(&m.pool_id),
+            Range::exactly(totals.matched_for(&m.pool_id)),
+        );
+        let budget = to_cents(floor_cents(
+            catalog.pools.get(&m.pool_id).map_or(m.amount, |p| p.budget),
+        ))?;
+        let read = spent.get(&m.pool_id).copied().unwrap_or(0);
+        // A budget that binds pins the spending; otherwise it must keep room.
+        let range = if c >= budget - read {
+            Range::exactly(read)
+        } else {
+            Range::at_most(budget - c)
+        };
+        writes.push(Write::Update {
+            key: Key::pool(&m.pool_id),
+            expr: Expr::new().add("spent", c).within("spent", range),
+        });
+        writes.push(Write::Put {
+            key: Key::close_match(slug, i),
+            item: [
+                ("pool".to_string(), s(&m.pool_id)),
+                ("project".to_string(), s(slug)),
+                ("mode".to_string(), s(mode_name(Some(PoolMode::OnSuccess)))),
+                ("amount".to_string(), n(c)),
+                (
+                    "active".to_string(),
+                    aws_sdk_dynamodb::types::AttributeValue::Bool(true),
+                ),
+                ("created_at".to_string(), n(at)),
+            ]
+            .into(),
+            expr: Expr::new().item_absent(),
+        });
+    }
+    t = t.add("total", given);
+    writes.insert(
+        0,
+        Write::Update {
+            key: Key::totals(slug),
+            expr: t,
+        },
+    );
+    Ok((writes, matches))
 }
 
 /// What a limited reward's check read: the version of its taken places.
@@ -528,5 +858,72 @@ mod tests {
         assert!(condition.contains(" = "), "{condition}");
         assert!(expr.names.values().any(|a| a == "rv:1"));
         assert_eq!(writes[2].key(), &Key::reservation("cafe", 1, "p-1"));
+    }
+
+    fn catalog_project(cap: &str) -> CatalogProject {
+        CatalogProject {
+            title: "Café".into(),
+            territory: "t".into(),
+            themes: vec![],
+            status: crate::catalog::Status::Live,
+            goal: "50".parse().unwrap(),
+            cap: cap.parse().unwrap(),
+            funding: crate::catalog::Funding::AllOrNothing,
+            start: jiff::civil::date(2026, 1, 1),
+            end: jiff::civil::date(2026, 3, 31),
+            timezone: "Europe/Paris".into(),
+            rewards: vec![],
+            pools: vec![],
+            tax_receipt: false,
+        }
+    }
+
+    fn paid_pledge(amount: i64) -> PledgeItem {
+        PledgeItem {
+            id: "p-1".into(),
+            project: "cafe".into(),
+            amount,
+            reward: None,
+            donor: "d".into(),
+            status: PledgeStatus::Pending,
+        }
+    }
+
+    #[test]
+    fn a_payment_is_refused_after_the_end_after_the_close_and_over_the_cap() {
+        let project = catalog_project("100");
+        let in_campaign = 1_773_576_000; // 2026-03-15T12:00:00Z
+        let last_second = 1_774_994_399; // 2026-03-31T23:59:59+02:00
+        let totals = Totals {
+            total: 7000,
+            ..Totals::default()
+        };
+        let refusal = |totals: &Totals, amount, at| {
+            super::refusal(&project, totals, &paid_pledge(amount), at).unwrap()
+        };
+        // Up to the cap exactly is counted; one cent more is not.
+        assert_eq!(refusal(&totals, 3000, in_campaign), None);
+        assert_eq!(
+            refusal(&totals, 3001, in_campaign),
+            Some(RefundReason::OverCap)
+        );
+        assert_eq!(refusal(&totals, 100, last_second), None);
+        assert_eq!(
+            refusal(&totals, 100, last_second + 1),
+            Some(RefundReason::CampaignClosed)
+        );
+        let closing = Totals {
+            close: Some(crate::store::CloseRecord {
+                state: crate::store::CloseState::Closing,
+                outcome: None,
+                started_at: 1,
+                closed_at: None,
+            }),
+            ..totals.clone()
+        };
+        assert_eq!(
+            refusal(&closing, 100, in_campaign),
+            Some(RefundReason::CampaignClosed)
+        );
     }
 }
