@@ -3,6 +3,8 @@
 
 pub mod api;
 pub mod catalog;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 pub mod matching;
 pub mod money;
 pub mod pledge;
