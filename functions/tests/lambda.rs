@@ -76,6 +76,94 @@ fn s(item: &std::collections::HashMap<String, AttributeValue>, name: &str) -> St
     }
 }
 
+/// DynamoDB requests seen by [`counting_proxy`]: operation, items.
+type Requests = Arc<Mutex<Vec<(String, usize)>>>;
+
+/// A proxy in front of moto's DynamoDB that records each request's
+/// operation and item count, for the cost model's request units.
+async fn counting_proxy(target: String) -> (String, Requests) {
+    use axum::http::{HeaderMap, Method, StatusCode, Uri};
+    use pave_functions::lambda::http::Client;
+    let seen: Requests = Arc::default();
+    let client = Client::new(std::time::Duration::from_secs(30)).expect("client");
+    let state = (seen.clone(), client, target);
+    let app = axum::Router::new()
+        .fallback(
+            |axum::extract::State((seen, client, target)): axum::extract::State<(
+                Requests,
+                Client,
+                String,
+            )>,
+             method: Method,
+             uri: Uri,
+             headers: HeaderMap,
+             body: axum::body::Bytes| async move {
+                let op = headers
+                    .get("x-amz-target")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|t| t.rsplit('.').next())
+                    .unwrap_or("?")
+                    .to_string();
+                let items = serde_json::from_slice::<Value>(&body)
+                    .ok()
+                    .and_then(|v| v["TransactItems"].as_array().map(Vec::len))
+                    .unwrap_or(1);
+                seen.lock().unwrap().push((op, items));
+                let mut request = axum::http::Request::builder()
+                    .method(method)
+                    .uri(format!("{target}{uri}"));
+                for (k, v) in &headers {
+                    if k != "host" {
+                        request = request.header(k, v);
+                    }
+                }
+                let request = request
+                    .body(http_body_util::Full::new(body))
+                    .expect("request");
+                match client.send(request).await {
+                    Ok((status, body)) => (
+                        status,
+                        [("content-type", "application/x-amz-json-1.0")],
+                        body,
+                    ),
+                    Err(e) => (
+                        StatusCode::BAD_GATEWAY,
+                        [("content-type", "text/plain")],
+                        axum::body::Bytes::from(e),
+                    ),
+                }
+            },
+        )
+        .with_state(state);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .expect("port");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, seen)
+}
+
+/// The request units of the recorded requests (on-demand pricing, items
+/// under 1 KB written and 4 KB read): reads, writes.
+fn request_units(requests: &[(String, usize)]) -> (usize, usize) {
+    requests
+        .iter()
+        .fold((0, 0), |(r, w), (op, n)| match op.as_str() {
+            // Strongly consistent reads: 1 RRU each; transactions: 2 per item.
+            "GetItem" | "Query" => (r + n, w),
+            "TransactGetItems" => (r + 2 * n, w),
+            "PutItem" | "UpdateItem" | "DeleteItem" => (r, w + n),
+            "TransactWriteItems" => (r, w + 2 * n),
+            _ => (r, w),
+        })
+}
+
+fn take(requests: &Requests) -> Vec<(String, usize)> {
+    std::mem::take(&mut *requests.lock().unwrap())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_lambda_takes_a_pledge_its_webhook_and_shows_the_figures() {
     let table = moto::fresh_table("lambda-api").await;
@@ -84,6 +172,12 @@ async fn the_api_lambda_takes_a_pledge_its_webhook_and_shows_the_figures() {
     std::fs::write(&catalog, catalog_json()).expect("catalog written");
     let stripe = StripeDouble::start().await.expect("Stripe double");
     let mut env = aws_env(&table);
+    let (proxy, requests) = counting_proxy(moto::connection().endpoint.expect("moto")).await;
+    for (name, value) in &mut env {
+        if *name == "AWS_ENDPOINT_URL_DYNAMODB" {
+            *value = proxy.clone();
+        }
+    }
     env.extend([
         ("PAVE_CATALOG", catalog.display().to_string()),
         ("PAVE_SITE_URL", "https://pave.example".to_string()),
@@ -94,6 +188,7 @@ async fn the_api_lambda_takes_a_pledge_its_webhook_and_shows_the_figures() {
     let bin = runtime::binary("pave-api", env!("CARGO_BIN_EXE_pave-api"));
     let mut api = Function::spawn(bin, &env).await;
     let mut durations = Vec::new();
+    take(&requests); // cold start reads nothing, but be sure
 
     // A pledge, as the site's script posts it.
     let body = json!({ "project": "cafe-du-coin", "amount": "20", "email": "ada@example.org", "name": "Ada" });
@@ -109,7 +204,7 @@ async fn the_api_lambda_takes_a_pledge_its_webhook_and_shows_the_figures() {
         ))
         .await;
     let startup = api.first_answer.expect("answered");
-    durations.push(("POST /api/pledges", took));
+    durations.push(("POST /api/pledges", took, take(&requests)));
     let (status, body) = http_answer(&outcome.response());
     assert_eq!(status, 201, "{body}");
     let created: Value = serde_json::from_str(&body).expect("JSON answer");
@@ -142,7 +237,7 @@ async fn the_api_lambda_takes_a_pledge_its_webhook_and_shows_the_figures() {
         Some(&event.body),
     );
     let (outcome, took) = api.invoke(webhook.clone()).await;
-    durations.push(("POST /api/webhooks/stripe", took));
+    durations.push(("POST /api/webhooks/stripe", took, take(&requests)));
     let (status, body) = http_answer(&outcome.response());
     assert_eq!(
         (status, body.contains("\"applied\"")),
@@ -164,6 +259,11 @@ async fn the_api_lambda_takes_a_pledge_its_webhook_and_shows_the_figures() {
         ("2000".into(), "1".into())
     );
 
+    durations.push((
+        "POST /api/webhooks/stripe (a retry)",
+        Default::default(),
+        take(&requests),
+    ));
     // A forged signature is refused, and changes nothing.
     let forged = http_event(
         "POST",
@@ -178,6 +278,10 @@ async fn the_api_lambda_takes_a_pledge_its_webhook_and_shows_the_figures() {
         "{body}"
     );
 
+    assert!(
+        take(&requests).is_empty(),
+        "a forged webhook reached the store"
+    );
     // The figures.
     let (outcome, took) = api
         .invoke(http_event(
@@ -187,7 +291,7 @@ async fn the_api_lambda_takes_a_pledge_its_webhook_and_shows_the_figures() {
             None,
         ))
         .await;
-    durations.push(("GET /api/projects/{slug}/progress", took));
+    durations.push(("GET /api/projects/{slug}/progress", took, take(&requests)));
     let (status, body) = http_answer(&outcome.response());
     assert_eq!(status, 200, "{body}");
     let progress: Value = serde_json::from_str(&body).expect("JSON");
@@ -230,8 +334,9 @@ async fn the_api_lambda_takes_a_pledge_its_webhook_and_shows_the_figures() {
     assert_eq!(status, 400);
 
     eprintln!("pave-api: spawn → first answer {startup:?}");
-    for (what, took) in durations {
-        eprintln!("pave-api: {what}: {took:?}");
+    for (what, took, requests) in durations {
+        let (reads, writes) = request_units(&requests);
+        eprintln!("pave-api: {what}: {took:?}; DynamoDB {requests:?}: {reads} RRU, {writes} WRU");
     }
 }
 
