@@ -333,7 +333,10 @@ async fn the_api_lambda_takes_a_pledge_its_webhook_and_shows_the_figures() {
     );
     assert_eq!(status, 400);
 
-    eprintln!("pave-api: spawn → first answer {startup:?}");
+    eprintln!(
+        "pave-api: spawn → init done {:?}, → first answer {startup:?}",
+        api.init_time()
+    );
     for (what, took, requests) in durations {
         let (reads, writes) = request_units(&requests);
         eprintln!("pave-api: {what}: {took:?}; DynamoDB {requests:?}: {reads} RRU, {writes} WRU");
@@ -564,7 +567,10 @@ async fn the_rebuild_lambda_puts_the_changed_pages_on_s3_and_invalidates_them() 
     let (outcome, _) = rebuild.invoke(json!({ "Records": [] })).await;
     assert_eq!(outcome.response()["rendered"], 0);
 
-    eprintln!("pave-rebuild: spawn → first answer {startup:?}");
+    eprintln!(
+        "pave-rebuild: spawn → init done {:?}, → first answer {startup:?}",
+        rebuild.init_time()
+    );
     eprintln!(
         "pave-rebuild: one batch (render + {} puts + invalidation): {took:?}; unchanged batch: {took_again:?}",
         uploaded.len()

@@ -55,6 +55,8 @@ struct Inner {
     /// Handed-out invocations: when, and where to send the answer.
     waiting: Mutex<HashMap<String, (Instant, Answer)>>,
     init_error: Mutex<Option<String>>,
+    /// When the process first asked for an invocation (its init is done).
+    first_poll: Mutex<Option<Instant>>,
 }
 
 /// A function process under the emulated runtime.
@@ -87,6 +89,11 @@ pub fn binary(name: &str, built: &str) -> PathBuf {
 }
 
 async fn next(State(inner): State<Arc<Inner>>) -> impl IntoResponse {
+    inner
+        .first_poll
+        .lock()
+        .unwrap()
+        .get_or_insert_with(Instant::now);
     let pending = inner.queue.lock().await.recv().await;
     let Some(pending) = pending else {
         return (StatusCode::GONE, HeaderMap::new(), String::new());
@@ -155,6 +162,7 @@ impl Function {
             queue: tokio::sync::Mutex::new(receiver),
             waiting: Mutex::new(HashMap::new()),
             init_error: Mutex::new(None),
+            first_poll: Mutex::new(None),
         });
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
@@ -225,6 +233,12 @@ impl Function {
         let now = Instant::now();
         self.first_answer.get_or_insert(now - self.spawned_at);
         (outcome, now - started)
+    }
+
+    /// Spawn → the first `GET …/invocation/next` (the cold start's init).
+    pub fn init_time(&self) -> Option<Duration> {
+        let polled = *self.inner.first_poll.lock().unwrap();
+        polled.map(|t| t - self.spawned_at)
     }
 
     /// Resolves when the process exits.
