@@ -82,8 +82,8 @@ impl Cdn {
     }
 
     /// Invalidates `paths` (at most 3,000, CloudFront's limit; the caller
-    /// keeps far fewer, see `publish::MAX_PATHS`). Returns the invalidation's
-    /// answer status.
+    /// keeps far fewer, see `publish::MAX_PATHS`); an error with CloudFront's
+    /// answer when it is not a success.
     pub async fn invalidate(&self, paths: &[String], caller_reference: &str) -> Result<(), String> {
         if paths.is_empty() {
             return Ok(());

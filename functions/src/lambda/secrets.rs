@@ -102,16 +102,25 @@ pub fn parse_answer(source: &Source, body: &[u8]) -> Result<String, String> {
 /// Resolves `name` from the process environment (see the module docs).
 /// `Ok(None)` when none of the three variables is set.
 pub async fn resolve(name: &str) -> Result<Option<String>, String> {
-    let Some(source) = source(name, env) else {
+    resolve_with(name, env).await
+}
+
+/// [`resolve`], with the environment read through `lookup`.
+pub async fn resolve_with(
+    name: &str,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Option<String>, String> {
+    let get = |n: &str| lookup(n).filter(|v| !v.trim().is_empty());
+    let Some(source) = source(name, get) else {
         return Ok(None);
     };
     let Some(path) = extension_path(&source) else {
         return parse_answer(&source, &[]).map(Some);
     };
-    let port = env("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT")
+    let port = get("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT")
         .and_then(|p| p.parse::<u16>().ok())
         .unwrap_or(EXTENSION_PORT);
-    let token = env("AWS_SESSION_TOKEN").ok_or_else(|| {
+    let token = get("AWS_SESSION_TOKEN").ok_or_else(|| {
         format!("{name}: AWS_SESSION_TOKEN is not set (needed by the secrets extension)")
     })?;
     let client = Client::new(Duration::from_secs(5))?;
@@ -245,16 +254,20 @@ mod tests {
             .unwrap();
         let port = listener.local_addr().unwrap().port();
         tokio::spawn(async move { axum::serve(listener, app).await });
-        // SAFETY: this test is the only one in this binary touching these variables.
-        unsafe {
-            std::env::set_var("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", port.to_string());
-            std::env::set_var("AWS_SESSION_TOKEN", "session-token");
-            std::env::set_var("PAVE_TEST_SECRET_PARAM", "/pave/x");
-        }
+        let port = port.to_string();
+        let vars = [
+            ("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", port.as_str()),
+            ("AWS_SESSION_TOKEN", "session-token"),
+            ("K_PARAM", "/pave/x"),
+        ];
         assert_eq!(
-            resolve("PAVE_TEST_SECRET").await,
+            resolve_with("K", lookup(&vars)).await,
             Ok(Some("value-of-/pave/x".into()))
         );
-        assert_eq!(resolve("PAVE_TEST_UNSET").await, Ok(None));
+        assert_eq!(resolve_with("UNSET", lookup(&vars)).await, Ok(None));
+        // A wrong token: the extension refuses, and the error says so.
+        let wrong = [vars[0], ("AWS_SESSION_TOKEN", "other"), vars[2]];
+        let refused = resolve_with("K", lookup(&wrong)).await.unwrap_err();
+        assert!(refused.contains("403"), "{refused}");
     }
 }
