@@ -4,6 +4,8 @@
 pub mod api;
 pub mod catalog;
 pub mod close;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 pub mod matching;
 pub mod money;
 pub mod pledge;

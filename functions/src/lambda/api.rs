@@ -1,0 +1,91 @@
+//! The HTTP API on Lambda: the router of [`crate::api`] over the DynamoDB
+//! store and Stripe, served by `lambda_http` (API Gateway HTTP API v2 and
+//! function URLs, which share the payload format 2.0).
+//!
+//! Configuration, read once at cold start:
+//!
+//! | variable | what |
+//! |---|---|
+//! | `PAVE_TABLE`, `AWS_REGION`, credentials, `AWS_ENDPOINT_URL_DYNAMODB`? | the store ([`DynamoStore::from_env`]) |
+//! | `PAVE_CATALOG` | the catalog file, default `/var/task/catalog.json`: **bundled** with the function (see below) |
+//! | `PAVE_SITE_URL` | the public site, `https://…` (checkout return pages; an allowed origin) |
+//! | `PAVE_ALLOWED_ORIGINS` | other origins allowed to post forms, comma-separated (optional) |
+//! | `STRIPE_SECRET_KEY` / `_PARAM` / `_SECRET_ID` | Stripe's secret key ([`super::secrets`]) |
+//! | `STRIPE_WEBHOOK_SECRET` / `_PARAM` / `_SECRET_ID` | the webhook signing secret |
+//! | `STRIPE_API_BASE` | another Stripe API base (tests) |
+//!
+//! The catalog is bundled in the deployment package rather than read from
+//! the site bucket: it is the reviewed rules of the money (goals, caps,
+//! pools), so it changes only with a deploy of reviewed content, the same
+//! deploy that ships the site; bundling it costs no S3 read at cold start,
+//! needs no `s3:GetObject` on the function's role, and a half-uploaded site
+//! can never change the rules a pledge is checked against.
+
+use std::sync::{Arc, RwLock};
+
+use crate::api::{ApiConfig, AppState, router};
+use crate::catalog::Catalog;
+use crate::store::dynamo::DynamoStore;
+use crate::stripe::client::{ENV_API_BASE, StripeConfig, StripePayments};
+
+use super::{env, secrets};
+
+/// Where the catalog is when `PAVE_CATALOG` is not set.
+pub const DEFAULT_CATALOG: &str = "/var/task/catalog.json";
+
+/// The API's state, from the environment (cold start).
+pub async fn state_from_env() -> Result<Arc<AppState<DynamoStore>>, String> {
+    let store = DynamoStore::from_env().await.map_err(|e| e.to_string())?;
+    let catalog_path = env("PAVE_CATALOG").unwrap_or_else(|| DEFAULT_CATALOG.to_string());
+    let bytes = std::fs::read(&catalog_path)
+        .map_err(|e| format!("cannot read the catalog {catalog_path}: {e}"))?;
+    let catalog = Catalog::from_json(&bytes).map_err(|e| format!("{catalog_path}: {e}"))?;
+    let site_url = env("PAVE_SITE_URL")
+        .ok_or("PAVE_SITE_URL is not set")?
+        .trim_end_matches('/')
+        .to_string();
+    let mut allowed_origins = vec![site_url.clone()];
+    allowed_origins.extend(
+        env("PAVE_ALLOWED_ORIGINS")
+            .unwrap_or_default()
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_string())
+            .filter(|o| !o.is_empty()),
+    );
+    let secret_key = secrets::resolve("STRIPE_SECRET_KEY")
+        .await?
+        .ok_or("STRIPE_SECRET_KEY (or STRIPE_SECRET_KEY_PARAM) is not set")?;
+    let webhook_secret = secrets::resolve("STRIPE_WEBHOOK_SECRET")
+        .await?
+        .ok_or("STRIPE_WEBHOOK_SECRET (or STRIPE_WEBHOOK_SECRET_PARAM) is not set")?;
+    let api_base = env(ENV_API_BASE);
+    let stripe = StripeConfig::from_lookup(|name| match name {
+        n if n == ENV_API_BASE => api_base.clone(),
+        _ => Some(secret_key.clone()),
+    })
+    .map_err(|e| e.to_string())?;
+    let payments = StripePayments::new(&stripe).map_err(|e| e.to_string())?;
+    Ok(Arc::new(AppState {
+        store,
+        catalog: RwLock::new(Arc::new(catalog)),
+        payments: Arc::new(payments),
+        config: ApiConfig {
+            site_url,
+            allowed_origins,
+            webhook_secret,
+        },
+        // The figures are rebuilt from the table's stream (`pave-rebuild`).
+        changes: None,
+        // Never the local test checkout on AWS.
+        local: None,
+    }))
+}
+
+/// Runs the API until the Lambda runtime stops the process.
+pub async fn run() -> Result<(), lambda_http::Error> {
+    let state = state_from_env().await.map_err(|e| {
+        eprintln!("pave-api: cannot start: {e}");
+        e
+    })?;
+    lambda_http::run(router(state)).await
+}

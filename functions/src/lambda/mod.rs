@@ -1,0 +1,31 @@
+//! The AWS Lambda adapters (feature `lambda`): what the two Lambda binaries
+//! run, kept here so that the binaries are a few lines each.
+//!
+//! - [`api`]: the HTTP API (`pave-api`): the same axum router as `pave
+//!   serve`, on the DynamoDB store and Stripe, behind API Gateway HTTP API v2
+//!   or a function URL (`lambda_http`).
+//! - [`rebuild`]: the rebuild of the progress figures (`pave-rebuild`): a
+//!   DynamoDB Stream batch of project totals → the pages showing those
+//!   projects' figures re-rendered, put on the site bucket, and invalidated on
+//!   the CDN.
+//! - [`stream`], [`publish`]: the pure parts of the rebuild (which projects
+//!   changed; which keys to upload, with which headers; which CDN paths to
+//!   invalidate).
+//! - [`secrets`]: Stripe's keys at cold start, from the environment or from
+//!   SSM Parameter Store / Secrets Manager through the Lambda Parameters and
+//!   Secrets extension.
+//! - [`cdn`]: CloudFront `CreateInvalidation`, one SigV4-signed request.
+//! - [`http`]: the small HTTPS client the last two share.
+
+pub mod api;
+pub mod cdn;
+pub mod http;
+pub mod publish;
+pub mod rebuild;
+pub mod secrets;
+pub mod stream;
+
+/// A non-empty environment variable.
+pub(crate) fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}

@@ -1,0 +1,578 @@
+//! The Lambda binaries run as Lambda runs them: spawned under a local
+//! Runtime API ([`runtime`]), fed real event payloads (API Gateway HTTP API
+//! v2 requests, a signed Stripe webhook, DynamoDB Stream batches), against
+//! moto's DynamoDB and S3, the Stripe test double and a stand-in for
+//! CloudFront. Fails (never skips) without moto: `scripts/setup-moto`.
+//!
+//! Each test prints the process's start-up time (spawn → first answer) and
+//! each invocation's duration; `PAVE_LAMBDA_BIN_DIR=target/release` runs the
+//! release binaries instead (README, "Deploy on AWS").
+
+mod moto;
+mod runtime;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use pave_functions::catalog::Catalog;
+use pave_functions::lambda::rebuild::s3_client;
+use pave_functions::store::dynamo::DynamoStore;
+use pave_functions::store::{NewPledge, Store};
+use pave_functions::stripe::double::{self, StripeDouble};
+use runtime::{Function, http_answer, http_event};
+use serde_json::{Value, json};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("functions/ is in the repository")
+        .to_path_buf()
+}
+
+/// The catalog `pave build` writes, from the sample content.
+fn catalog_json() -> Vec<u8> {
+    let (site, _) = pave_generator::build::load_site(&repo().join("content"), None)
+        .expect("the sample content loads");
+    serde_json::to_vec(&pave_generator::render::catalog::build(&site)).expect("catalog JSON")
+}
+
+fn aws_env(table: &str) -> Vec<(&'static str, String)> {
+    let connection = moto::connection();
+    let endpoint = connection.endpoint.clone().expect("moto endpoint");
+    vec![
+        ("PAVE_TABLE", table.to_string()),
+        ("AWS_ACCESS_KEY_ID", connection.access_key_id),
+        ("AWS_SECRET_ACCESS_KEY", connection.secret_access_key),
+        ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.clone()),
+        ("AWS_ENDPOINT_URL_S3", endpoint),
+    ]
+}
+
+async fn item(
+    table: &str,
+    pk: &str,
+    sk: &str,
+) -> std::collections::HashMap<String, AttributeValue> {
+    moto::connection()
+        .client()
+        .get_item()
+        .table_name(table)
+        .key("pk", AttributeValue::S(pk.into()))
+        .key("sk", AttributeValue::S(sk.into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("GetItem on moto")
+        .item
+        .unwrap_or_default()
+}
+
+fn s(item: &std::collections::HashMap<String, AttributeValue>, name: &str) -> String {
+    match item.get(name) {
+        Some(AttributeValue::S(v)) | Some(AttributeValue::N(v)) => v.clone(),
+        other => panic!("{name}: {other:?}"),
+    }
+}
+
+/// DynamoDB requests seen by [`counting_proxy`]: operation, items.
+type Requests = Arc<Mutex<Vec<(String, usize)>>>;
+
+/// A proxy in front of moto's DynamoDB that records each request's
+/// operation and item count, for the cost model's request units.
+async fn counting_proxy(target: String) -> (String, Requests) {
+    use axum::http::{HeaderMap, Method, StatusCode, Uri};
+    use pave_functions::lambda::http::Client;
+    let seen: Requests = Arc::default();
+    let client = Client::new(std::time::Duration::from_secs(30)).expect("client");
+    let state = (seen.clone(), client, target);
+    let app = axum::Router::new()
+        .fallback(
+            |axum::extract::State((seen, client, target)): axum::extract::State<(
+                Requests,
+                Client,
+                String,
+            )>,
+             method: Method,
+             uri: Uri,
+             headers: HeaderMap,
+             body: axum::body::Bytes| async move {
+                let op = headers
+                    .get("x-amz-target")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|t| t.rsplit('.').next())
+                    .unwrap_or("?")
+                    .to_string();
+                let items = serde_json::from_slice::<Value>(&body)
+                    .ok()
+                    .and_then(|v| v["TransactItems"].as_array().map(Vec::len))
+                    .unwrap_or(1);
+                seen.lock().unwrap().push((op, items));
+                let mut request = axum::http::Request::builder()
+                    .method(method)
+                    .uri(format!("{target}{uri}"));
+                for (k, v) in &headers {
+                    if k != "host" {
+                        request = request.header(k, v);
+                    }
+                }
+                let request = request
+                    .body(http_body_util::Full::new(body))
+                    .expect("request");
+                match client.send(request).await {
+                    Ok((status, body)) => (
+                        status,
+                        [("content-type", "application/x-amz-json-1.0")],
+                        body,
+                    ),
+                    Err(e) => (
+                        StatusCode::BAD_GATEWAY,
+                        [("content-type", "text/plain")],
+                        axum::body::Bytes::from(e),
+                    ),
+                }
+            },
+        )
+        .with_state(state);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .expect("port");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, seen)
+}
+
+/// The request units of the recorded requests (on-demand pricing, items
+/// under 1 KB written and 4 KB read): reads, writes.
+fn request_units(requests: &[(String, usize)]) -> (usize, usize) {
+    requests
+        .iter()
+        .fold((0, 0), |(r, w), (op, n)| match op.as_str() {
+            // Strongly consistent reads: 1 RRU each; transactions: 2 per item.
+            "GetItem" | "Query" => (r + n, w),
+            "TransactGetItems" => (r + 2 * n, w),
+            "PutItem" | "UpdateItem" | "DeleteItem" => (r, w + n),
+            "TransactWriteItems" => (r, w + 2 * n),
+            _ => (r, w),
+        })
+}
+
+fn take(requests: &Requests) -> Vec<(String, usize)> {
+    std::mem::take(&mut *requests.lock().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_lambda_takes_a_pledge_its_webhook_and_shows_the_figures() {
+    let table = moto::fresh_table("lambda-api").await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let catalog = dir.path().join("catalog.json");
+    std::fs::write(&catalog, catalog_json()).expect("catalog written");
+    let stripe = StripeDouble::start().await.expect("Stripe double");
+    let mut env = aws_env(&table);
+    let (proxy, requests) = counting_proxy(moto::connection().endpoint.expect("moto")).await;
+    for (name, value) in &mut env {
+        if *name == "AWS_ENDPOINT_URL_DYNAMODB" {
+            *value = proxy.clone();
+        }
+    }
+    env.extend([
+        ("PAVE_CATALOG", catalog.display().to_string()),
+        ("PAVE_SITE_URL", "https://pave.example".to_string()),
+        ("STRIPE_SECRET_KEY", double::SECRET_KEY.to_string()),
+        ("STRIPE_API_BASE", stripe.api_base().to_string()),
+        ("STRIPE_WEBHOOK_SECRET", double::WEBHOOK_SECRET.to_string()),
+    ]);
+    let bin = runtime::binary("pave-api", env!("CARGO_BIN_EXE_pave-api"));
+    let mut api = Function::spawn(bin, &env).await;
+    let mut durations = Vec::new();
+    take(&requests); // cold start reads nothing, but be sure
+
+    // A pledge, as the site's script posts it.
+    let body = json!({ "project": "cafe-du-coin", "amount": "20", "email": "ada@example.org", "name": "Ada" });
+    let (outcome, took) = api
+        .invoke(http_event(
+            "POST",
+            "/api/pledges",
+            &[
+                ("content-type", "application/json"),
+                ("origin", "https://pave.example"),
+            ],
+            Some(&body.to_string()),
+        ))
+        .await;
+    let startup = api.first_answer.expect("answered");
+    durations.push(("POST /api/pledges", took, take(&requests)));
+    let (status, body) = http_answer(&outcome.response());
+    assert_eq!(status, 201, "{body}");
+    let created: Value = serde_json::from_str(&body).expect("JSON answer");
+    let pledge_id = created["pledge_id"]
+        .as_str()
+        .expect("pledge_id")
+        .to_string();
+    assert!(
+        created["checkout_url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("http://127.0.0.1"))
+    );
+    let pledge = item(&table, &format!("PLEDGE#{pledge_id}"), "PLEDGE").await;
+    assert_eq!(s(&pledge, "status"), "pending");
+    assert_eq!(s(&pledge, "amount"), "2000");
+    let session = s(&pledge, "checkout_session");
+
+    // Stripe's webhook, signed by the double.
+    let now = jiff::Timestamp::now().as_second();
+    let event = stripe
+        .complete_checkout(&session, now)
+        .expect("known session");
+    let webhook = http_event(
+        "POST",
+        "/api/webhooks/stripe",
+        &[
+            ("content-type", "application/json; charset=utf-8"),
+            ("stripe-signature", &event.header),
+        ],
+        Some(&event.body),
+    );
+    let (outcome, took) = api.invoke(webhook.clone()).await;
+    durations.push(("POST /api/webhooks/stripe", took, take(&requests)));
+    let (status, body) = http_answer(&outcome.response());
+    assert_eq!(
+        (status, body.contains("\"applied\"")),
+        (200, true),
+        "{body}"
+    );
+    // Stripe retries: applied once.
+    let (status, body) = http_answer(&api.invoke(webhook).await.0.response());
+    assert_eq!(
+        (status, body.contains("\"duplicate\"")),
+        (200, true),
+        "{body}"
+    );
+    let pledge = item(&table, &format!("PLEDGE#{pledge_id}"), "PLEDGE").await;
+    assert_eq!(s(&pledge, "status"), "paid");
+    let totals = item(&table, "TOTALS", "PROJECT#cafe-du-coin").await;
+    assert_eq!(
+        (s(&totals, "raised"), s(&totals, "backers")),
+        ("2000".into(), "1".into())
+    );
+
+    durations.push((
+        "POST /api/webhooks/stripe (a retry)",
+        Default::default(),
+        take(&requests),
+    ));
+    // A forged signature is refused, and changes nothing.
+    let forged = http_event(
+        "POST",
+        "/api/webhooks/stripe",
+        &[("stripe-signature", &format!("t={now},v1=00"))],
+        Some(&event.body),
+    );
+    let (status, body) = http_answer(&api.invoke(forged).await.0.response());
+    assert_eq!(
+        (status, body.contains("bad_signature")),
+        (400, true),
+        "{body}"
+    );
+
+    assert!(
+        take(&requests).is_empty(),
+        "a forged webhook reached the store"
+    );
+    // The figures.
+    let (outcome, took) = api
+        .invoke(http_event(
+            "GET",
+            "/api/projects/cafe-du-coin/progress",
+            &[],
+            None,
+        ))
+        .await;
+    durations.push(("GET /api/projects/{slug}/progress", took, take(&requests)));
+    let (status, body) = http_answer(&outcome.response());
+    assert_eq!(status, 200, "{body}");
+    let progress: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(progress["figures"]["raised"], "20.00");
+    assert_eq!(progress["figures"]["backers"], 1);
+
+    // Not an HTTP API event: an invocation error, and the process goes on.
+    let (outcome, _) = api.invoke(json!({ "Records": "nope" })).await;
+    assert!(matches!(outcome, runtime::Outcome::Error(_)), "{outcome:?}");
+    let (status, _) = http_answer(
+        &api.invoke(http_event("GET", "/api/health", &[], None))
+            .await
+            .0
+            .response(),
+    );
+    assert_eq!(status, 200);
+    // An unknown project, a bad JSON body: error answers, not crashes.
+    let (status, body) = http_answer(
+        &api.invoke(http_event("GET", "/api/projects/nope/progress", &[], None))
+            .await
+            .0
+            .response(),
+    );
+    assert_eq!(
+        (status, body.contains("unknown_project")),
+        (404, true),
+        "{body}"
+    );
+    let (status, _) = http_answer(
+        &api.invoke(http_event(
+            "POST",
+            "/api/pledges",
+            &[("content-type", "application/json")],
+            Some("{"),
+        ))
+        .await
+        .0
+        .response(),
+    );
+    assert_eq!(status, 400);
+
+    eprintln!(
+        "pave-api: spawn → init done {:?}, → first answer {startup:?}",
+        api.init_time()
+    );
+    for (what, took, requests) in durations {
+        let (reads, writes) = request_units(&requests);
+        eprintln!("pave-api: {what}: {took:?}; DynamoDB {requests:?}: {reads} RRU, {writes} WRU");
+    }
+}
+
+/// The `CreateInvalidation` requests received: distribution, `Authorization`, body.
+type Invalidations = Arc<Mutex<Vec<(String, String, String)>>>;
+
+/// A stand-in for CloudFront: records `CreateInvalidation` requests.
+async fn fake_cloudfront() -> (String, Invalidations) {
+    use axum::extract::{Path, State};
+    let seen: Invalidations = Arc::default();
+    let app = axum::Router::new()
+        .route(
+            "/2020-05-31/distribution/{id}/invalidation",
+            axum::routing::post(
+                |State(seen): State<Invalidations>,
+                 Path(id): Path<String>,
+                 headers: axum::http::HeaderMap,
+                 body: String| async move {
+                    let auth = headers
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_string();
+                    seen.lock().unwrap().push((id, auth, body));
+                    (
+                        axum::http::StatusCode::CREATED,
+                        "<Invalidation><Id>I2J0I21PCUYOIK</Id><Status>InProgress</Status></Invalidation>",
+                    )
+                },
+            ),
+        )
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .expect("port");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, seen)
+}
+
+fn stream_record(name: &str, pk: &str, sk: &str) -> Value {
+    json!({
+        "eventID": "7de3041dd709b024af6f29e4fa13d34c",
+        "eventName": name,
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "eu-west-3",
+        "dynamodb": {
+            "ApproximateCreationDateTime": 1_795_453_200,
+            "Keys": { "pk": { "S": pk }, "sk": { "S": sk } },
+            "NewImage": { "pk": { "S": pk }, "sk": { "S": sk }, "raised": { "N": "2000" }, "backers": { "N": "1" } },
+            "SequenceNumber": "4421584500000000017450439091",
+            "SizeBytes": 85,
+            "StreamViewType": "NEW_IMAGE"
+        },
+        "eventSourceARN": "arn:aws:dynamodb:eu-west-3:123456789012:table/pave/stream/2026-11-23T17:00:00.000"
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rebuild_lambda_puts_the_changed_pages_on_s3_and_invalidates_them() {
+    let table = moto::fresh_table("lambda-rebuild").await;
+    let connection = moto::connection();
+    let store = DynamoStore::new(connection.client(), &table);
+    let catalog = Catalog::from_json(&catalog_json()).expect("catalog");
+    // A paid pledge on the café.
+    let now = jiff::Timestamp::now().as_second();
+    store
+        .create_pledge(
+            NewPledge {
+                id: "pl_rebuild".into(),
+                project: "cafe-du-coin".into(),
+                amount: 20.into(),
+                reward: None,
+                display_name: None,
+                email: "ada@example.org".into(),
+                donor: "d1".into(),
+                lang: "fr".into(),
+                created_at: now,
+                expires_at: now + 3600,
+            },
+            None,
+        )
+        .await
+        .expect("pledge");
+    store
+        .apply_paid(&catalog, "evt_rebuild", "pl_rebuild", Some("pi_1"), now)
+        .await
+        .expect("paid");
+    let s3 = s3_client(&connection, connection.endpoint.clone());
+    let bucket = format!("pave-site-{}", table.to_lowercase());
+    use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+    s3.create_bucket()
+        .bucket(&bucket)
+        .create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(connection.region.as_str()))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("bucket");
+    let (cloudfront, invalidations) = fake_cloudfront().await;
+
+    let mut env = aws_env(&table);
+    env.extend([
+        (
+            "PAVE_CONTENT_DIR",
+            repo().join("content").display().to_string(),
+        ),
+        (
+            "PAVE_THEME_DIR",
+            repo().join("themes/default").display().to_string(),
+        ),
+        ("SITE_BUCKET", bucket.clone()),
+        ("CDN_DISTRIBUTION_ID", "E2QWRUHAPOMQZL".to_string()),
+        ("AWS_ENDPOINT_URL_CLOUDFRONT", cloudfront),
+    ]);
+    let bin = runtime::binary("pave-rebuild", env!("CARGO_BIN_EXE_pave-rebuild"));
+    let mut rebuild = Function::spawn(bin, &env).await;
+    let batch = json!({ "Records": [
+        stream_record("MODIFY", "TOTALS", "PROJECT#cafe-du-coin"),
+        stream_record("MODIFY", "POOL#ville-de-saint-etienne/projets-citoyens-2026", "POOL"),
+        stream_record("MODIFY", "TOTALS", "PROJECT#cafe-du-coin"),
+    ]});
+    let (outcome, took) = rebuild.invoke(batch.clone()).await;
+    let startup = rebuild.first_answer.expect("answered");
+    let report = outcome.response();
+    assert_eq!(report["projects"], json!(["cafe-du-coin"]));
+    assert_eq!(report["skipped"].as_array().map(Vec::len), Some(1));
+    let uploaded: BTreeSet<String> = report["uploaded"]
+        .as_array()
+        .expect("uploaded")
+        .iter()
+        .filter_map(|k| k.as_str().map(str::to_string))
+        .collect();
+    for key in [
+        "index.html",
+        "projets/cafe-du-coin/index.html",
+        "en/projets/cafe-du-coin/index.html",
+    ] {
+        assert!(uploaded.contains(key), "{key} not in {uploaded:?}");
+    }
+    // Only pages showing the café's figures: not another project's page.
+    assert!(
+        !uploaded
+            .iter()
+            .any(|k| k.contains("jardin-des-quatre-saisons")),
+        "{uploaded:?}"
+    );
+
+    // On S3: the bytes a render of the store's figures gives, with their headers.
+    let page = s3
+        .get_object()
+        .bucket(&bucket)
+        .key("projets/cafe-du-coin/index.html")
+        .send()
+        .await
+        .expect("the page is on S3");
+    assert_eq!(page.content_type(), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        page.cache_control(),
+        Some("public, max-age=60, must-revalidate")
+    );
+    let bytes = page.body.collect().await.expect("body").into_bytes();
+    let (site, _) = pave_generator::build::load_site(&repo().join("content"), None).expect("site");
+    let theme = pave_generator::render::Theme::load(&repo().join("themes/default")).expect("theme");
+    let snapshot: pave_generator::render::progress::Snapshot = serde_json::from_value(
+        serde_json::to_value(store.snapshot().await.expect("snapshot")).expect("json"),
+    )
+    .expect("snapshot contract");
+    let renderer = pave_generator::render::Renderer::new(
+        &site,
+        &theme,
+        &snapshot,
+        pave_generator::render::Options {
+            today: pave_generator::build::today_in(&site.config.timezone),
+            live_reload: false,
+        },
+    );
+    let expected = renderer
+        .render_affected(&BTreeSet::from(["cafe-du-coin".to_string()]))
+        .expect("render")
+        .into_iter()
+        .find(|f| f.path == "projets/cafe-du-coin/index.html")
+        .expect("the café's page");
+    assert!(
+        bytes.as_ref() == expected.bytes.as_slice(),
+        "the page on S3 is not the render of the store's figures"
+    );
+
+    // CloudFront: one signed CreateInvalidation with the pages' paths.
+    {
+        let seen = invalidations.lock().unwrap();
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        let (id, auth, body) = &seen[0];
+        assert_eq!(id, "E2QWRUHAPOMQZL");
+        assert!(
+            auth.starts_with("AWS4-HMAC-SHA256 Credential=testing/"),
+            "{auth}"
+        );
+        assert!(
+            auth.contains("/us-east-1/cloudfront/aws4_request"),
+            "{auth}"
+        );
+        // About twenty pages show the café's figures: one wildcard (one
+        // billed path) rather than forty paths (publish::MAX_PATHS).
+        assert!(
+            body.contains("<Quantity>1</Quantity><Items><Path>/*</Path></Items>"),
+            "{body}"
+        );
+    }
+
+    // The same batch again (Lambda retries): nothing changed, nothing put.
+    let (outcome, took_again) = rebuild.invoke(batch).await;
+    let report = outcome.response();
+    assert_eq!(report["uploaded"], json!([]));
+    assert_eq!(invalidations.lock().unwrap().len(), 1);
+
+    // Garbage: an invocation error, and the process goes on.
+    let (outcome, _) = rebuild.invoke(json!({ "Records": "nope" })).await;
+    assert!(matches!(outcome, runtime::Outcome::Error(_)), "{outcome:?}");
+    let (outcome, _) = rebuild.invoke(json!({ "Records": [] })).await;
+    assert_eq!(outcome.response()["rendered"], 0);
+
+    eprintln!(
+        "pave-rebuild: spawn → init done {:?}, → first answer {startup:?}",
+        rebuild.init_time()
+    );
+    eprintln!(
+        "pave-rebuild: one batch (render + {} puts + invalidation): {took:?}; unchanged batch: {took_again:?}",
+        uploaded.len()
+    );
+}
