@@ -5,6 +5,7 @@ pub mod api;
 pub mod catalog;
 pub mod close;
 pub mod matching;
+pub mod messages;
 pub mod money;
 pub mod pledge;
 pub mod progress;
