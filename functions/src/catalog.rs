@@ -234,11 +234,12 @@ impl Catalog {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use jiff::civil::date;
 
-    const SAMPLE: &str = r#"{
+    /// A realistic catalog, also used by the API's tests.
+    pub(crate) const SAMPLE: &str = r#"{
       "version": 1, "currency": "EUR", "pledge_min": "1", "pledge_max": "500",
       "projects": {
         "cafe-du-coin": {

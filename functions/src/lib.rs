@@ -7,6 +7,7 @@ pub mod close;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod matching;
+pub mod messages;
 pub mod money;
 pub mod pledge;
 pub mod progress;

@@ -5,6 +5,7 @@ use jiff::civil::Date;
 use rust_decimal::Decimal;
 
 use crate::catalog::{Catalog, CatalogProject, Status};
+use crate::messages::Message;
 use crate::money;
 
 /// A pledge as submitted by the form or the JSON API.
@@ -18,20 +19,20 @@ pub struct PledgeRequest {
     pub lang: String,
 }
 
-/// Why a pledge is refused: a stable code for the API and the French and
-/// English messages for people.
+/// Why a pledge is refused: a stable code for the API and a message for
+/// people, written in their language when the answer is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct Refusal {
     pub code: &'static str,
-    pub message: String,
+    pub message: Message,
     pub status: u16,
 }
 
-fn refuse(code: &'static str, status: u16, message: impl Into<String>) -> Refusal {
+fn refuse(code: &'static str, status: u16, message: Message) -> Refusal {
     Refusal {
         code,
-        message: message.into(),
+        message,
         status,
     }
 }
@@ -51,45 +52,41 @@ pub fn check<'c>(
         refuse(
             "unknown_project",
             404,
-            format!("Le projet « {} » n'existe pas.", req.project),
+            Message::UnknownProject {
+                slug: req.project.clone(),
+            },
         )
     })?;
     if project.status != Status::Live {
-        return Err(refuse(
-            "project_not_live",
-            409,
-            "Ce projet ne collecte pas de contributions en ce moment.",
-        ));
+        return Err(refuse("project_not_live", 409, Message::ProjectNotLive));
     }
     if today < project.start {
         return Err(refuse(
             "campaign_not_started",
             409,
-            format!("La collecte commence le {}.", project.start),
+            Message::CampaignNotStarted {
+                start: project.start,
+            },
         ));
     }
     if today > project.end {
         return Err(refuse(
             "campaign_ended",
             409,
-            format!("La collecte s'est terminée le {}.", project.end),
+            Message::CampaignEnded { end: project.end },
         ));
     }
     if !money::is_cents(req.amount) {
-        return Err(refuse(
-            "amount_not_cents",
-            422,
-            "Le montant doit être en euros et centimes (par exemple 12,50).",
-        ));
+        return Err(refuse("amount_not_cents", 422, Message::AmountNotCents));
     }
     if req.amount < catalog.pledge_min || req.amount > catalog.pledge_max {
         return Err(refuse(
             "amount_out_of_bounds",
             422,
-            format!(
-                "Le montant doit être compris entre {} € et {} €.",
-                catalog.pledge_min, catalog.pledge_max
-            ),
+            Message::AmountOutOfBounds {
+                min: catalog.pledge_min,
+                max: catalog.pledge_max,
+            },
         ));
     }
     if let Some(index) = req.reward {
@@ -97,12 +94,12 @@ pub fn check<'c>(
             .rewards
             .iter()
             .find(|r| r.index == index)
-            .ok_or_else(|| refuse("unknown_reward", 422, "Cette contrepartie n'existe pas."))?;
+            .ok_or_else(|| refuse("unknown_reward", 422, Message::UnknownReward))?;
         if req.amount < reward.min {
             return Err(refuse(
                 "below_reward_minimum",
                 422,
-                format!("Cette contrepartie demande au moins {} €.", reward.min),
+                Message::BelowRewardMinimum { min: reward.min },
             ));
         }
     }
@@ -110,10 +107,9 @@ pub fn check<'c>(
         return Err(refuse(
             "above_cap",
             409,
-            format!(
-                "Ce projet a presque atteint son plafond : il reste {} € à collecter.",
-                (project.cap - collected).max(Decimal::ZERO)
-            ),
+            Message::AboveCap {
+                left: (project.cap - collected).max(Decimal::ZERO),
+            },
         ));
     }
     let email = req.email.trim();
@@ -123,11 +119,7 @@ pub fn check<'c>(
         })
         && !email.contains(char::is_whitespace);
     if !valid_email {
-        return Err(refuse(
-            "invalid_email",
-            422,
-            "L'adresse de courriel n'est pas valide.",
-        ));
+        return Err(refuse("invalid_email", 422, Message::InvalidEmail));
     }
     if req
         .display_name
@@ -137,7 +129,9 @@ pub fn check<'c>(
         return Err(refuse(
             "invalid_name",
             422,
-            format!("Le nom affiché doit faire au plus {MAX_NAME_CHARS} caractères."),
+            Message::InvalidName {
+                max_chars: MAX_NAME_CHARS,
+            },
         ));
     }
     Ok(project)

@@ -1,9 +1,11 @@
-//! API errors: a stable code and a human message, as JSON for programs and
-//! as a small page for people who posted a plain form.
+//! API errors: a stable code and a message for people, as JSON for programs
+//! and as a small page for people who posted a plain form. The message is
+//! written in the language chosen for the answer ([`Lang::choose`]).
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
+use crate::messages::{Lang, Message};
 use crate::pledge::Refusal;
 use crate::store::StoreError;
 
@@ -11,19 +13,19 @@ use crate::store::StoreError;
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
-    pub message: String,
+    pub message: Message,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: Message) -> ApiError {
         ApiError {
             status,
             code,
-            message: message.into(),
+            message,
         }
     }
 
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
+    pub fn bad_request(code: &'static str, message: Message) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)
     }
 
@@ -32,54 +34,61 @@ impl ApiError {
             StoreError::RewardSoldOut => ApiError::new(
                 StatusCode::CONFLICT,
                 "reward_sold_out",
-                "Cette contrepartie est épuisée : choisissez-en une autre.",
+                Message::RewardSoldOut,
             ),
             StoreError::UnknownPledge(_) => ApiError::new(
                 StatusCode::NOT_FOUND,
                 "unknown_pledge",
-                "Cette contribution est introuvable.",
+                Message::UnknownPledge,
             ),
-            StoreError::UnknownProject(_) => ApiError::new(
+            StoreError::UnknownProject(slug) => ApiError::new(
                 StatusCode::NOT_FOUND,
                 "unknown_project",
-                "Ce projet est introuvable.",
+                Message::UnknownProject { slug },
             ),
-            StoreError::Money(e) => ApiError::bad_request("invalid_amount", e.to_string()),
+            StoreError::Money(_) => {
+                ApiError::bad_request("invalid_amount", Message::AmountNotRecordable)
+            }
             StoreError::Backend(_) => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "store_unavailable",
-                "Le service est momentanément indisponible. Réessayez dans un instant.",
+                Message::StoreUnavailable,
             ),
         }
     }
 
-    /// JSON, or a page with a link back to the site for form posts.
-    pub fn respond(&self, form: bool, lang: &str, site_url: &str) -> Response {
+    /// JSON, or a page with a link back to the site for form posts, in `lang`.
+    pub fn respond(&self, form: bool, lang: Lang, site_url: &str) -> Response {
+        let message = self.message.render(lang);
         if form {
-            let (title, back) = if lang == "en" {
-                ("Your pledge could not be recorded", "Back to the site")
-            } else {
-                (
-                    "Votre contribution n'a pas pu être enregistrée",
-                    "Retour au site",
-                )
-            };
-            let page = format!(
-                "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n<p>{}</p>\n<p><a href=\"{}/\">{back}</a></p>\n</main>\n</body>\n</html>\n",
-                escape(&self.message),
-                escape(site_url)
-            );
-            (self.status, Html(page)).into_response()
+            (self.status, Html(error_page(&message, lang, site_url))).into_response()
         } else {
             (
                 self.status,
                 axum::Json(
-                    serde_json::json!({ "error": { "code": self.code, "message": self.message } }),
+                    serde_json::json!({ "error": { "code": self.code, "message": message } }),
                 ),
             )
                 .into_response()
         }
     }
+}
+
+/// The page answering a form post that failed.
+fn error_page(message: &str, lang: Lang, site_url: &str) -> String {
+    let (title, back) = match lang {
+        Lang::En => ("Your pledge could not be recorded", "Back to the site"),
+        Lang::Fr => (
+            "Votre contribution n'a pas pu être enregistrée",
+            "Retour au site",
+        ),
+    };
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n<p>{}</p>\n<p><a href=\"{}/\">{back}</a></p>\n</main>\n</body>\n</html>\n",
+        lang.code(),
+        escape(message),
+        escape(site_url)
+    )
 }
 
 impl From<Refusal> for ApiError {

@@ -10,11 +10,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::errors::escape;
-use super::{AppState, handle_webhook, now, random_id};
+use super::{AppState, accept_language, handle_webhook, now, random_id};
+use crate::messages::{self, Lang};
 use crate::store::Store;
 use crate::stripe::client::{
     BoxFuture, CheckoutRequest, CheckoutSession, ENV_SECRET_KEY, PaymentError, Payments, Refund,
@@ -147,7 +148,7 @@ impl Payments for LocalPayments {
 }
 
 fn euros(cents: i64) -> String {
-    format!("{},{:02}\u{202F}€", cents / 100, cents % 100)
+    messages::money(rust_decimal::Decimal::new(cents, 2), Lang::Fr)
 }
 
 fn not_found() -> Response {
@@ -200,6 +201,7 @@ pub async fn page<S: Store>(
 pub async fn pay<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Response {
     let Some(local) = state.local.clone() else {
         return not_found();
@@ -216,7 +218,11 @@ pub async fn pay<S: Store>(
             local.finish(&id);
             Redirect::to(&session.success_url).into_response()
         }
-        Err(e) => e.respond(true, "fr", &state.config.site_url),
+        Err(e) => e.respond(
+            true,
+            Lang::choose(None, accept_language(&headers)),
+            &state.config.site_url,
+        ),
     }
 }
 

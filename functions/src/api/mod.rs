@@ -10,10 +10,14 @@
 //! - `GET /api/health`.
 //!
 //! Errors are JSON `{"error": {"code", "message"}}` with a stable code, or a
-//! small HTML page when the request came from a plain form.
+//! small HTML page when the request came from a plain form. Messages are in
+//! French or English: the body's `lang` field, else `Accept-Language`, else
+//! French (`crate::messages`).
 
 mod errors;
 pub mod local;
+#[cfg(test)]
+mod tests;
 
 use std::sync::{Arc, RwLock};
 
@@ -30,6 +34,7 @@ use tokio::sync::mpsc;
 
 use crate::catalog::Catalog;
 use crate::close;
+use crate::messages::{Lang, Message};
 use crate::pledge::{self, PledgeRequest};
 use crate::store::{Applied, NewPledge, Offer, Store, StoreError};
 use crate::stripe::client::{CheckoutRequest, Locale, Payments, checkout_expiry};
@@ -137,7 +142,9 @@ fn check_origin(headers: &HeaderMap, config: &ApiConfig) -> Result<(), ApiError>
         Some(origin) => Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "origin_not_allowed",
-            format!("Les envois depuis {origin} ne sont pas acceptés."),
+            Message::OriginNotAllowed {
+                origin: origin.to_string(),
+            },
         )),
     }
 }
@@ -152,8 +159,7 @@ struct PledgeInput {
     #[serde(default)]
     name: Option<String>,
     email: String,
-    #[serde(default)]
-    lang: Option<String>,
+    // `lang` is read by `request_lang`.
 }
 
 fn parse_body<T: serde::de::DeserializeOwned>(
@@ -164,14 +170,47 @@ fn parse_body<T: serde::de::DeserializeOwned>(
         serde_urlencoded::from_bytes(body).map_err(|e| {
             ApiError::bad_request(
                 "invalid_form",
-                format!("Formulaire incomplet ou invalide : {e}."),
+                Message::InvalidForm {
+                    detail: e.to_string(),
+                },
             )
         })
     } else {
         serde_json::from_slice(body).map_err(|e| {
-            ApiError::bad_request("invalid_json", format!("Corps JSON invalide : {e}."))
+            ApiError::bad_request(
+                "invalid_json",
+                Message::InvalidJson {
+                    detail: e.to_string(),
+                },
+            )
         })
     }
+}
+
+fn accept_language(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+}
+
+/// The language of the answer to a post: the body's `lang` field (read on
+/// its own, so that it counts even when the rest of the body is refused),
+/// else `Accept-Language`, else French.
+fn request_lang(headers: &HeaderMap, body: &[u8]) -> Lang {
+    #[derive(Deserialize)]
+    struct LangField {
+        #[serde(default)]
+        lang: Option<String>,
+    }
+    let field = if is_form(headers) {
+        serde_urlencoded::from_bytes::<LangField>(body).ok()
+    } else {
+        serde_json::from_slice::<LangField>(body).ok()
+    };
+    Lang::choose(
+        field.and_then(|f| f.lang).as_deref(),
+        accept_language(headers),
+    )
 }
 
 /// "12,50", "12.50", "12" → 12.50.
@@ -184,7 +223,7 @@ fn parse_amount(text: &str) -> Result<Decimal, ApiError> {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_amount",
-            "Le montant n'est pas un nombre (par exemple 20 ou 12,50).",
+            Message::AmountNotANumber,
         )
     })
 }
@@ -206,8 +245,11 @@ fn donor_key(email: &str) -> String {
     hex::encode(sha2::Sha256::digest(email.trim().to_lowercase().as_bytes()))
 }
 
-fn project_url(config: &ApiConfig, lang: &str, slug: &str) -> String {
-    let prefix = if lang == "en" { "/en" } else { "" };
+fn project_url(config: &ApiConfig, lang: Lang, slug: &str) -> String {
+    let prefix = match lang {
+        Lang::En => "/en",
+        Lang::Fr => "",
+    };
     format!("{}{prefix}/projets/{slug}/", config.site_url)
 }
 
@@ -217,8 +259,8 @@ async fn create_pledge<S: Store>(
     body: Bytes,
 ) -> Response {
     let form = is_form(&headers);
-    let lang = || "fr".to_string();
-    match create_pledge_inner(&state, &headers, &body).await {
+    let lang = request_lang(&headers, &body);
+    match create_pledge_inner(&state, &headers, &body, lang).await {
         Ok((checkout_url, pledge_id)) => {
             if form {
                 Redirect::to(&checkout_url).into_response()
@@ -232,28 +274,27 @@ async fn create_pledge<S: Store>(
                     .into_response()
             }
         }
-        Err(e) => e.respond(form, &lang(), &state.config.site_url),
+        Err(e) => e.respond(form, lang, &state.config.site_url),
     }
 }
 
+/// `lang` is the request's language ([`request_lang`]): the messages', the
+/// checkout's and the return pages'.
 async fn create_pledge_inner<S: Store>(
     state: &AppState<S>,
     headers: &HeaderMap,
     body: &[u8],
+    lang: Lang,
 ) -> Result<(String, String), ApiError> {
     check_origin(headers, &state.config)?;
     let input: PledgeInput = parse_body(headers, body)?;
-    let lang = match input.lang.as_deref() {
-        Some("en") => "en",
-        _ => "fr",
-    };
     let reward = match input.reward.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(r) => Some(r.parse::<usize>().map_err(|_| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "unknown_reward",
-                "Cette contrepartie n'existe pas.",
+                Message::UnknownReward,
             )
         })?),
     };
@@ -266,7 +307,7 @@ async fn create_pledge_inner<S: Store>(
             .map(|n| n.trim().to_string())
             .filter(|n| !n.is_empty()),
         email: input.email.trim().to_string(),
-        lang: lang.to_string(),
+        lang: lang.code().to_string(),
     };
     let catalog = state.catalog();
     let timezone = catalog
@@ -298,7 +339,7 @@ async fn create_pledge_inner<S: Store>(
                 display_name: request.display_name.clone(),
                 email: request.email.clone(),
                 donor: donor_key(&request.email),
-                lang: lang.to_string(),
+                lang: lang.code().to_string(),
                 created_at,
                 expires_at,
             },
@@ -312,13 +353,16 @@ async fn create_pledge_inner<S: Store>(
         project_slug: request.project.clone(),
         project_title: project.title.clone(),
         amount_cents: crate::money::to_cents(request.amount)
-            .map_err(|e| ApiError::bad_request("invalid_amount", e.to_string()))?,
+            .map_err(|_| ApiError::bad_request("invalid_amount", Message::AmountNotRecordable))?,
         currency: "eur".into(),
         customer_email: Some(request.email.clone()),
         success_url: format!("{back}?merci={pledge_id}"),
         cancel_url: format!("{back}?annule={pledge_id}"),
         expires_at,
-        locale: if lang == "en" { Locale::En } else { Locale::Fr },
+        locale: match lang {
+            Lang::En => Locale::En,
+            Lang::Fr => Locale::Fr,
+        },
     };
     let session = state
         .payments
@@ -328,10 +372,9 @@ async fn create_pledge_inner<S: Store>(
             ApiError::new(
                 StatusCode::BAD_GATEWAY,
                 "payment_provider_error",
-                format!(
-                    "Le paiement n'a pas pu être ouvert ({}). Réessayez dans un instant.",
-                    e.code()
-                ),
+                Message::PaymentUnavailable {
+                    code: e.code().to_string(),
+                },
             )
         })?;
     state
@@ -342,14 +385,18 @@ async fn create_pledge_inner<S: Store>(
     Ok((session.url, pledge_id))
 }
 
-/// The outcome of a webhook, as answered to Stripe.
+/// The outcome of a webhook, as answered to Stripe. Its own refusals are
+/// `Message::Plain` (English): Stripe, not a person, reads them.
 pub async fn handle_webhook<S: Store>(
     state: &AppState<S>,
     signature_header: Option<&str>,
     body: &[u8],
 ) -> Result<&'static str, ApiError> {
     let header = signature_header.ok_or_else(|| {
-        ApiError::bad_request("missing_signature", "Stripe-Signature header missing")
+        ApiError::bad_request(
+            "missing_signature",
+            Message::Plain("Stripe-Signature header missing".into()),
+        )
     })?;
     signature::verify(
         body,
@@ -358,12 +405,17 @@ pub async fn handle_webhook<S: Store>(
         now(),
         signature::DEFAULT_TOLERANCE_SECS,
     )
-    .map_err(|e| ApiError::bad_request("bad_signature", e.to_string()))?;
+    .map_err(|e| ApiError::bad_request("bad_signature", Message::Plain(e.to_string())))?;
     let event = match events::parse(body) {
         Ok(event) => event,
         // An event about a payment Pavé did not create: acknowledged, ignored.
         Err(EventError::MissingPledgeId { .. }) => return Ok("ignored"),
-        Err(e) => return Err(ApiError::bad_request("bad_event", e.to_string())),
+        Err(e) => {
+            return Err(ApiError::bad_request(
+                "bad_event",
+                Message::Plain(e.to_string()),
+            ));
+        }
     };
     let catalog = state.catalog();
     let applied = match &event {
@@ -449,21 +501,27 @@ async fn webhook<S: Store>(
         Ok(outcome) => {
             axum::Json(serde_json::json!({ "received": true, "outcome": outcome })).into_response()
         }
-        Err(e) => e.respond(false, "fr", &state.config.site_url),
+        Err(e) => e.respond(
+            false,
+            Lang::choose(None, accept_language(&headers)),
+            &state.config.site_url,
+        ),
     }
 }
 
 async fn progress<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     Path(slug): Path<String>,
+    headers: HeaderMap,
 ) -> Response {
+    let lang = Lang::choose(None, accept_language(&headers));
     if !state.catalog().projects.contains_key(&slug) {
         return ApiError::new(
             StatusCode::NOT_FOUND,
             "unknown_project",
-            format!("Le projet « {slug} » n'existe pas."),
+            Message::UnknownProject { slug },
         )
-        .respond(false, "fr", "");
+        .respond(false, lang, "");
     }
     match state.store.figures(&slug).await {
         Ok(figures) => (
@@ -471,7 +529,7 @@ async fn progress<S: Store>(
             axum::Json(serde_json::json!({ "version": crate::progress::SNAPSHOT_VERSION, "project": slug, "figures": figures })),
         )
             .into_response(),
-        Err(e) => ApiError::store(e).respond(false, "fr", ""),
+        Err(e) => ApiError::store(e).respond(false, lang, ""),
     }
 }
 
@@ -483,8 +541,7 @@ struct OfferInput {
     name: String,
     contact: String,
     message: String,
-    #[serde(default)]
-    lang: Option<String>,
+    // `lang` is read by `request_lang`.
 }
 
 async fn create_offer<S: Store>(
@@ -493,19 +550,17 @@ async fn create_offer<S: Store>(
     body: Bytes,
 ) -> Response {
     let form = is_form(&headers);
-    let result: Result<(String, String), ApiError> = async {
+    let lang = request_lang(&headers, &body);
+    let result: Result<String, ApiError> = async {
         check_origin(&headers, &state.config)?;
         let input: OfferInput = parse_body(&headers, &body)?;
-        let lang = if input.lang.as_deref() == Some("en") {
-            "en"
-        } else {
-            "fr"
-        };
         if !state.catalog().projects.contains_key(&input.project) {
             return Err(ApiError::new(
                 StatusCode::NOT_FOUND,
                 "unknown_project",
-                "Ce projet n'existe pas.",
+                Message::UnknownProject {
+                    slug: input.project,
+                },
             ));
         }
         let fields = [
@@ -519,9 +574,10 @@ async fn create_offer<S: Store>(
                 return Err(ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "invalid_offer",
-                    format!(
-                        "Le champ « {field} » est vide ou trop long ({max} caractères au plus)."
-                    ),
+                    Message::InvalidOfferField {
+                        field,
+                        max_chars: max,
+                    },
                 ));
             }
         }
@@ -540,13 +596,13 @@ async fn create_offer<S: Store>(
         if let Some(changes) = &state.changes {
             let _ = changes.send(input.project.clone());
         }
-        Ok((input.project, lang.to_string()))
+        Ok(input.project)
     }
     .await;
     match result {
-        Ok((project, lang)) if form => Redirect::to(&format!(
+        Ok(project) if form => Redirect::to(&format!(
             "{}?aide=merci",
-            project_url(&state.config, &lang, &project)
+            project_url(&state.config, lang, &project)
         ))
         .into_response(),
         Ok(_) => (
@@ -554,6 +610,6 @@ async fn create_offer<S: Store>(
             axum::Json(serde_json::json!({ "received": true })),
         )
             .into_response(),
-        Err(e) => e.respond(form, "fr", &state.config.site_url),
+        Err(e) => e.respond(form, lang, &state.config.site_url),
     }
 }

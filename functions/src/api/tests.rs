@@ -1,0 +1,240 @@
+//! The API's answers in French and in English, through the handlers.
+
+use std::sync::{Arc, RwLock};
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+
+use super::{ApiConfig, AppState, create_offer, create_pledge, local::LocalPayments, progress};
+use crate::catalog::Catalog;
+use crate::store::sqlite::SqliteStore;
+
+const JSON: &str = "application/json";
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// The sample catalog, with the café's campaign open around today.
+fn state() -> Arc<AppState<SqliteStore>> {
+    let mut catalog = Catalog::from_json(crate::catalog::tests::SAMPLE.as_bytes()).unwrap();
+    let today = super::today_in("Europe/Paris");
+    let cafe = catalog.projects.get_mut("cafe-du-coin").unwrap();
+    cafe.start = today.checked_sub(jiff::Span::new().days(10)).unwrap();
+    cafe.end = today.checked_add(jiff::Span::new().days(10)).unwrap();
+    Arc::new(AppState {
+        store: SqliteStore::in_memory().unwrap(),
+        catalog: RwLock::new(Arc::new(catalog)),
+        payments: Arc::new(LocalPayments::new("http://localhost:0", "whsec_test").unwrap()),
+        config: ApiConfig {
+            site_url: "https://pave.example".into(),
+            allowed_origins: vec!["https://pave.example".into()],
+            webhook_secret: "whsec_test".into(),
+        },
+        changes: None,
+        local: None,
+    })
+}
+
+fn headers(content_type: &str, accept_language: Option<&str>) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(content_type).unwrap(),
+    );
+    if let Some(al) = accept_language {
+        h.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_str(al).unwrap());
+    }
+    h
+}
+
+async fn read(response: Response) -> (StatusCode, String) {
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, String::from_utf8(body.to_vec()).unwrap())
+}
+
+async fn pledge(
+    body: &str,
+    content_type: &str,
+    accept_language: Option<&str>,
+) -> (StatusCode, String) {
+    let response = create_pledge(
+        State(state()),
+        headers(content_type, accept_language),
+        Bytes::from(body.to_string()),
+    )
+    .await;
+    read(response).await
+}
+
+/// The JSON error's code and message.
+fn error(body: &str) -> (String, String) {
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    (
+        v["error"]["code"].as_str().unwrap().to_string(),
+        v["error"]["message"].as_str().unwrap().to_string(),
+    )
+}
+
+const TOO_MUCH: &str = r#""project": "cafe-du-coin", "amount": "1000", "email": "a@example.org""#;
+
+#[tokio::test]
+async fn the_same_refusal_in_french_and_english() {
+    let (status, fr) = pledge(&format!(r#"{{{TOO_MUCH}, "lang": "fr"}}"#), JSON, None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        error(&fr),
+        (
+            "amount_out_of_bounds".into(),
+            "Le montant doit être compris entre 1\u{202F}€ et 500\u{202F}€.".into()
+        )
+    );
+    let (status, en) = pledge(&format!(r#"{{{TOO_MUCH}, "lang": "en"}}"#), JSON, None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        error(&en),
+        (
+            "amount_out_of_bounds".into(),
+            "The amount must be between €1 and €500.".into()
+        )
+    );
+    // Without a language: French.
+    let (_, default) = pledge(&format!("{{{TOO_MUCH}}}"), JSON, None).await;
+    assert_eq!(error(&default), error(&fr));
+}
+
+#[tokio::test]
+async fn accept_language_chooses_when_the_body_does_not() {
+    let english = Some("en-GB,en;q=0.9");
+    let (_, en) = pledge(&format!("{{{TOO_MUCH}}}"), JSON, english).await;
+    assert_eq!(error(&en).1, "The amount must be between €1 and €500.");
+    // The body's `lang` wins over the header.
+    let (_, fr) = pledge(&format!(r#"{{{TOO_MUCH}, "lang": "fr"}}"#), JSON, english).await;
+    assert_eq!(error(&fr).0, "amount_out_of_bounds");
+    assert!(error(&fr).1.starts_with("Le montant"), "{fr}");
+    // An unsupported `lang` leaves the choice to the header.
+    let (_, en) = pledge(&format!(r#"{{{TOO_MUCH}, "lang": "de"}}"#), JSON, english).await;
+    assert!(error(&en).1.starts_with("The amount"), "{en}");
+    // Even a body that cannot be read is answered in the header's language.
+    let (status, en) = pledge("{not json", JSON, english).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (code, message) = error(&en);
+    assert_eq!(code, "invalid_json");
+    assert!(message.starts_with("Invalid JSON body: "), "{message}");
+}
+
+#[tokio::test]
+async fn a_refused_form_gets_a_page_in_its_language() {
+    let form = "project=cafe-du-coin&amount=0%2C5&email=a%40example.org";
+    let (status, page) = pledge(&format!("{form}&lang=en"), FORM, None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("<html lang=\"en\">"), "{page}");
+    assert!(page.contains("<title>Your pledge could not be recorded</title>"));
+    assert!(
+        page.contains("The amount must be between €1 and €500."),
+        "{page}"
+    );
+    assert!(page.contains("Back to the site"));
+
+    let (_, page) = pledge(form, FORM, Some("en;q=0.4, fr-CA;q=0.8")).await;
+    assert!(page.contains("<html lang=\"fr\">"), "{page}");
+    assert!(page.contains("<title>Votre contribution n'a pas pu être enregistrée</title>"));
+    assert!(page.contains("entre 1\u{202F}€ et 500\u{202F}€"), "{page}");
+}
+
+#[tokio::test]
+async fn other_refusals_follow_the_language() {
+    // Unknown reward, a closed project, an unknown project: codes unchanged.
+    let cases = [
+        (
+            r#"{"project": "cafe-du-coin", "amount": "20", "reward": "9", "email": "a@example.org", "lang": "en"}"#,
+            "unknown_reward",
+            "This reward does not exist.",
+        ),
+        (
+            r#"{"project": "cafe-du-coin", "amount": "5", "reward": "1", "email": "a@example.org", "lang": "en"}"#,
+            "below_reward_minimum",
+            "This reward requires at least €10.",
+        ),
+        (
+            r#"{"project": "cafe-du-coin", "amount": "5", "reward": "1", "email": "a@example.org", "lang": "fr"}"#,
+            "below_reward_minimum",
+            "Cette contrepartie demande au moins 10\u{202F}€.",
+        ),
+        (
+            r#"{"project": "atelier-velo-le-puy", "amount": "20", "email": "a@example.org", "lang": "en"}"#,
+            "project_not_live",
+            "This project is not taking pledges at the moment.",
+        ),
+        (
+            r#"{"project": "nulle-part", "amount": "20", "email": "a@example.org", "lang": "en"}"#,
+            "unknown_project",
+            "The project “nulle-part” does not exist.",
+        ),
+        (
+            r#"{"project": "cafe-du-coin", "amount": "douze", "email": "a@example.org", "lang": "en"}"#,
+            "invalid_amount",
+            "The amount is not a number (for example 20 or 12.50).",
+        ),
+    ];
+    for (body, code, message) in cases {
+        let (_, answer) = pledge(body, JSON, None).await;
+        assert_eq!(error(&answer), (code.to_string(), message.to_string()));
+    }
+}
+
+#[tokio::test]
+async fn origin_and_offer_errors_follow_the_language() {
+    let mut h = headers(JSON, Some("en"));
+    h.insert(
+        header::ORIGIN,
+        HeaderValue::from_static("https://evil.example"),
+    );
+    let (status, answer) =
+        read(create_pledge(State(state()), h, Bytes::from_static(b"{}")).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        error(&answer),
+        (
+            "origin_not_allowed".into(),
+            "Submissions from https://evil.example are not accepted.".into()
+        )
+    );
+
+    let offer =
+        r#"{"project": "cafe-du-coin", "name": "", "contact": "x", "message": "y", "lang": "en"}"#;
+    let (status, answer) = read(
+        create_offer(
+            State(state()),
+            headers(JSON, None),
+            Bytes::from_static(offer.as_bytes()),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        error(&answer),
+        (
+            "invalid_offer".into(),
+            "The field “name” is empty or too long (at most 100 characters).".into()
+        )
+    );
+}
+
+#[tokio::test]
+async fn progress_of_an_unknown_project_in_english() {
+    let mut h = HeaderMap::new();
+    h.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("en-US"));
+    let (status, answer) = read(progress(State(state()), Path("nulle-part".into()), h).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        error(&answer),
+        (
+            "unknown_project".into(),
+            "The project “nulle-part” does not exist.".into()
+        )
+    );
+}
