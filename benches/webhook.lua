@@ -21,6 +21,7 @@ function init(args)
     n = n + 1
   end
   sent = 0
+  total = #events
 end
 
 function request()
@@ -34,7 +35,7 @@ end
 
 function done(summary, latency, requests)
   for _, thread in ipairs(threads) do
-    local sent, total = thread:get("sent"), #thread:get("events")
+    local sent, total = thread:get("sent"), thread:get("total")
     if sent >= total then
       io.write(string.format("WARNING: thread %d ran out of events (%d): raise the count\n",
         thread:get("id"), total))
