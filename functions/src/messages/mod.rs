@@ -2,14 +2,10 @@
 //! says what happened, with its figures; the language is chosen when the
 //! answer is written ([`Lang::choose`]), and [`Message::render`] writes it.
 
-mod format;
-mod lang;
-
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 
-pub use format::{date, money};
-pub use lang::Lang;
+pub use pave_locale::{Lang, date, money};
 
 /// One message per situation, with what it needs to be written.
 #[derive(Debug, Clone, PartialEq, Eq)]

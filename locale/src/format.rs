@@ -1,12 +1,11 @@
-//! Money and dates the way each language writes them: "1 770 €", "12,50 €"
-//! and "16 mai 2026" in French, "€1,770", "€12.50" and "16 May 2026" in
-//! English. The same rules as the generator's `render::format` (functions
-//! does not depend on the generator); the tests pin the same strings.
+//! Money, numbers, percentages and dates the way each language writes them:
+//! "1 770 €", "12,50 €", "118 %" and "16 mai 2026" in French, "€1,770",
+//! "€12.50", "118%" and "16 May 2026" in English.
 
 use jiff::civil::Date;
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::Lang;
+use crate::Lang;
 
 /// U+202F NARROW NO-BREAK SPACE: French thousands separator and space before "€".
 pub const NNBSP: char = '\u{202F}';
@@ -52,6 +51,22 @@ pub fn money(amount: Decimal, lang: Lang) -> String {
             }
             s
         }
+    }
+}
+
+/// A number with the language's digit grouping (no currency).
+pub fn number(n: u64, lang: Lang) -> String {
+    match lang {
+        Lang::Fr => group(&n.to_string(), NNBSP),
+        Lang::En => group(&n.to_string(), ','),
+    }
+}
+
+/// A percentage: "118 %" in French (narrow no-break space), "118%" in English.
+pub fn percent(p: u32, lang: Lang) -> String {
+    match lang {
+        Lang::Fr => format!("{p}{NNBSP}%"),
+        Lang::En => format!("{p}%"),
     }
 }
 
@@ -104,7 +119,6 @@ mod tests {
 
     #[test]
     fn french_money() {
-        // The generator's own expectations (generator/src/render/format.rs).
         assert_eq!(money(d("1770"), Lang::Fr), "1\u{202F}770\u{202F}€");
         assert_eq!(money(d("1770.00"), Lang::Fr), "1\u{202F}770\u{202F}€");
         assert_eq!(money(d("12.5"), Lang::Fr), "12,50\u{202F}€");
@@ -144,6 +158,14 @@ mod tests {
                 assert!(!money(amount, lang).is_empty());
             }
         }
+    }
+
+    #[test]
+    fn percents_and_numbers() {
+        assert_eq!(percent(118, Lang::Fr), "118\u{202F}%");
+        assert_eq!(percent(118, Lang::En), "118%");
+        assert_eq!(number(12345, Lang::Fr), "12\u{202F}345");
+        assert_eq!(number(12345, Lang::En), "12,345");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! supported language of `Accept-Language` by q-order, else French.
 
 /// The interface languages. French first: it is the default.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Lang {
     #[default]
     Fr,
@@ -17,6 +17,15 @@ impl Lang {
         match self {
             Lang::Fr => "fr",
             Lang::En => "en",
+        }
+    }
+
+    /// Exactly "fr" or "en" (a language code in content and URLs).
+    pub fn from_code(code: &str) -> Option<Lang> {
+        match code {
+            "fr" => Some(Lang::Fr),
+            "en" => Some(Lang::En),
+            _ => None,
         }
     }
 
@@ -83,6 +92,15 @@ fn parse_q(text: &str) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes() {
+        assert_eq!(Lang::from_code("fr"), Some(Lang::Fr));
+        assert_eq!(Lang::from_code("en"), Some(Lang::En));
+        assert_eq!(Lang::from_code("en-GB"), None);
+        assert_eq!(Lang::from_code("EN"), None);
+        assert_eq!(Lang::En.code(), "en");
+    }
 
     #[test]
     fn tags() {
