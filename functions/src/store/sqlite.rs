@@ -192,6 +192,25 @@ fn cents(
     Ok(from_cents(c)?)
 }
 
+/// Rows of (pool, amount in cents) selected by `sql` with one parameter.
+fn pool_amounts(
+    tx: &rusqlite::Transaction,
+    sql: &str,
+    param: &str,
+) -> Result<Vec<(String, Decimal)>, StoreError> {
+    let mut stmt = tx.prepare_cached(sql).map_err(backend)?;
+    let rows = stmt
+        .query_map(params![param], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })
+        .map_err(backend)?;
+    rows.map(|row| {
+        let (pool, c) = row.map_err(backend)?;
+        Ok((pool, from_cents(c)?))
+    })
+    .collect()
+}
+
 fn record_event(
     tx: &rusqlite::Transaction,
     event_id: &str,
@@ -255,21 +274,14 @@ fn figures_tx(tx: &rusqlite::Transaction, project: &str) -> Result<Figures, Stor
         "SELECT COALESCE(SUM(amount_cents), 0) FROM pledges WHERE project = ?1 AND status = 'paid'",
         params![project],
     )?;
-    let mut matched = BTreeMap::new();
-    {
-        let mut stmt = tx
-            .prepare_cached("SELECT pool, SUM(amount_cents) FROM matches WHERE project = ?1 AND active = 1 GROUP BY pool ORDER BY pool")
-            .map_err(backend)?;
-        let rows = stmt
-            .query_map(params![project], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-            })
-            .map_err(backend)?;
-        for row in rows {
-            let (pool, c) = row.map_err(backend)?;
-            matched.insert(pool, Amount(from_cents(c)?));
-        }
-    }
+    let matched = pool_amounts(
+        tx,
+        "SELECT pool, SUM(amount_cents) FROM matches WHERE project = ?1 AND active = 1 GROUP BY pool ORDER BY pool",
+        project,
+    )?
+    .into_iter()
+    .map(|(pool, amount)| (pool, Amount(amount)))
+    .collect();
     let (backers, pledges): (u32, u32) = tx
         .query_row(
             "SELECT COUNT(DISTINCT donor), COUNT(*) FROM pledges WHERE project = ?1 AND status = 'paid'",
@@ -421,24 +433,14 @@ fn unpay_tx(
     reason: Option<RefundReason>,
     at: i64,
 ) -> Result<Vec<Match>, StoreError> {
-    let mut cancelled = Vec::new();
-    {
-        let mut stmt = tx
-            .prepare_cached("SELECT pool, amount_cents FROM matches WHERE pledge_id = ?1 AND active = 1 ORDER BY id")
-            .map_err(backend)?;
-        let rows = stmt
-            .query_map(params![pledge_id], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-            })
-            .map_err(backend)?;
-        for row in rows {
-            let (pool_id, c) = row.map_err(backend)?;
-            cancelled.push(Match {
-                pool_id,
-                amount: from_cents(c)?,
-            });
-        }
-    }
+    let cancelled: Vec<Match> = pool_amounts(
+        tx,
+        "SELECT pool, amount_cents FROM matches WHERE pledge_id = ?1 AND active = 1 ORDER BY id",
+        pledge_id,
+    )?
+    .into_iter()
+    .map(|(pool_id, amount)| Match { pool_id, amount })
+    .collect();
     tx.execute(
         "UPDATE matches SET active = 0 WHERE pledge_id = ?1",
         params![pledge_id],
