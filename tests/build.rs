@@ -416,6 +416,15 @@ fn catalog_has_the_rules_and_no_personal_data() {
     assert_eq!(cafe["end"], "2026-12-20");
     assert_eq!(cafe["timezone"], "Europe/Paris");
     assert_eq!(cafe["rewards"][1]["limit"], 80);
+    assert_eq!(
+        cafe["holder"],
+        serde_json::json!({"name": "Alexis et Clément", "kind": "collective", "tax_receipt": false})
+    );
+    let library = &catalog["projects"]["bibliotheque-triporteur"]["holder"];
+    assert_eq!(
+        (&library["kind"], &library["tax_receipt"]),
+        (&serde_json::json!("association"), &serde_json::json!(true))
+    );
     let pools: Vec<&str> = cafe["pools"]
         .as_array()
         .unwrap()

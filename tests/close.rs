@@ -17,13 +17,13 @@ const CATALOG: &str = r#"{
       "title": "Le Four à pain", "territory": "saint-etienne", "themes": ["alimentation"],
       "status": "live", "goal": "1000", "cap": "2000", "funding": "all_or_nothing",
       "start": "2026-01-01", "end": "2026-03-31", "timezone": "Europe/Paris",
-      "rewards": [], "pools": [], "tax_receipt": false
+      "rewards": [], "pools": [], "holder": {"name": "Collectif", "kind": "collective", "tax_receipt": false}
     },
     "velo-cargo": {
       "title": "Le Vélo-cargo", "territory": "le-puy", "themes": ["mobilite"],
       "status": "live", "goal": "100", "cap": "1500", "funding": "all_or_nothing",
       "start": "2026-01-01", "end": "2026-04-30", "timezone": "Europe/Paris",
-      "rewards": [], "pools": [], "tax_receipt": false
+      "rewards": [], "pools": [], "holder": {"name": "Collectif", "kind": "collective", "tax_receipt": false}
     }
   },
   "pools": {}

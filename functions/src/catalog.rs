@@ -116,8 +116,46 @@ pub struct CatalogProject {
     /// Ids of the pools that may match this project, in the fixed order
     /// matching applies them.
     pub pools: Vec<String>,
-    /// The holder may issue French tax receipts (reçus fiscaux).
+    /// Who carries the project (named in the donors' emails).
+    pub holder: CatalogHolder,
+}
+
+/// A project's holder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogHolder {
+    pub name: String,
+    pub kind: HolderKind,
+    /// An association that may issue French tax receipts (reçus fiscaux);
+    /// the generator refuses it for any other kind.
     pub tax_receipt: bool,
+}
+
+impl Default for CatalogHolder {
+    fn default() -> Self {
+        CatalogHolder {
+            name: String::new(),
+            kind: HolderKind::Collective,
+            tax_receipt: false,
+        }
+    }
+}
+
+impl CatalogHolder {
+    /// Whether the donors of its projects are told how to get a reçu fiscal.
+    pub fn issues_tax_receipts(&self) -> bool {
+        self.tax_receipt && self.kind == HolderKind::Association
+    }
+}
+
+/// What kind of holder carries a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HolderKind {
+    Individual,
+    Collective,
+    Association,
+    Company,
 }
 
 /// One reward of a project.
@@ -252,7 +290,7 @@ pub(crate) mod tests {
             { "index": 1, "min": "10", "title": "Un repas à la soirée de lancement", "limit": 80 }
           ],
           "pools": ["ville-de-saint-etienne/coup-de-pouce-2026", "ville-de-saint-etienne/projets-citoyens-2026"],
-          "tax_receipt": false
+          "holder": { "name": "Alexis et Clément", "kind": "collective", "tax_receipt": false }
         },
         "atelier-velo-le-puy": {
           "title": "La Rustine", "territory": "auvergne", "themes": ["mobilite"],
@@ -260,7 +298,7 @@ pub(crate) mod tests {
           "start": "2026-03-01", "end": "2026-05-15", "timezone": "Europe/Paris",
           "rewards": [],
           "pools": ["region-auvergne-rhone-alpes/initiatives-auvergne-2026"],
-          "tax_receipt": true
+          "holder": { "name": "Les Amis du Puy", "kind": "association", "tax_receipt": true }
         }
       },
       "pools": {

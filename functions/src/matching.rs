@@ -331,7 +331,7 @@ mod tests {
             timezone: "Europe/Paris".into(),
             rewards: vec![],
             pools: vec![],
-            tax_receipt: false,
+            holder: Default::default(),
         }
     }
 

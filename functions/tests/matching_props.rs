@@ -441,7 +441,7 @@ fn catalog(
                         .filter(|(_, used)| **used)
                         .map(|(id, _)| id.clone())
                         .collect(),
-                    tax_receipt: false,
+                    holder: Default::default(),
                 };
                 (format!("{prefix}-{i}"), project)
             })

@@ -147,32 +147,32 @@ const CATALOG: &str = r#"{
         { "index": 1, "min": "10", "title": "Un repas de lancement", "limit": 2 }
       ],
       "pools": ["fondation-btp-plus/habitat-2026", "region-aura/initiatives-2026"],
-      "tax_receipt": false
+      "holder": {"name": "Collectif", "kind": "collective", "tax_receipt": false}
     },
     "jardin-partage": {
       "title": "Le Jardin partagé", "territory": "saint-etienne", "themes": ["environnement"],
       "status": "live", "goal": "20000", "cap": "50000", "funding": "keep_it_all",
       "start": "2020-01-01", "end": "2099-12-31", "timezone": "Europe/Paris",
-      "rewards": [], "pools": ["metropole-saint-etienne/doublement-2026"], "tax_receipt": false
+      "rewards": [], "pools": ["metropole-saint-etienne/doublement-2026"], "holder": {"name": "Collectif", "kind": "collective", "tax_receipt": false}
     },
     "atelier-velo": {
       "title": "La Rustine", "territory": "le-puy", "themes": ["mobilite"],
       "status": "live", "goal": "1000", "cap": "5000", "funding": "keep_it_all",
       "start": "2020-01-01", "end": "2099-12-31", "timezone": "Europe/Paris",
       "rewards": [{ "index": 0, "min": "10", "title": "Une révision de vélo", "limit": 2 }],
-      "pools": ["ville-du-puy/petit-coup-de-pouce"], "tax_receipt": true
+      "pools": ["ville-du-puy/petit-coup-de-pouce"], "holder": {"name": "Les Amis", "kind": "association", "tax_receipt": true}
     },
     "fournil-solidaire": {
       "title": "Le Fournil solidaire", "territory": "le-puy", "themes": ["alimentation"],
       "status": "live", "goal": "800", "cap": "990", "funding": "keep_it_all",
       "start": "2020-01-01", "end": "2099-12-31", "timezone": "Europe/Paris",
-      "rewards": [], "pools": ["mecene-local/doublement"], "tax_receipt": false
+      "rewards": [], "pools": ["mecene-local/doublement"], "holder": {"name": "Collectif", "kind": "collective", "tax_receipt": false}
     },
     "ressourcerie": {
       "title": "La Ressourcerie", "territory": "saint-etienne", "themes": ["reemploi"],
       "status": "live", "goal": "3000", "cap": "4500", "funding": "all_or_nothing",
       "start": "2020-01-01", "end": "2099-12-31", "timezone": "Europe/Paris",
-      "rewards": [], "pools": [], "tax_receipt": false
+      "rewards": [], "pools": [], "holder": {"name": "Collectif", "kind": "collective", "tax_receipt": false}
     }
   },
   "pools": {
@@ -1212,26 +1212,26 @@ const CLOSE_CATALOG: &str = r#"{
       "status": "live", "goal": "1000", "cap": "2000", "funding": "all_or_nothing",
       "start": "2026-01-01", "end": "2026-03-31", "timezone": "Europe/Paris",
       "rewards": [], "pools": ["a-mecene/moitie", "b-ville/forfait", "c-region/reussite"],
-      "tax_receipt": false
+      "holder": {"name": "Collectif", "kind": "collective", "tax_receipt": false}
     },
     "four-a-pain": {
       "title": "Le Four à pain", "territory": "saint-etienne", "themes": ["alimentation"],
       "status": "live", "goal": "1000", "cap": "2000", "funding": "all_or_nothing",
       "start": "2026-01-01", "end": "2026-03-31", "timezone": "Europe/Paris",
       "rewards": [], "pools": ["a-mecene/moitie", "b-ville/forfait", "c-region/reussite"],
-      "tax_receipt": false
+      "holder": {"name": "Collectif", "kind": "collective", "tax_receipt": false}
     },
     "velo-cargo": {
       "title": "Le Vélo-cargo", "territory": "le-puy", "themes": ["mobilite"],
       "status": "live", "goal": "1000", "cap": "1500", "funding": "keep_it_all",
       "start": "2026-01-01", "end": "2026-03-31", "timezone": "Europe/Paris",
-      "rewards": [], "pools": ["c-region/reussite"], "tax_receipt": false
+      "rewards": [], "pools": ["c-region/reussite"], "holder": {"name": "Collectif", "kind": "collective", "tax_receipt": false}
     },
     "plafond": {
       "title": "Le Plafond", "territory": "le-puy", "themes": ["mobilite"],
       "status": "live", "goal": "80", "cap": "100", "funding": "keep_it_all",
       "start": "2020-01-01", "end": "2099-12-31", "timezone": "Europe/Paris",
-      "rewards": [], "pools": [], "tax_receipt": false
+      "rewards": [], "pools": [], "holder": {"name": "Collectif", "kind": "collective", "tax_receipt": false}
     }
   },
   "pools": {

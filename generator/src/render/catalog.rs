@@ -44,7 +44,16 @@ pub struct CatalogProject {
     pub rewards: Vec<CatalogReward>,
     /// Ids of the pools that may match this project, in application order.
     pub pools: Vec<String>,
-    /// The holder may issue French tax receipts (reçus fiscaux).
+    /// Who carries the project (named in the donors' emails).
+    pub holder: CatalogHolder,
+}
+
+/// A project's holder: name, kind, and whether it issues French tax
+/// receipts (reçus fiscaux; only an association may).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CatalogHolder {
+    pub name: String,
+    pub kind: HolderKind,
     pub tax_receipt: bool,
 }
 
@@ -161,7 +170,11 @@ pub fn build(site: &Site) -> Catalog {
                         .into_iter()
                         .map(|(id, _, _)| id)
                         .collect(),
-                    tax_receipt: m.holder.tax_receipt,
+                    holder: CatalogHolder {
+                        name: m.holder.name.clone(),
+                        kind: m.holder.kind,
+                        tax_receipt: m.holder.tax_receipt,
+                    },
                 },
             );
         }
