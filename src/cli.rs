@@ -68,6 +68,16 @@ enum Command {
         #[arg(long, value_parser = crate::close::parse_now)]
         now: Option<jiff::Timestamp>,
     },
+    /// Erase a donor's personal data (name, email, offers' contact and
+    /// text); the amounts, matches and totals stay, anonymised.
+    Erase {
+        /// The donor's email address.
+        #[arg(long)]
+        email: String,
+        /// The embedded store (SQLite database file).
+        #[arg(long, default_value = "data/pave.sqlite")]
+        db: PathBuf,
+    },
     /// Write a synthetic corpus (for benchmarks): N projects over T territories.
     Corpus {
         /// Where to write it (a `content/` folder is created inside).
@@ -173,6 +183,7 @@ pub fn run() -> ExitCode {
             }
         }
         Command::Close { db, catalog, now } => crate::close::close(&db, &catalog, now),
+        Command::Erase { email, db } => crate::erase::erase(&db, &email),
         Command::Corpus {
             out,
             projects,

@@ -1,7 +1,8 @@
 //! `pave close`: the campaign close for a self-hosted cron, on the embedded
 //! store. Closes every project whose campaign ended (funded, or refunded
 //! through Stripe), retries the refunds still pending, prints a summary.
-//! The work is `pave_functions::close::run`, which the AWS Lambda calls too.
+//! The work is `pave_functions::close::run_with_mail` (`close::run`, which
+//! the AWS Lambda calls, plus the refunded donors' emails).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -96,12 +97,15 @@ pub fn close(db: &Path, catalog: &Path, now: Option<jiff::Timestamp>) -> ExitCod
             return ExitCode::from(2);
         }
     };
-    let report = runtime.block_on(close::run(
+    // Each refunded donor is told why (SMTP_URL, MAIL_FROM; logged only without).
+    let mailer = pave_functions::mail::Mailer::from_env();
+    let report = runtime.block_on(close::run_with_mail(
         &store,
         payments.as_ref(),
         &catalog,
         now,
         RefundPolicy::default(),
+        &mailer,
     ));
     print!("{}", summary(&report, now));
     if !report.projects.is_empty() || report.late_refunds_issued > 0 {

@@ -2,6 +2,7 @@
 
 mod cli;
 mod close;
+mod erase;
 mod serve;
 
 #[global_allocator]

@@ -109,6 +109,8 @@ pub async fn serve(
         },
         changes: Some(changes_tx),
         local: local_payments,
+        // SMTP_URL and MAIL_FROM; without them the emails are only logged.
+        mailer: pave_functions::mail::Mailer::from_env(),
     });
 
     let (reloads, _) = broadcast::channel(16);

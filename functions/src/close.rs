@@ -32,6 +32,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use crate::catalog::{Catalog, CatalogProject, Funding, Status};
+use crate::mail::{self, Mailer, RefundCause};
 use crate::matching::Match;
 use crate::progress::Figures;
 use crate::store::{
@@ -362,7 +363,38 @@ pub async fn close_project<S: Store, P: Payments + ?Sized>(
     slug: &str,
     at: i64,
 ) -> Result<Option<ProjectReport>, StoreError> {
-    close_project_noting(store, refunder, catalog, slug, at, &mut BTreeSet::new()).await
+    close_project_noting(
+        store,
+        refunder,
+        catalog,
+        slug,
+        at,
+        &mut BTreeSet::new(),
+        None,
+    )
+    .await
+}
+
+/// Tells the donor their money was given back (after the refund is recorded).
+async fn tell_refunded<S: Store>(
+    mailer: Option<&Mailer>,
+    store: &S,
+    catalog: &Catalog,
+    pledge_id: &str,
+    reason: RefundReason,
+    at: i64,
+) {
+    if let Some(mailer) = mailer {
+        mail::notify(
+            mailer,
+            store,
+            catalog,
+            pledge_id,
+            mail::Event::Refunded(RefundCause::from(reason)),
+            at,
+        )
+        .await;
+    }
 }
 
 /// [`close_project`], noting in `attempted` the pledges whose refund it tried.
@@ -373,6 +405,7 @@ async fn close_project_noting<S: Store, P: Payments + ?Sized>(
     slug: &str,
     at: i64,
     attempted: &mut BTreeSet<String>,
+    mailer: Option<&Mailer>,
 ) -> Result<Option<ProjectReport>, StoreError> {
     let project = catalog
         .projects
@@ -416,7 +449,11 @@ async fn close_project_noting<S: Store, P: Payments + ?Sized>(
             Action::Refund(order) => {
                 attempted.insert(order.pledge_id.clone());
                 match refund(store, refunder, slug, order, at).await? {
-                    None => report.refunds_issued += 1,
+                    None => {
+                        report.refunds_issued += 1;
+                        tell_refunded(mailer, store, catalog, &order.pledge_id, order.reason, at)
+                            .await;
+                    }
                     Some(failed) => report.refunds_failed.push(failed),
                 }
             }
@@ -442,6 +479,31 @@ pub async fn run<S: Store, P: Payments + ?Sized>(
     now: Timestamp,
     policy: RefundPolicy,
 ) -> CloseReport {
+    run_mailing(store, payments, catalog, now, policy, None).await
+}
+
+/// [`run`], telling each donor whose refund went through in this run why
+/// (an email per refund Stripe accepted, after it is recorded; a refund that
+/// failed is told when a later run gets it through).
+pub async fn run_with_mail<S: Store, P: Payments + ?Sized>(
+    store: &S,
+    payments: &P,
+    catalog: &Catalog,
+    now: Timestamp,
+    policy: RefundPolicy,
+    mailer: &Mailer,
+) -> CloseReport {
+    run_mailing(store, payments, catalog, now, policy, Some(mailer)).await
+}
+
+async fn run_mailing<S: Store, P: Payments + ?Sized>(
+    store: &S,
+    payments: &P,
+    catalog: &Catalog,
+    now: Timestamp,
+    policy: RefundPolicy,
+    mailer: Option<&Mailer>,
+) -> CloseReport {
     let at = now.as_second();
     let mut refunder = Refunder::new(payments, policy);
     let mut report = CloseReport::default();
@@ -452,7 +514,17 @@ pub async fn run<S: Store, P: Payments + ?Sized>(
         {
             continue;
         }
-        match close_project_noting(store, &mut refunder, catalog, slug, at, &mut attempted).await {
+        match close_project_noting(
+            store,
+            &mut refunder,
+            catalog,
+            slug,
+            at,
+            &mut attempted,
+            mailer,
+        )
+        .await
+        {
             Ok(Some(project_report)) => report.projects.push(project_report),
             Ok(None) => {}
             Err(e) => report.errors.push((slug.clone(), e.to_string())),
@@ -476,7 +548,10 @@ pub async fn run<S: Store, P: Payments + ?Sized>(
             start: false,
         };
         match refund(store, &mut refunder, &project, &order, at).await {
-            Ok(None) => report.late_refunds_issued += 1,
+            Ok(None) => {
+                report.late_refunds_issued += 1;
+                tell_refunded(mailer, store, catalog, &order.pledge_id, order.reason, at).await;
+            }
             Ok(Some(failed)) => report.late_refunds_failed.push(failed),
             Err(e) => report.errors.push((project.clone(), e.to_string())),
         }

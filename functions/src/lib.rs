@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod close;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+pub mod mail;
 pub mod matching;
 pub mod messages;
 pub mod money;

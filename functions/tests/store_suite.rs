@@ -52,6 +52,10 @@ mod moto;
 /// every project together), which is what limits the pool's budget.
 trait Backend: Store {
     fn pool_spent(&self, pool: &str) -> impl Future<Output = Result<Decimal, StoreError>> + Send;
+
+    /// Everything the backend stores, as bytes to search: the SQLite file
+    /// (and its log), every DynamoDB item.
+    fn raw_dump(&self) -> impl Future<Output = Vec<u8>> + Send;
 }
 
 impl Backend for SqliteStore {
@@ -59,11 +63,37 @@ impl Backend for SqliteStore {
         // The inherent method (test support of the SQLite store).
         SqliteStore::pool_spent(self, pool)
     }
+
+    async fn raw_dump(&self) -> Vec<u8> {
+        self.raw_bytes().await.expect("the database's bytes")
+    }
 }
 
 impl Backend for DynamoStore {
     fn pool_spent(&self, pool: &str) -> impl Future<Output = Result<Decimal, StoreError>> + Send {
         DynamoStore::pool_spent(self, pool)
+    }
+
+    async fn raw_dump(&self) -> Vec<u8> {
+        let client = moto::connection().client();
+        let mut dump = String::new();
+        let mut start = None;
+        loop {
+            let out = client
+                .scan()
+                .table_name(self.table())
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .expect("scan");
+            for item in out.items.unwrap_or_default() {
+                dump.push_str(&format!("{item:?}\n"));
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return dump.into_bytes(),
+            }
+        }
     }
 }
 
@@ -1925,6 +1955,7 @@ async fn webhook_refunds_a_late_payment<S: Backend>(db: impl Fn() -> S) {
         },
         changes: None,
         local: None,
+        mailer: pave_functions::mail::Mailer::disabled(),
     };
     // VELO ended on 31 March 2026; the webhook pays now.
     let p = pledge("p-late", VELO, "25");
@@ -2020,6 +2051,120 @@ async fn concurrent_close_runs_refund_once<S: Backend>(db: impl Fn() -> S) {
     assert_eq!(suite.spent(HALF).await, Decimal::ZERO);
 }
 
+/// 19. A donor asks to be forgotten: their name, email and offers' text
+///     leave the store (not a byte remains), while every amount, match,
+///     figure and pool spending stays exactly as it was; a second erasure
+///     finds nothing, and the anonymised pledges still refund correctly.
+async fn erasure_forgets_the_donor_and_keeps_the_ledger<S: Backend>(db: impl Fn() -> S) {
+    let suite = Suite::new(db());
+    let email = "Camille.Martin@example.org";
+    let camille = |id: &str, project: &str, amount: &str| NewPledge {
+        email: email.to_string(),
+        donor: "donor:camille".to_string(),
+        display_name: Some("Camille Martin".to_string()),
+        ..pledge(id, project, amount)
+    };
+    let paid = [
+        camille("e-1", CAFE, "40"),
+        camille("e-2", CAFE, "15"),
+        camille("e-3", JARDIN, "30"),
+        pledge("e-4", CAFE, "20"),
+    ];
+    for (i, p) in paid.iter().enumerate() {
+        suite.create(p).await;
+        assert!(matches!(
+            suite.pay(&format!("evt-e-{i}"), &p.id).await,
+            Applied::Changed { .. }
+        ));
+    }
+    // Still in checkout: erased too.
+    suite.create(&camille("e-5", FOURNIL, "10")).await;
+    for (name, contact, message) in [
+        (
+            "Camille Martin",
+            "camille.martin@example.org, 06 12 34 56 78",
+            "Je prête une perceuse",
+        ),
+        (
+            "Dominique",
+            "dominique@example.org",
+            "Un après-midi de peinture",
+        ),
+    ] {
+        suite
+            .store
+            .add_offer(Offer {
+                project: CAFE.into(),
+                need: Some(0),
+                name: name.into(),
+                contact: contact.into(),
+                message: message.into(),
+                created_at: now(),
+            })
+            .await
+            .expect("offer");
+    }
+    let before = suite.snapshot().await;
+    let ledgers = [
+        suite.store.ledger_pledges(CAFE).await.unwrap(),
+        suite.store.ledger_pledges(JARDIN).await.unwrap(),
+    ];
+    let pools = [HABITAT, REGION, DOUBLING];
+    let mut spent = Vec::new();
+    for pool in pools {
+        spent.push(suite.spent(pool).await);
+    }
+    assert_eq!(before.projects[CAFE].backers, 2);
+
+    let erased = suite
+        .store
+        .erase_donor("  CAMILLE.MARTIN@example.org ")
+        .await
+        .expect("erase");
+    assert_eq!((erased.pledges, erased.offers), (4, 1));
+
+    assert_eq!(suite.snapshot().await, before, "figures unchanged");
+    assert_eq!(suite.store.ledger_pledges(CAFE).await.unwrap(), ledgers[0]);
+    assert_eq!(
+        suite.store.ledger_pledges(JARDIN).await.unwrap(),
+        ledgers[1]
+    );
+    for (pool, spent) in pools.iter().zip(&spent) {
+        assert_eq!(&suite.spent(pool).await, spent, "{pool}");
+    }
+    let contact = suite.store.pledge_contact("e-1").await.unwrap().unwrap();
+    assert_eq!((contact.email, contact.display_name), (None, None));
+    assert_eq!((contact.project.as_str(), contact.amount), (CAFE, d("40")));
+    let other = suite.store.pledge_contact("e-4").await.unwrap().unwrap();
+    assert_eq!(other.email.as_deref(), Some("e-4@donors.example"));
+
+    let dump = String::from_utf8_lossy(&suite.store.raw_dump().await).to_lowercase();
+    assert!(
+        dump.contains("e-4@donors.example") && dump.contains("dominique@example.org"),
+        "the dump shows what is stored"
+    );
+    for gone in [
+        "camille.martin@example.org",
+        "camille martin",
+        "perceuse",
+        "06 12 34 56 78",
+    ] {
+        assert!(!dump.contains(gone), "{gone:?} is still in the store");
+    }
+
+    let again = suite.store.erase_donor(email).await.expect("erase again");
+    assert_eq!(again.total(), 0);
+
+    // The anonymised pledges are still the ledger: a refund takes one out.
+    assert!(matches!(
+        suite.refund("evt-e-refund", "e-2").await,
+        Applied::Changed { .. }
+    ));
+    let cafe = suite.figures(CAFE).await;
+    assert_eq!(cafe.raised, before.projects[CAFE].raised - d("15"));
+    assert_eq!(cafe.backers, 2, "Camille still backs the café with e-1");
+}
+
 // ---------------------------------------------------------------- instances
 
 /// One thin test per check for a backend flavour: `$setup(test_name).await`
@@ -2046,6 +2191,7 @@ macro_rules! store_suite {
             over_cap_payments_are_refunded_whole,
             webhook_refunds_a_late_payment,
             concurrent_close_runs_refund_once,
+            erasure_forgets_the_donor_and_keeps_the_ledger,
         );
     };
     (@tests $module:ident, $setup:ident: $($check:ident),* $(,)?) => {

@@ -231,3 +231,99 @@ pub fn build_sample(out: &Path) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// The local SMTP sink (`scripts/smtp_sink.py`, aiosmtpd from `.venv`) on a
+/// free 127.0.0.1 port; each message it receives is a JSON file in `dir`.
+/// Stopped when dropped. Fails (never skips) when it cannot start.
+pub struct SmtpSink {
+    child: std::process::Child,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl SmtpSink {
+    pub fn start() -> SmtpSink {
+        use std::io::BufRead;
+        let python = repo_root().join(".venv/bin/python");
+        assert!(
+            python.exists(),
+            "{} is missing: run scripts/setup-moto (it installs aiosmtpd, scripts/requirements-smtp.txt)",
+            python.display()
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(&python)
+            .arg(repo_root().join("scripts/smtp_sink.py"))
+            .arg(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the SMTP sink starts");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if let Some(port) = line.strip_prefix("PORT ") {
+                    let _ = tx.send(port.trim().parse::<u16>().ok());
+                }
+            }
+        });
+        let port = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(Some(port)) => port,
+            other => {
+                let _ = child.kill();
+                panic!(
+                    "the SMTP sink (scripts/smtp_sink.py) did not start ({other:?}); is aiosmtpd installed in .venv (scripts/setup-moto)?"
+                );
+            }
+        };
+        SmtpSink { child, port, dir }
+    }
+
+    /// `SMTP_URL` for the sink.
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Every message received so far, in order.
+    pub fn messages(&self) -> Vec<serde_json::Value> {
+        let mut numbered: Vec<(u64, serde_json::Value)> = std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let n = name.strip_suffix(".json")?.parse().ok()?;
+                let bytes = std::fs::read(e.path()).ok()?;
+                Some((n, serde_json::from_slice(&bytes).ok()?))
+            })
+            .collect();
+        numbered.sort_by_key(|(n, _)| *n);
+        numbered.into_iter().map(|(_, m)| m).collect()
+    }
+
+    /// Waits until at least `n` messages arrived (failing after `limit`).
+    pub fn wait_for(&self, n: usize, limit: Duration) -> Vec<serde_json::Value> {
+        let start = Instant::now();
+        loop {
+            let messages = self.messages();
+            if messages.len() >= n {
+                return messages;
+            }
+            assert!(
+                start.elapsed() < limit,
+                "{} message(s) received, {n} expected",
+                messages.len()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}

@@ -34,6 +34,7 @@ use tokio::sync::mpsc;
 
 use crate::catalog::Catalog;
 use crate::close;
+use crate::mail::{self, Mailer, RefundCause};
 use crate::messages::{Lang, Message};
 use crate::pledge::{self, PledgeRequest};
 use crate::store::{Applied, NewPledge, Offer, Store, StoreError};
@@ -71,6 +72,9 @@ pub struct AppState<S> {
     pub changes: Option<mpsc::UnboundedSender<String>>,
     /// The local test payment provider, when no Stripe key is configured.
     pub local: Option<Arc<local::LocalPayments>>,
+    /// The donors' emails (payment confirmed, refunded), sent after the
+    /// store committed; [`Mailer::disabled`] only logs.
+    pub mailer: Mailer,
 }
 
 impl<S: Store> AppState<S> {
@@ -450,11 +454,21 @@ pub async fn handle_webhook<S: Store>(
                 )
                 .await
                 .map_err(ApiError::store)?;
-                return Ok(if failed.is_some() {
-                    "refund_pending"
-                } else {
-                    "refunded"
-                });
+                if failed.is_some() {
+                    return Ok("refund_pending");
+                }
+                // Told why, once: only this webhook's newly applied refusal
+                // gets here (a redelivery is a duplicate).
+                mail::notify(
+                    &state.mailer,
+                    &state.store,
+                    &catalog,
+                    pledge_id,
+                    mail::Event::Refunded(RefundCause::from(*reason)),
+                    now(),
+                )
+                .await;
+                return Ok("refunded");
             }
             applied
         }
@@ -473,10 +487,29 @@ pub async fn handle_webhook<S: Store>(
         StripeEvent::ChargeRefunded { .. } => return Ok("partial_refund_ignored"),
         StripeEvent::Other { .. } => return Ok("ignored"),
     };
+    // The email a newly applied change sends (after the commit, once).
+    let mail_event = match &event {
+        StripeEvent::CheckoutCompleted { pledge_id, .. } => Some((pledge_id, mail::Event::Paid)),
+        StripeEvent::ChargeRefunded { pledge_id, .. } => {
+            Some((pledge_id, mail::Event::Refunded(RefundCause::ByPlatform)))
+        }
+        _ => None,
+    };
     match applied {
         Ok(Applied::Changed { project, .. }) => {
             if let Some(changes) = &state.changes {
                 let _ = changes.send(project);
+            }
+            if let Some((pledge_id, mail_event)) = mail_event {
+                mail::notify(
+                    &state.mailer,
+                    &state.store,
+                    &catalog,
+                    pledge_id,
+                    mail_event,
+                    now(),
+                )
+                .await;
             }
             Ok("applied")
         }

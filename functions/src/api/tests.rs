@@ -32,6 +32,7 @@ fn state() -> Arc<AppState<SqliteStore>> {
         },
         changes: None,
         local: None,
+        mailer: crate::mail::Mailer::disabled(),
     })
 }
 

@@ -17,6 +17,7 @@
 //! [`expr`] (expressions and writes as data), [`guards`] and [`plan`] (what
 //! each operation writes).
 
+mod erase;
 mod expr;
 mod guards;
 mod items;
@@ -41,8 +42,8 @@ use self::expr::{Expr, Write};
 use self::items::{Donor, Item, Key, MatchItem, PledgeItem, Reservation, Totals};
 use self::plan::{Cancelled, PaidRead, RefundRead, RewardCheck};
 use super::{
-    Applied, CloseRecord, CloseState, LedgerPledge, NewPledge, Offer, Outcome, PledgeStatus,
-    RefundReason, RefundResult, Store, StoreError,
+    Applied, CloseRecord, CloseState, Erased, LedgerPledge, NewPledge, Offer, Outcome,
+    PledgeContact, PledgeStatus, RefundReason, RefundResult, Store, StoreError,
 };
 use crate::catalog::Catalog;
 use crate::matching::Match;
@@ -1019,6 +1020,14 @@ impl Store for DynamoStore {
                 Err(why) => return Err(backend("add_offer", format!("{why:?}"))),
             }
         })
+    }
+
+    async fn pledge_contact(&self, pledge_id: &str) -> Result<Option<PledgeContact>, StoreError> {
+        self.read_contact(pledge_id).await
+    }
+
+    async fn erase_donor(&self, email: &str) -> Result<Erased, StoreError> {
+        self.erase(email).await
     }
 
     async fn close_record(&self, project: &str) -> Result<Option<CloseRecord>, StoreError> {

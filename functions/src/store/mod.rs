@@ -225,6 +225,51 @@ pub struct Offer {
     pub created_at: i64,
 }
 
+/// What the donor's emails need of a pledge: who to write to, in which
+/// language, and what they gave. `email` is `None` once erased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PledgeContact {
+    pub project: String,
+    pub amount: Decimal,
+    pub reward: Option<usize>,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub lang: String,
+}
+
+/// What an erasure anonymised.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Erased {
+    pub pledges: u32,
+    pub offers: u32,
+}
+
+impl Erased {
+    pub fn total(&self) -> u32 {
+        self.pledges + self.offers
+    }
+}
+
+/// What replaces erased free text (an offer's name, contact and message).
+pub const ERASED_TEXT: &str = "(effacé)";
+
+/// Whether an offer's contact is this donor's email (the contact is free
+/// text: the email alone, or within it), case-insensitively.
+pub fn contact_names_email(contact: &str, email: &str) -> bool {
+    let email = email.trim().to_lowercase();
+    !email.is_empty() && contact.to_lowercase().contains(&email)
+}
+
+/// A fresh anonymous donor key (replacing the hash of an erased email):
+/// random, so it cannot be linked back to the email.
+pub fn anonymous_donor_key() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        bytes[..8].copy_from_slice(&jiff::Timestamp::now().as_nanosecond().to_le_bytes()[..8]);
+    }
+    format!("erased-{}", hex::encode(bytes))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("unknown pledge {0}")]
@@ -292,6 +337,24 @@ pub trait Store: Send + Sync + 'static {
     fn snapshot(&self) -> impl Future<Output = Result<Snapshot, StoreError>> + Send;
 
     fn add_offer(&self, offer: Offer) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    // ----------------------------------------------------- donors' data
+
+    /// The email, language and amount of a pledge, for the donor's emails.
+    fn pledge_contact(
+        &self,
+        pledge_id: &str,
+    ) -> impl Future<Output = Result<Option<PledgeContact>, StoreError>> + Send;
+
+    /// Erases a donor's personal data: on every pledge made with `email`
+    /// (compared trimmed, case-insensitively) the name and email are
+    /// removed and the donor key replaced by an anonymous one (the same for
+    /// all of that donor's pledges to a project, so backers and per-donor
+    /// figures stay identical); every offer whose contact names the email
+    /// has its name, contact and message replaced by [`ERASED_TEXT`].
+    /// Amounts, dates, statuses, matches and totals are kept. Idempotent:
+    /// a second call finds nothing.
+    fn erase_donor(&self, email: &str) -> impl Future<Output = Result<Erased, StoreError>> + Send;
 
     // ----------------------------------------------------- campaign close
 

@@ -12,8 +12,9 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rust_decimal::Decimal;
 
 use super::{
-    Applied, CloseRecord, CloseState, LedgerPledge, NewPledge, Offer, Outcome, PledgeStatus,
-    RefundReason, RefundResult, Store, StoreError,
+    Applied, CloseRecord, CloseState, ERASED_TEXT, Erased, LedgerPledge, NewPledge, Offer, Outcome,
+    PledgeContact, PledgeStatus, RefundReason, RefundResult, Store, StoreError,
+    anonymous_donor_key, contact_names_email,
 };
 use crate::catalog::{Catalog, PoolMode};
 use crate::matching::{self, Match, PoolView, ProjectState};
@@ -134,6 +135,10 @@ impl SqliteStore {
             .map_err(backend)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(backend)?;
+        // Overwritten and deleted content is zeroed, so an erased email
+        // does not linger in free space (`erase_donor`).
+        conn.pragma_update(None, "secure_delete", "ON")
+            .map_err(backend)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(backend)?;
         conn.execute_batch(SCHEMA).map_err(backend)?;
@@ -164,6 +169,45 @@ impl SqliteStore {
             let value = f(&tx)?;
             tx.commit().map_err(backend)?;
             Ok(value)
+        })
+        .await
+        .map_err(backend)?
+    }
+
+    /// The database as stored, for checks that personal data is gone (test
+    /// support): the file and its write-ahead log; for an in-memory
+    /// database, a copy of it (`VACUUM INTO`).
+    pub async fn raw_bytes(&self) -> Result<Vec<u8>, StoreError> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = conn.lock().map_err(|_| backend("store lock poisoned"))?;
+            let file: String = conn
+                .query_row(
+                    "SELECT file FROM pragma_database_list WHERE name = 'main'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            if !file.is_empty() {
+                let mut bytes = std::fs::read(&file).map_err(backend)?;
+                if let Ok(wal) = std::fs::read(format!("{file}-wal")) {
+                    bytes.extend(wal);
+                }
+                return Ok(bytes);
+            }
+            let copy = std::env::temp_dir().join(format!(
+                "pave-raw-{}-{}.db",
+                std::process::id(),
+                jiff::Timestamp::now().as_nanosecond()
+            ));
+            conn.execute(
+                "VACUUM INTO ?1",
+                params![copy.to_string_lossy().into_owned()],
+            )
+            .map_err(backend)?;
+            let bytes = std::fs::read(&copy).map_err(backend);
+            let _ = std::fs::remove_file(&copy);
+            bytes
         })
         .await
         .map_err(backend)?
@@ -746,6 +790,111 @@ impl Store for SqliteStore {
             Ok(())
         })
         .await
+    }
+
+    async fn pledge_contact(&self, pledge_id: &str) -> Result<Option<PledgeContact>, StoreError> {
+        let pledge_id = pledge_id.to_string();
+        self.tx(move |tx| {
+            tx.query_row(
+                "SELECT project, amount_cents, reward, display_name, email, lang FROM pledges WHERE id = ?1",
+                params![pledge_id],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, Option<i64>>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, String>(5)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(backend)?
+            .map(|(project, cents, reward, display_name, email, lang)| {
+                Ok(PledgeContact {
+                    project,
+                    amount: from_cents(cents)?,
+                    reward: reward.and_then(|r| usize::try_from(r).ok()),
+                    display_name,
+                    email: email.filter(|e| !e.is_empty()),
+                    lang,
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn erase_donor(&self, email: &str) -> Result<Erased, StoreError> {
+        let email = email.trim().to_lowercase();
+        if email.is_empty() {
+            return Ok(Erased::default());
+        }
+        let erased = self
+            .tx(move |tx| {
+                let mut erased = Erased::default();
+                let projects: Vec<String> = {
+                    let mut stmt = tx
+                        .prepare(
+                            "SELECT DISTINCT project FROM pledges WHERE lower(trim(email)) = ?1",
+                        )
+                        .map_err(backend)?;
+                    stmt.query_map(params![email], |r| r.get(0))
+                        .map_err(backend)?
+                        .collect::<Result<_, _>>()
+                        .map_err(backend)?
+                };
+                for project in projects {
+                    // One anonymous key per project: backers and per-donor
+                    // matching of the project see the same donor as before.
+                    let key = anonymous_donor_key();
+                    tx.execute(
+                        "UPDATE matches SET donor = ?3 WHERE pledge_id IN                          (SELECT id FROM pledges WHERE project = ?1 AND lower(trim(email)) = ?2)",
+                        params![project, email, key],
+                    )
+                    .map_err(backend)?;
+                    let n = tx
+                        .execute(
+                            "UPDATE pledges SET email = NULL, display_name = NULL, donor = ?3                              WHERE project = ?1 AND lower(trim(email)) = ?2",
+                            params![project, email, key],
+                        )
+                        .map_err(backend)?;
+                    erased.pledges += u32::try_from(n).unwrap_or(u32::MAX);
+                }
+                let offers: Vec<(i64, String)> = {
+                    let mut stmt = tx
+                        .prepare("SELECT id, contact FROM offers WHERE contact <> ?1")
+                        .map_err(backend)?;
+                    stmt.query_map(params![ERASED_TEXT], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .map_err(backend)?
+                        .collect::<Result<_, _>>()
+                        .map_err(backend)?
+                };
+                for (id, contact) in offers {
+                    if contact_names_email(&contact, &email) {
+                        tx.execute(
+                            "UPDATE offers SET name = ?2, contact = ?2, message = ?2 WHERE id = ?1",
+                            params![id, ERASED_TEXT],
+                        )
+                        .map_err(backend)?;
+                        erased.offers += 1;
+                    }
+                }
+                Ok(erased)
+            })
+            .await?;
+        // The old rows may still be in the write-ahead log: fold it into
+        // the database (whose freed space `secure_delete` zeroed) and empty it.
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = conn.lock().map_err(|_| backend("store lock poisoned"))?;
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                .map_err(backend)
+        })
+        .await
+        .map_err(backend)??;
+        Ok(erased)
     }
 
     async fn close_record(&self, project: &str) -> Result<Option<CloseRecord>, StoreError> {
