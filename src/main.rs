@@ -3,6 +3,7 @@
 mod cli;
 mod close;
 mod serve;
+mod statements;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
