@@ -78,6 +78,32 @@ enum Command {
         #[arg(long, default_value = "data/pave.sqlite")]
         db: PathBuf,
     },
+    /// Write the statements: each closed project's holder statement, each
+    /// sponsor's, and the open-data ledger with its totals (CSV and pages).
+    Statements {
+        /// The embedded store (SQLite database file).
+        #[arg(long, default_value = "data/pave.sqlite")]
+        db: PathBuf,
+        /// The catalog the site was built with.
+        #[arg(long, default_value = "public/catalog.json")]
+        catalog: PathBuf,
+        /// Where to write them.
+        #[arg(long, default_value = "data/statements")]
+        out: PathBuf,
+        /// Only this project's holder statement (written even while its
+        /// campaign runs, then marked provisional).
+        #[arg(long)]
+        project: Option<String>,
+        /// The pages' language: fr or en.
+        #[arg(long, default_value = "fr", value_parser = crate::statements::parse_lang)]
+        lang: pave_locale::Lang,
+        /// Estimated payment fees: percent of each paid pledge…
+        #[arg(long, default_value = "1.5")]
+        fee_percent: rust_decimal::Decimal,
+        /// …plus a fixed amount in euros per paid pledge.
+        #[arg(long, default_value = "0.25")]
+        fee_fixed: rust_decimal::Decimal,
+    },
     /// Write a synthetic corpus (for benchmarks): N projects over T territories.
     Corpus {
         /// Where to write it (a `content/` folder is created inside).
@@ -184,6 +210,25 @@ pub fn run() -> ExitCode {
         }
         Command::Close { db, catalog, now } => crate::close::close(&db, &catalog, now),
         Command::Erase { email, db } => crate::erase::erase(&db, &email),
+        Command::Statements {
+            db,
+            catalog,
+            out,
+            project,
+            lang,
+            fee_percent,
+            fee_fixed,
+        } => crate::statements::statements(&crate::statements::Options {
+            db,
+            catalog,
+            out,
+            project,
+            lang,
+            fees: pave_functions::statements::FeePolicy {
+                percent: fee_percent,
+                fixed: fee_fixed,
+            },
+        }),
         Command::Corpus {
             out,
             projects,

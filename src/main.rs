@@ -4,6 +4,7 @@ mod cli;
 mod close;
 mod erase;
 mod serve;
+mod statements;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

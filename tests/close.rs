@@ -52,6 +52,7 @@ async fn pay(
         email: format!("{id}@donors.example"),
         donor: format!("donor:{id}"),
         lang: "fr".into(),
+        share_contact: false,
         created_at: paid_at() - 60,
         expires_at: paid_at() + 3600,
     };

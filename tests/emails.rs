@@ -440,6 +440,7 @@ async fn pave_erase_anonymises_the_donor_and_says_how_many_records() {
                     email: "zoe.durand@example.org".into(),
                     donor: "donor:zoe".into(),
                     lang: "fr".into(),
+                    share_contact: true,
                     created_at: now,
                     expires_at: now + 3600,
                 },

@@ -12,5 +12,6 @@ pub mod messages;
 pub mod money;
 pub mod pledge;
 pub mod progress;
+pub mod statements;
 pub mod store;
 pub mod stripe;

@@ -420,6 +420,7 @@ async fn the_rebuild_lambda_puts_the_changed_pages_on_s3_and_invalidates_them() 
                 email: "ada@example.org".into(),
                 donor: "d1".into(),
                 lang: "fr".into(),
+                share_contact: false,
                 created_at: now,
                 expires_at: now + 3600,
             },

@@ -30,11 +30,12 @@ use pave_functions::close::{self, CloseReport, FailedRefund, RefundPolicy};
 use pave_functions::matching::Match;
 use pave_functions::money::is_cents;
 use pave_functions::progress::{Figures, Snapshot};
+use pave_functions::statements::ProjectTotals;
 use pave_functions::store::dynamo::DynamoStore;
 use pave_functions::store::sqlite::SqliteStore;
 use pave_functions::store::{
-    Applied, CloseState, LedgerPledge, NewPledge, Offer, Outcome, PledgeStatus, RefundReason,
-    Store, StoreError,
+    Applied, CloseState, LedgerPledge, NewPledge, Offer, Outcome, PledgeStatus, ProjectLedger,
+    RefundReason, Store, StoreError,
 };
 use pave_functions::stripe::client::{
     BoxFuture, CheckoutRequest, CheckoutSession, Locale, PaymentError, Payments, Refund,
@@ -281,6 +282,7 @@ fn pledge(id: &str, project: &str, amount: &str) -> NewPledge {
         email: format!("{id}@donors.example"),
         donor: format!("donor:{id}"),
         lang: "fr".to_string(),
+        share_contact: false,
         created_at: at,
         expires_at: at + CHECKOUT_TTL,
     }
@@ -2062,6 +2064,9 @@ async fn erasure_forgets_the_donor_and_keeps_the_ledger<S: Backend>(db: impl Fn(
         email: email.to_string(),
         donor: "donor:camille".to_string(),
         display_name: Some("Camille Martin".to_string()),
+        // She had agreed to share her contact with the holders: the
+        // statements' copies must go too.
+        share_contact: true,
         ..pledge(id, project, amount)
     };
     let paid = [
@@ -2115,6 +2120,15 @@ async fn erasure_forgets_the_donor_and_keeps_the_ledger<S: Backend>(db: impl Fn(
         spent.push(suite.spent(pool).await);
     }
     assert_eq!(before.projects[CAFE].backers, 2);
+    let shared = |ledger: &ProjectLedger| {
+        ledger
+            .pledges
+            .iter()
+            .filter_map(|p| p.contact.as_ref().map(|c| c.email.to_lowercase()))
+            .collect::<Vec<_>>()
+    };
+    let statement = suite.store.project_ledger(CAFE).await.expect("ledger");
+    assert_eq!(shared(&statement), vec![email.to_lowercase(); 2]);
 
     let erased = suite
         .store
@@ -2132,6 +2146,13 @@ async fn erasure_forgets_the_donor_and_keeps_the_ledger<S: Backend>(db: impl Fn(
     for (pool, spent) in pools.iter().zip(&spent) {
         assert_eq!(&suite.spent(pool).await, spent, "{pool}");
     }
+    let after = suite.store.project_ledger(CAFE).await.expect("ledger");
+    assert!(shared(&after).is_empty(), "the statements forget her too");
+    assert_eq!(
+        ProjectTotals::of(&after),
+        ProjectTotals::of(&statement),
+        "the statements' totals are unchanged"
+    );
     let contact = suite.store.pledge_contact("e-1").await.unwrap().unwrap();
     assert_eq!((contact.email, contact.display_name), (None, None));
     assert_eq!((contact.project.as_str(), contact.amount), (CAFE, d("40")));
@@ -2165,6 +2186,78 @@ async fn erasure_forgets_the_donor_and_keeps_the_ledger<S: Backend>(db: impl Fn(
     assert_eq!(cafe.backers, 2, "Camille still backs the café with e-1");
 }
 
+/// 20. The statements' source: each project's ledger (paid pledges with
+///     their active matches, the close's on_success matches) adds up, to
+///     the cent, to the figures the site shows — funded with a lump sum and
+///     an on_success match, a pledge refunded from Stripe's dashboard, a
+///     campaign refunded whole — and a donor's name and email are in it only
+///     when they agreed to share them.
+async fn statements_equal_the_ledger<S: Backend>(db: impl Fn() -> S) {
+    let suite = Suite::closing(db());
+    let stripe = Stripe::start().await;
+    let consenting = NewPledge {
+        display_name: Some("Ada Lovelace".into()),
+        share_contact: true,
+        ..pledge("p-1", POTAGER, "300.10")
+    };
+    let silent = NewPledge {
+        display_name: Some("Grace Hopper".into()),
+        ..pledge("p-2", POTAGER, "400.45")
+    };
+    let same_donor = NewPledge {
+        donor: "donor:p-2".into(),
+        ..pledge("p-3", POTAGER, "400")
+    };
+    let refunded = pledge("p-4", POTAGER, "50.05");
+    for p in [&consenting, &silent, &same_donor, &refunded] {
+        suite.pay_via(&stripe, p, in_campaign()).await;
+    }
+    suite.refund("evt_refund_p-4", "p-4").await;
+    suite
+        .pay_via(&stripe, &pledge("p-5", FOUR, "120.33"), in_campaign())
+        .await;
+    suite
+        .pay_via(&stripe, &pledge("p-6", VELO, "99.99"), in_campaign())
+        .await;
+    let report = suite.close_run(&stripe.payments).await;
+    assert!(!report.failed(), "{report:?}");
+
+    let snapshot = suite.snapshot().await;
+    for project in [POTAGER, FOUR, VELO] {
+        let ledger = suite.store.project_ledger(project).await.expect("ledger");
+        let totals = ProjectTotals::of(&ledger);
+        let figures = &snapshot.projects[project];
+        assert!(
+            totals.agrees_with(figures),
+            "{project}: {totals:?} != {figures:?}"
+        );
+        for entry in &ledger.pledges {
+            if entry.status != PledgeStatus::Paid {
+                assert!(entry.matches.is_empty(), "{project}: {entry:?}");
+            }
+        }
+    }
+
+    let potager = suite.store.project_ledger(POTAGER).await.expect("ledger");
+    let totals = ProjectTotals::of(&potager);
+    assert_eq!(totals.raised, d("1100.55"));
+    assert_eq!((totals.pledges, totals.backers, totals.refunds), (3, 2, 1));
+    assert_eq!(potager.close_matches, vec![m(SUCCESS, "200")]);
+    assert_eq!(totals.matched[LUMP], d("100"));
+    let contacts: Vec<_> = potager
+        .pledges
+        .iter()
+        .filter_map(|p| p.contact.as_ref().map(|c| (p.id.as_str(), c)))
+        .collect();
+    assert_eq!(contacts.len(), 1, "{contacts:?}");
+    assert_eq!(contacts[0].0, "p-1");
+    assert_eq!(contacts[0].1.name.as_deref(), Some("Ada Lovelace"));
+    assert_eq!(contacts[0].1.email, "p-1@donors.example");
+
+    let four = ProjectTotals::of(&suite.store.project_ledger(FOUR).await.expect("ledger"));
+    assert_eq!((four.raised, four.refunds), (Decimal::ZERO, 1));
+}
+
 // ---------------------------------------------------------------- instances
 
 /// One thin test per check for a backend flavour: `$setup(test_name).await`
@@ -2192,6 +2285,7 @@ macro_rules! store_suite {
             webhook_refunds_a_late_payment,
             concurrent_close_runs_refund_once,
             erasure_forgets_the_donor_and_keeps_the_ledger,
+            statements_equal_the_ledger,
         );
     };
     (@tests $module:ident, $setup:ident: $($check:ident),* $(,)?) => {

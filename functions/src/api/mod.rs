@@ -163,7 +163,33 @@ struct PledgeInput {
     #[serde(default)]
     name: Option<String>,
     email: String,
+    /// Consent to give the holder the donor's name and email: a checkbox
+    /// (`on` when ticked, absent otherwise) or a JSON boolean; false by default.
+    #[serde(default, deserialize_with = "consent")]
+    share_contact: bool,
     // `lang` is read by `request_lang`.
+}
+
+/// A consent field: a JSON boolean, or a form checkbox's text (`on`,
+/// `true`, `1`, `yes`; `off`, `false`, `0`, `no`, empty). Anything else is
+/// refused rather than guessed.
+fn consent<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum BoolOrText {
+        Bool(bool),
+        Text(String),
+    }
+    match BoolOrText::deserialize(deserializer)? {
+        BoolOrText::Bool(b) => Ok(b),
+        BoolOrText::Text(t) => match t.trim().to_ascii_lowercase().as_str() {
+            "on" | "true" | "1" | "yes" => Ok(true),
+            "" | "off" | "false" | "0" | "no" => Ok(false),
+            _ => Err(serde::de::Error::custom(
+                "share_contact must be true or false",
+            )),
+        },
+    }
 }
 
 fn parse_body<T: serde::de::DeserializeOwned>(
@@ -344,6 +370,7 @@ async fn create_pledge_inner<S: Store>(
                 email: request.email.clone(),
                 donor: donor_key(&request.email),
                 lang: lang.code().to_string(),
+                share_contact: input.share_contact,
                 created_at,
                 expires_at,
             },

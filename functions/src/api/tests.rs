@@ -239,3 +239,37 @@ async fn progress_of_an_unknown_project_in_english() {
         )
     );
 }
+
+/// The consent checkbox: ticked in a form (`on`), a JSON boolean, false when
+/// absent or unticked, refused when it is something else.
+#[test]
+fn share_contact_is_read_from_forms_and_json() {
+    let form = |body: &str| serde_urlencoded::from_str::<super::PledgeInput>(body);
+    let json = |body: &str| serde_json::from_str::<super::PledgeInput>(body);
+    let base = "project=cafe-du-coin&amount=10&email=a%40example.org";
+    assert!(
+        form(&format!("{base}&share_contact=on"))
+            .unwrap()
+            .share_contact
+    );
+    assert!(!form(base).unwrap().share_contact);
+    assert!(
+        !form(&format!("{base}&share_contact="))
+            .unwrap()
+            .share_contact
+    );
+    assert!(form(&format!("{base}&share_contact=peut-etre")).is_err());
+    let base = r#""project": "cafe-du-coin", "amount": "10", "email": "a@example.org""#;
+    assert!(
+        json(&format!("{{{base}, \"share_contact\": true}}"))
+            .unwrap()
+            .share_contact
+    );
+    assert!(
+        !json(&format!("{{{base}, \"share_contact\": false}}"))
+            .unwrap()
+            .share_contact
+    );
+    assert!(!json(&format!("{{{base}}}")).unwrap().share_contact);
+    assert!(json(&format!("{{{base}, \"share_contact\": 3}}")).is_err());
+}

@@ -42,8 +42,8 @@ use self::expr::{Expr, Write};
 use self::items::{Donor, Item, Key, MatchItem, PledgeItem, Reservation, Totals};
 use self::plan::{Cancelled, PaidRead, RefundRead, RewardCheck};
 use super::{
-    Applied, CloseRecord, CloseState, Erased, LedgerPledge, NewPledge, Offer, Outcome,
-    PledgeContact, PledgeStatus, RefundReason, RefundResult, Store, StoreError,
+    Applied, CloseRecord, CloseState, Erased, LedgerEntry, LedgerPledge, NewPledge, Offer, Outcome,
+    PledgeContact, PledgeStatus, ProjectLedger, RefundReason, RefundResult, Store, StoreError,
 };
 use crate::catalog::Catalog;
 use crate::matching::Match;
@@ -296,6 +296,47 @@ impl DynamoStore {
         }
     }
 
+    /// A ledger entry written before the statements (no donor, payment time
+    /// nor matches on it): completed from its pledge's partition (the
+    /// pledge and its match records), one more query.
+    async fn legacy_ledger_entry(&self, entry: &Item) -> Result<LedgerEntry, StoreError> {
+        let base = items::ledger_pledge(entry)?;
+        let partition = Key::pledge(&base.id).pk;
+        let found = self.query(&partition, "", None).await?;
+        let pledge = found
+            .iter()
+            .find(|i| items::opt_string(i, items::SK).ok().flatten().as_deref() == Some("PLEDGE"))
+            .ok_or_else(|| StoreError::UnknownPledge(base.id.clone()))?;
+        let item = PledgeItem::from_item(&base.id, pledge)?;
+        let mut matches = Vec::new();
+        for m in found.iter().filter(|i| {
+            items::opt_string(i, items::SK)
+                .ok()
+                .flatten()
+                .is_some_and(|sk| sk.starts_with(items::MATCH_PREFIX))
+        }) {
+            let m = MatchItem::from_item(m)?;
+            if m.active {
+                matches.push(Match {
+                    pool_id: m.pool,
+                    amount: crate::money::from_cents(m.amount)?,
+                });
+            }
+        }
+        Ok(LedgerEntry {
+            amount: base.amount,
+            reward: item.reward,
+            status: base.status,
+            refund_reason: base.refund_reason,
+            paid_at: items::opt_num(pledge, "paid_at")?.unwrap_or_default(),
+            refunded_at: items::opt_num(pledge, "refunded_at")?,
+            donor: item.donor,
+            contact: item.contact,
+            matches,
+            id: base.id,
+        })
+    }
+
     /// Every item of a partition whose sort key starts with `prefix` (the
     /// whole partition for ""), consistent, all pages; optionally only those
     /// with `expires_at > live_after`.
@@ -488,6 +529,7 @@ impl DynamoStore {
                     reward: None,
                     donor: String::new(),
                     status: PledgeStatus::Pending,
+                    contact: None,
                 },
             ))),
             None => Err(StoreError::UnknownPledge(pledge_id.to_string())),
@@ -1049,6 +1091,36 @@ impl Store for DynamoStore {
             .await?
             .close
             .ok_or_else(|| backend("begin_close", "the close record vanished"))
+    }
+
+    async fn project_ledger(&self, project: &str) -> Result<ProjectLedger, StoreError> {
+        let partition = Key::ledger(project, "").pk;
+        let mut pledges = Vec::new();
+        for item in self.query(&partition, items::LEDGER_PREFIX, None).await? {
+            pledges.push(if items::ledger_entry_is_complete(&item) {
+                items::ledger_entry(&item)?
+            } else {
+                self.legacy_ledger_entry(&item).await?
+            });
+        }
+        pledges.sort_by(|a, b| (a.paid_at, &a.id).cmp(&(b.paid_at, &b.id)));
+        let mut close_matches = Vec::new();
+        for item in self
+            .query(&Key::close_match(project, 0).pk, items::MATCH_PREFIX, None)
+            .await?
+        {
+            let m = MatchItem::from_item(&item)?;
+            if m.active {
+                close_matches.push(Match {
+                    pool_id: m.pool,
+                    amount: crate::money::from_cents(m.amount)?,
+                });
+            }
+        }
+        Ok(ProjectLedger {
+            pledges,
+            close_matches,
+        })
     }
 
     async fn ledger_pledges(&self, project: &str) -> Result<Vec<LedgerPledge>, StoreError> {

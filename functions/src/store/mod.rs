@@ -28,6 +28,10 @@ pub struct NewPledge {
     /// and per-donor limits, that is not the email itself.
     pub donor: String,
     pub lang: String,
+    /// The donor agreed that the project holder receives their name and
+    /// email (to deliver a reward, to thank them): only then do statements
+    /// show them.
+    pub share_contact: bool,
     pub created_at: i64,
     /// When its checkout (and any reward reservation) expires, unix seconds.
     pub expires_at: i64,
@@ -138,6 +142,43 @@ pub struct LedgerPledge {
     pub refund_error: Option<String>,
     /// How many refund calls were recorded as made.
     pub refund_attempts: u32,
+}
+
+/// A donor's name and email, present only when they agreed to share them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub name: Option<String>,
+    pub email: String,
+}
+
+/// One pledge of a project's ledger, as the statements read it: every
+/// pledge that was paid (paid, refunding or refunded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerEntry {
+    pub id: String,
+    pub amount: Decimal,
+    pub reward: Option<usize>,
+    pub status: PledgeStatus,
+    pub refund_reason: Option<RefundReason>,
+    /// When it was paid (unix seconds).
+    pub paid_at: i64,
+    /// When it left the figures, if it did (a payment refused on arrival
+    /// never entered them and has none).
+    pub refunded_at: Option<i64>,
+    /// The donor's opaque key (for the backers count), never shown.
+    pub donor: String,
+    /// Only when the donor ticked `share_contact`.
+    pub contact: Option<Contact>,
+    /// Its active matches, in the engine's order (none once refunding).
+    pub matches: Vec<Match>,
+}
+
+/// A project's whole ledger: its paid pledges (by id) and the matches
+/// paid at its close (`on_success`), which belong to no pledge.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectLedger {
+    pub pledges: Vec<LedgerEntry>,
+    pub close_matches: Vec<Match>,
 }
 
 /// Where a project's close stands.
@@ -355,6 +396,12 @@ pub trait Store: Send + Sync + 'static {
     /// Amounts, dates, statuses, matches and totals are kept. Idempotent:
     /// a second call finds nothing.
     fn erase_donor(&self, email: &str) -> impl Future<Output = Result<Erased, StoreError>> + Send;
+    /// The project's ledger for its statements: every pledge that was paid
+    /// with its active matches, and the active matches paid at the close.
+    fn project_ledger(
+        &self,
+        project: &str,
+    ) -> impl Future<Output = Result<ProjectLedger, StoreError>> + Send;
 
     // ----------------------------------------------------- campaign close
 

@@ -12,9 +12,9 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rust_decimal::Decimal;
 
 use super::{
-    Applied, CloseRecord, CloseState, ERASED_TEXT, Erased, LedgerPledge, NewPledge, Offer, Outcome,
-    PledgeContact, PledgeStatus, RefundReason, RefundResult, Store, StoreError,
-    anonymous_donor_key, contact_names_email,
+    Applied, CloseRecord, CloseState, Contact, ERASED_TEXT, Erased, LedgerEntry, LedgerPledge,
+    NewPledge, Offer, Outcome, PledgeContact, PledgeStatus, ProjectLedger, RefundReason,
+    RefundResult, Store, StoreError, anonymous_donor_key, contact_names_email,
 };
 use crate::catalog::{Catalog, PoolMode};
 use crate::matching::{self, Match, PoolView, ProjectState};
@@ -106,6 +106,13 @@ CREATE INDEX pledges_refunding ON pledges (status) WHERE status = 'refunding';
 PRAGMA user_version = 1;
 ";
 
+/// Schema version 2 (statements): the donor's consent to share their name
+/// and email with the project holder. Existing pledges did not ask: false.
+const MIGRATION_2: &str = "
+ALTER TABLE pledges ADD COLUMN share_contact INTEGER NOT NULL DEFAULT 0;
+PRAGMA user_version = 2;
+";
+
 /// The SQLite store. Cheap to clone; one connection behind a mutex.
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -147,6 +154,10 @@ impl SqliteStore {
             .map_err(backend)?;
         if version < 1 {
             conn.execute_batch(&format!("BEGIN IMMEDIATE; {MIGRATION_1} COMMIT;"))
+                .map_err(backend)?;
+        }
+        if version < 2 {
+            conn.execute_batch(&format!("BEGIN IMMEDIATE; {MIGRATION_2} COMMIT;"))
                 .map_err(backend)?;
         }
         Ok(SqliteStore {
@@ -468,6 +479,103 @@ fn ledger_pledge(row: LedgerRow) -> Result<LedgerPledge, StoreError> {
     })
 }
 
+/// A project's ledger: two reads (its paid pledges, then its active
+/// matches), joined here by pledge id.
+fn project_ledger_tx(
+    tx: &rusqlite::Transaction,
+    project: &str,
+) -> Result<ProjectLedger, StoreError> {
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT id, amount_cents, reward, status, refund_reason, paid_at, refunded_at, donor, \
+             share_contact, display_name, email FROM pledges WHERE project = ?1 \
+             AND status IN ('paid', 'refunding', 'refunded') ORDER BY paid_at, id",
+        )
+        .map_err(backend)?;
+    type Row = (
+        String,
+        i64,
+        Option<i64>,
+        String,
+        Option<String>,
+        Option<i64>,
+        Option<i64>,
+        String,
+        bool,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = stmt
+        .query_map(params![project], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+                r.get(10)?,
+            ))
+        })
+        .map_err(backend)?
+        .collect::<Result<_, _>>()
+        .map_err(backend)?;
+    let mut matches: BTreeMap<Option<String>, Vec<Match>> = BTreeMap::new();
+    {
+        let mut stmt = tx
+            .prepare_cached(
+                "SELECT pledge_id, pool, amount_cents FROM matches WHERE project = ?1 AND active = 1 ORDER BY id",
+            )
+            .map_err(backend)?;
+        let found = stmt
+            .query_map(params![project], |r| {
+                Ok((
+                    r.get::<_, Option<String>>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })
+            .map_err(backend)?;
+        for row in found {
+            let (pledge, pool_id, c) = row.map_err(backend)?;
+            matches.entry(pledge).or_default().push(Match {
+                pool_id,
+                amount: from_cents(c)?,
+            });
+        }
+    }
+    let mut pledges = Vec::with_capacity(rows.len());
+    for (id, amount, reward, status, reason, paid_at, refunded_at, donor, share, name, email) in
+        rows
+    {
+        let contact = match (share, email) {
+            (true, Some(email)) => Some(Contact { name, email }),
+            _ => None,
+        };
+        pledges.push(LedgerEntry {
+            amount: from_cents(amount)?,
+            reward: reward.and_then(|r| usize::try_from(r).ok()),
+            status: PledgeStatus::parse(&status)
+                .ok_or_else(|| backend(format!("bad status {status:?} of pledge {id}")))?,
+            refund_reason: reason.as_deref().and_then(RefundReason::parse),
+            paid_at: paid_at.unwrap_or_default(),
+            refunded_at,
+            donor,
+            contact,
+            matches: matches.remove(&Some(id.clone())).unwrap_or_default(),
+            id,
+        });
+    }
+    Ok(ProjectLedger {
+        pledges,
+        close_matches: matches.remove(&None).unwrap_or_default(),
+    })
+}
+
 /// Takes a paid pledge out of the figures: its matches are cancelled (and
 /// returned), its status becomes `status`. The caller checked it is paid.
 fn unpay_tx(
@@ -516,8 +624,8 @@ impl Store for SqliteStore {
                 }
             }
             tx.execute(
-                "INSERT INTO pledges (id, project, amount_cents, reward, display_name, email, donor, lang, status, created_at, expires_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10)",
+                "INSERT INTO pledges (id, project, amount_cents, reward, display_name, email, donor, lang, status, created_at, expires_at, share_contact) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?11)",
                 params![
                     pledge.id,
                     pledge.project,
@@ -528,7 +636,8 @@ impl Store for SqliteStore {
                     pledge.donor,
                     pledge.lang,
                     pledge.created_at,
-                    pledge.expires_at
+                    pledge.expires_at,
+                    pledge.share_contact
                 ],
             )
             .map_err(backend)?;
@@ -915,6 +1024,11 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn project_ledger(&self, project: &str) -> Result<ProjectLedger, StoreError> {
+        let project = project.to_string();
+        self.tx(move |tx| project_ledger_tx(tx, &project)).await
+    }
+
     async fn ledger_pledges(&self, project: &str) -> Result<Vec<LedgerPledge>, StoreError> {
         let project = project.to_string();
         self.tx(move |tx| {
@@ -1114,6 +1228,82 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A database written before the statements (schema version 1) opens
+    /// with its ledger: its pledges did not ask for consent, so none shares
+    /// a contact; new pledges record theirs.
+    #[tokio::test]
+    async fn a_version_1_database_is_migrated_without_consent() {
+        let path = std::env::temp_dir().join(format!(
+            "pave-sqlite-migration-v1-{}.db",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&path);
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            conn.execute_batch(MIGRATION_1).unwrap();
+            conn.execute_batch(
+                "INSERT INTO pledges (id, project, amount_cents, display_name, email, donor, lang, status, created_at, expires_at, paid_at) \
+                 VALUES ('p-1', 'cafe', 1250, 'Ada', 'ada@example.org', 'd', 'fr', 'paid', 1, 2, 3);",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let version: i64 = store
+            .tx(|tx| {
+                tx.query_row("PRAGMA user_version", [], |r| r.get(0))
+                    .map_err(backend)
+            })
+            .await
+            .unwrap();
+        assert_eq!(version, 2);
+        assert_eq!(
+            store.figures("cafe").await.unwrap().raised,
+            Decimal::new(1250, 2)
+        );
+        let ledger = store.project_ledger("cafe").await.unwrap();
+        assert_eq!(ledger.pledges.len(), 1);
+        assert_eq!(ledger.pledges[0].amount, Decimal::new(1250, 2));
+        assert_eq!(ledger.pledges[0].contact, None);
+        store
+            .create_pledge(
+                NewPledge {
+                    id: "p-2".into(),
+                    project: "cafe".into(),
+                    amount: Decimal::new(500, 2),
+                    reward: None,
+                    display_name: None,
+                    email: "grace@example.org".into(),
+                    donor: "g".into(),
+                    lang: "fr".into(),
+                    share_contact: true,
+                    created_at: 10,
+                    expires_at: 20,
+                },
+                None,
+            )
+            .await
+            .unwrap();
+        let shared: bool = store
+            .tx(|tx| {
+                tx.query_row(
+                    "SELECT share_contact FROM pledges WHERE id = 'p-2'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(backend)
+            })
+            .await
+            .unwrap();
+        assert!(shared);
+        drop(store);
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+    }
 
     /// A database written before the campaign close (schema version 0) is
     /// migrated in place: its ledger is kept, and on_success matches (with

@@ -186,6 +186,25 @@ impl DynamoStore {
                 .build()
                 .map_err(|e| backend("erase_donor", e))?;
             writes.push(TransactWriteItem::builder().update(update).build());
+            // The project's ledger entry of a paid pledge (statements) keeps
+            // a copy of the donor key, and of the contact when the donor
+            // agreed to share it: both go the same way.
+            let ledger = Key::ledger(project, id);
+            if self.get(&ledger).await?.is_some() {
+                let update = Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(ledger.to_item()))
+                    .update_expression("REMOVE #email, #name SET #donor = :key")
+                    .condition_expression("attribute_exists(#pk)")
+                    .expression_attribute_names("#pk", PK)
+                    .expression_attribute_names("#email", "email")
+                    .expression_attribute_names("#name", "display_name")
+                    .expression_attribute_names("#donor", "donor")
+                    .expression_attribute_values(":key", items::s(&key))
+                    .build()
+                    .map_err(|e| backend("erase_donor", e))?;
+                writes.push(TransactWriteItem::builder().update(update).build());
+            }
             for m in self
                 .query(&format!("PLEDGE#{id}"), items::MATCH_PREFIX, None)
                 .await?

@@ -8,11 +8,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use crate::matching::Match;
 use crate::money::from_cents;
 use crate::progress::{Amount, Figures};
 use crate::store::{
-    CloseRecord, CloseState, LedgerPledge, NewPledge, Outcome, PledgeStatus, RefundReason,
-    StoreError,
+    CloseRecord, CloseState, Contact, LedgerEntry, LedgerPledge, NewPledge, Outcome, PledgeStatus,
+    RefundReason, StoreError,
 };
 
 /// A DynamoDB item.
@@ -215,6 +216,19 @@ pub struct PledgeItem {
     pub reward: Option<usize>,
     pub donor: String,
     pub status: PledgeStatus,
+    /// The name and email, only when the donor agreed to share them.
+    pub contact: Option<Contact>,
+}
+
+/// The contact of a pledge or ledger item: only with `share_contact` true.
+fn contact(item: &Item) -> Result<Option<Contact>, StoreError> {
+    if !matches!(item.get("share_contact"), Some(AttributeValue::Bool(true))) {
+        return Ok(None);
+    }
+    Ok(opt_string(item, "email")?.map(|email| Contact {
+        name: opt_string(item, "display_name").ok().flatten(),
+        email,
+    }))
 }
 
 impl PledgeItem {
@@ -230,6 +244,7 @@ impl PledgeItem {
             donor: string(item, "donor")?,
             status: PledgeStatus::parse(&status)
                 .ok_or_else(|| bad("status", &format!("is unknown: {status:?}")))?,
+            contact: contact(item)?,
         })
     }
 }
@@ -252,6 +267,10 @@ pub fn new_pledge_item(p: &NewPledge, amount: i64) -> Item {
     if let Some(name) = &p.display_name {
         item.insert("display_name".to_string(), s(name));
     }
+    item.insert(
+        "share_contact".to_string(),
+        AttributeValue::Bool(p.share_contact),
+    );
     item
 }
 
@@ -450,6 +469,54 @@ pub fn ledger_pledge(item: &Item) -> Result<LedgerPledge, StoreError> {
         refund_error: opt_string(item, "refund_error")?,
         refund_attempts: count(num(item, "refund_attempts")?, "refund_attempts")?,
         id,
+    })
+}
+
+/// Prefix of a ledger entry's per-pool match attributes (`m:<pool>`, cents).
+pub const LEDGER_MATCH_PREFIX: &str = "m:";
+
+/// Whether a ledger entry carries what the statements need (entries
+/// written before the statements lack `donor`, `paid_at` and the matches).
+pub fn ledger_entry_is_complete(item: &Item) -> bool {
+    item.contains_key("donor")
+}
+
+/// A project's ledger entry as the statements read it. Its matches are
+/// those recorded at payment while it is `paid`; none once it left the
+/// figures (its match records were cancelled in the same transaction).
+pub fn ledger_entry(item: &Item) -> Result<LedgerEntry, StoreError> {
+    let base = ledger_pledge(item)?;
+    let mut matches = Vec::new();
+    if base.status == PledgeStatus::Paid {
+        for (attr, value) in item {
+            if let Some(pool) = attr.strip_prefix(LEDGER_MATCH_PREFIX) {
+                let AttributeValue::N(v) = value else {
+                    return Err(bad(attr, "is not a number"));
+                };
+                let cents = v
+                    .parse::<i64>()
+                    .map_err(|_| bad(attr, "is not a whole number"))?;
+                matches.push(Match {
+                    pool_id: pool.to_string(),
+                    amount: from_cents(cents)?,
+                });
+            }
+        }
+        matches.sort_by(|a, b| a.pool_id.cmp(&b.pool_id));
+    }
+    Ok(LedgerEntry {
+        amount: base.amount,
+        reward: opt_num(item, "reward")?
+            .map(|r| index(r, "reward"))
+            .transpose()?,
+        status: base.status,
+        refund_reason: base.refund_reason,
+        paid_at: num(item, "paid_at")?,
+        refunded_at: opt_num(item, "refunded_at")?,
+        donor: string(item, "donor")?,
+        contact: contact(item)?,
+        matches,
+        id: base.id,
     })
 }
 

@@ -302,6 +302,8 @@ pub fn paid(
         PledgeStatus::Paid,
         payment_intent,
         None,
+        paid_at,
+        &cents,
     ));
 
     if let Some(reward) = pledge.reward {
@@ -317,18 +319,41 @@ fn cap_cents(project: &CatalogProject) -> Result<i64, StoreError> {
     Ok(to_cents(floor_cents(project.cap))?)
 }
 
-/// A project's ledger entry for a pledge that was just paid (or refused).
+/// A project's ledger entry for a pledge that was just paid (or refused):
+/// what the close needs, and what the statements need (reward, donor key,
+/// payment time, contact when shared, matches per pool as `m:<pool>`), so
+/// that one query of the project's partition reads its whole ledger.
 fn ledger_entry(
     pledge: &PledgeItem,
     status: PledgeStatus,
     payment_intent: Option<&str>,
     reason: Option<RefundReason>,
+    paid_at: i64,
+    matches: &[(&str, i64)],
 ) -> Write {
     let mut item: items::Item = [
         ("amount".to_string(), n(pledge.amount)),
         ("status".to_string(), s(status.as_str())),
+        ("donor".to_string(), s(&pledge.donor)),
+        ("paid_at".to_string(), n(paid_at)),
     ]
     .into();
+    if let Some(reward) = pledge.reward {
+        item.insert("reward".to_string(), n(reward as i64));
+    }
+    if let Some(contact) = &pledge.contact {
+        item.insert(
+            "share_contact".to_string(),
+            aws_sdk_dynamodb::types::AttributeValue::Bool(true),
+        );
+        item.insert("email".to_string(), s(&contact.email));
+        if let Some(name) = &contact.name {
+            item.insert("display_name".to_string(), s(name));
+        }
+    }
+    for &(pool, c) in matches {
+        item.insert(format!("{}{pool}", items::LEDGER_MATCH_PREFIX), n(c));
+    }
     if let Some(intent) = payment_intent {
         item.insert("payment_intent".to_string(), s(intent));
     }
@@ -419,6 +444,8 @@ pub fn refused(
             PledgeStatus::Refunding,
             payment_intent,
             Some(reason),
+            paid_at,
+            &[],
         ),
         refunding_marker(pledge),
     ];
@@ -519,7 +546,9 @@ fn unpaid(
     let mut p = Expr::new()
         .set("status", s(status.as_str()))
         .set("refunded_at", n(at));
-    let mut l = Expr::new().set("status", s(status.as_str()));
+    let mut l = Expr::new()
+        .set("status", s(status.as_str()))
+        .set("refunded_at", n(at));
     if let Some(reason) = reason {
         p = p.set("refund_reason", s(reason.as_str()));
         l = l.set("refund_reason", s(reason.as_str()));
@@ -845,6 +874,7 @@ mod tests {
             email: "a@b.c".into(),
             donor: "d".into(),
             lang: "fr".into(),
+            share_contact: false,
             created_at: 100,
             expires_at: 1900,
         };
@@ -886,6 +916,7 @@ mod tests {
             reward: None,
             donor: "d".into(),
             status: PledgeStatus::Pending,
+            contact: None,
         }
     }
 

@@ -1,0 +1,171 @@
+//! `pave statements`: reads the embedded store and the catalog, and writes
+//! the statements (`pave_functions::statements`, pure) as files:
+//! `holder-<slug>.csv/.html` for each closed project (or the one given,
+//! marked provisional while it runs), `sponsor-<slug>.csv/.html`, and the
+//! open data `ledger.csv` and `totals.csv`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use pave_functions::catalog::Catalog;
+use pave_functions::statements::{FeePolicy, ProjectTotals, holder, html, ledger, sponsor};
+use pave_functions::store::sqlite::SqliteStore;
+use pave_functions::store::{CloseState, ProjectLedger, Store, StoreError};
+use pave_locale::Lang;
+
+pub struct Options {
+    pub db: PathBuf,
+    pub catalog: PathBuf,
+    pub out: PathBuf,
+    pub project: Option<String>,
+    pub lang: Lang,
+    pub fees: FeePolicy,
+}
+
+/// `--lang`: `fr` or `en`.
+pub fn parse_lang(text: &str) -> Result<Lang, String> {
+    Lang::from_code(text).ok_or_else(|| format!("`{text}` is not a language: fr or en"))
+}
+
+/// Exit status 0 when written, 1 when the store or the output failed, 2 on
+/// usage errors (no catalog, no store, unknown project).
+pub fn statements(options: &Options) -> ExitCode {
+    let catalog = match std::fs::read(&options.catalog)
+        .map_err(|e| e.to_string())
+        .and_then(|b| Catalog::from_json(&b).map_err(|e| e.to_string()))
+    {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!(
+                "error: cannot read the catalog {}: {e} (run `pave build` first, or give --catalog)",
+                options.catalog.display()
+            );
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(slug) = &options.project
+        && !catalog.projects.contains_key(slug)
+    {
+        eprintln!("error: no project `{slug}` in the catalog");
+        return ExitCode::from(2);
+    }
+    if !options.db.exists() {
+        eprintln!(
+            "error: no store at {} (the database `pave serve` writes; give --db)",
+            options.db.display()
+        );
+        return ExitCode::from(2);
+    }
+    let store = match SqliteStore::open(&options.db) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot open the store {}: {e}", options.db.display());
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let read = match runtime.block_on(read_store(&store, &catalog)) {
+        Ok(read) => read,
+        Err(e) => {
+            eprintln!("error: cannot read the store: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match write(options, &catalog, &read) {
+        Ok(written) => {
+            for path in written {
+                println!("{}", path.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot write in {}: {e}", options.out.display());
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Every catalog project's ledger, and whether its close is done.
+struct Read {
+    ledgers: BTreeMap<String, ProjectLedger>,
+    closed: BTreeMap<String, bool>,
+}
+
+async fn read_store(store: &SqliteStore, catalog: &Catalog) -> Result<Read, StoreError> {
+    let mut read = Read {
+        ledgers: BTreeMap::new(),
+        closed: BTreeMap::new(),
+    };
+    for slug in catalog.projects.keys() {
+        let closed = store
+            .close_record(slug)
+            .await?
+            .is_some_and(|c| c.state == CloseState::Closed);
+        read.closed.insert(slug.clone(), closed);
+        read.ledgers
+            .insert(slug.clone(), store.project_ledger(slug).await?);
+    }
+    Ok(read)
+}
+
+fn write(options: &Options, catalog: &Catalog, read: &Read) -> std::io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(&options.out)?;
+    let mut written = Vec::new();
+    let mut put = |name: String, text: String| -> std::io::Result<()> {
+        let path = options.out.join(name);
+        write_atomic(&path, text.as_bytes())?;
+        written.push(path);
+        Ok(())
+    };
+    for (slug, project) in &catalog.projects {
+        let closed = read.closed.get(slug).copied().unwrap_or(false);
+        let wanted = match &options.project {
+            Some(only) => only == slug,
+            None => closed,
+        };
+        let Some(ledger) = read.ledgers.get(slug).filter(|_| wanted) else {
+            continue;
+        };
+        let s = holder::statement(slug, project, catalog, ledger, options.fees, !closed);
+        put(format!("holder-{slug}.csv"), holder::csv(&s))?;
+        put(
+            format!("holder-{slug}.html"),
+            html::holder(&s, options.lang),
+        )?;
+    }
+    let totals: BTreeMap<String, ProjectTotals> = read
+        .ledgers
+        .iter()
+        .map(|(slug, l)| (slug.clone(), ProjectTotals::of(l)))
+        .collect();
+    for s in sponsor::statements(catalog, &totals) {
+        put(format!("sponsor-{}.csv", s.slug), sponsor::csv(&s))?;
+        put(
+            format!("sponsor-{}.html", s.slug),
+            html::sponsor(&s, options.lang),
+        )?;
+    }
+    put(
+        "ledger.csv".into(),
+        ledger::ledger_csv(catalog, &read.ledgers),
+    )?;
+    put("totals.csv".into(), ledger::totals_csv(&totals))?;
+    Ok(written)
+}
+
+/// Writes through a temporary file renamed over the target: a reader never
+/// sees half a statement.
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
