@@ -155,7 +155,7 @@ mod tests {
     const CATALOG: &str = r#"{"version":1,"currency":"EUR","pledge_min":"1","pledge_max":"500",
       "projects":{"cafe":{"title":"Café","territory":"t","themes":[],"status":"closed","goal":"100",
         "cap":"200","funding":"keep_it_all","start":"2026-01-01","end":"2026-01-31","timezone":"Europe/Paris",
-        "rewards":[{"index":0,"min":"5","title":"Mug","limit":null}],"pools":["s/p"],"tax_receipt":false}},
+        "rewards":[{"index":0,"min":"5","title":"Mug","limit":null}],"pools":["s/p"],"holder":{"name":"Collectif","kind":"collective","tax_receipt":false}}},
       "pools":{"s/p":{"sponsor":"s","sponsor_name":"Sponsor","title":"Pool","mode":"per_pledge","budget":"1000",
         "start":"2026-01-01","end":"2026-12-31","ratio":"1","max_per_pledge":null,"max_per_project":null,
         "max_per_donor":null,"threshold":null,"share_of_goal":null,"amount":null,"min_progress":null,"min_backers":null}}}"#;
