@@ -8,6 +8,8 @@
 //!   DynamoDB Stream batch of project totals → the pages showing those
 //!   projects' figures re-rendered, put on the site bucket, and invalidated on
 //!   the CDN.
+//! - [`setup`]: the cold start the Lambdas share (the bundled
+//!   catalog, the Stripe client).
 //! - [`stream`], [`publish`]: the pure parts of the rebuild (which projects
 //!   changed; which keys to upload, with which headers; which CDN paths to
 //!   invalidate).
@@ -23,6 +25,7 @@ pub mod http;
 pub mod publish;
 pub mod rebuild;
 pub mod secrets;
+pub mod setup;
 pub mod stream;
 
 /// A non-empty environment variable.
