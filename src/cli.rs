@@ -65,7 +65,7 @@ enum Command {
         catalog: PathBuf,
         /// The moment to close at: a timestamp (2026-05-01T06:00:00Z) or a
         /// date (that day at 12:00 UTC); default: now.
-        #[arg(long, value_parser = crate::close::parse_now)]
+        #[arg(long, value_parser = pave_functions::close::parse_now)]
         now: Option<jiff::Timestamp>,
     },
     /// Erase a donor's personal data (name, email, offers' contact and

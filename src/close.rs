@@ -15,20 +15,6 @@ use pave_functions::store::sqlite::SqliteStore;
 use pave_functions::store::{CloseState, Outcome};
 use pave_functions::stripe::client::{ENV_SECRET_KEY, Payments, StripeConfig, StripePayments};
 
-/// `--now`: an RFC 3339 timestamp, or a date (that day at 12:00 UTC).
-pub fn parse_now(text: &str) -> Result<jiff::Timestamp, String> {
-    if let Ok(t) = text.parse::<jiff::Timestamp>() {
-        return Ok(t);
-    }
-    let date: jiff::civil::Date = text.parse().map_err(|_| {
-        format!("`{text}` is neither a date (2026-05-01) nor a timestamp (2026-05-01T06:00:00Z)")
-    })?;
-    date.at(12, 0, 0, 0)
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .map(|z| z.timestamp())
-        .map_err(|e| e.to_string())
-}
-
 /// Runs the close; exit status 0 when every refund went through, 1 when a
 /// refund failed (or a project could not be closed), 2 on usage errors.
 pub fn close(db: &Path, catalog: &Path, now: Option<jiff::Timestamp>) -> ExitCode {

@@ -42,6 +42,22 @@ use crate::store::{
 use crate::stripe::client::{PaymentError, Payments, RefundStatus};
 use jiff::Timestamp;
 
+/// The moment a close runs at, as `pave close --now` and the `pave-close`
+/// Lambda's event give it: an RFC 3339 timestamp, or a date (that day at
+/// 12:00 UTC).
+pub fn parse_now(text: &str) -> Result<Timestamp, String> {
+    if let Ok(t) = text.parse::<Timestamp>() {
+        return Ok(t);
+    }
+    let date: jiff::civil::Date = text.parse().map_err(|_| {
+        format!("`{text}` is neither a date (2026-05-01) nor a timestamp (2026-05-01T06:00:00Z)")
+    })?;
+    date.at(12, 0, 0, 0)
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .map(|z| z.timestamp())
+        .map_err(|e| e.to_string())
+}
+
 /// Whether the campaign is over at `now`: after 23:59:59 of its last day in
 /// its time zone (UTC when the zone is unknown).
 pub fn campaign_over(project: &CatalogProject, now: Timestamp) -> bool {
@@ -693,6 +709,20 @@ mod tests {
         assert_eq!(plan.outcome, Outcome::NotFunded);
         let plan = super::plan(&p, &rich, &[], None);
         assert_eq!(plan.actions, [Action::SettleFunded]);
+    }
+
+    #[test]
+    fn now_is_a_timestamp_or_a_date_at_noon_utc() {
+        assert_eq!(
+            parse_now("2026-07-01T06:00:00Z").map(|t| t.as_second()),
+            Ok(1_782_885_600)
+        );
+        assert_eq!(
+            parse_now("2026-07-01").map(|t| t.to_string()),
+            Ok("2026-07-01T12:00:00Z".to_string())
+        );
+        let error = parse_now("demain").expect_err("not a date");
+        assert!(error.contains("`demain`"), "{error}");
     }
 
     #[test]

@@ -577,3 +577,312 @@ async fn the_rebuild_lambda_puts_the_changed_pages_on_s3_and_invalidates_them() 
         uploaded.len()
     );
 }
+
+/// The project the close tests use: all-or-nothing, 12 000 € goal, ends on
+/// 15 January 2027, its pledges matched by the Fondation BTP Plus's
+/// `habitat-2026` pool (one euro per euro, at most 100 € a pledge).
+const MISSED: &str = "chaud-dedans-beaubrun";
+
+/// The morning after its end, as EventBridge's nightly rule sends it.
+fn scheduled_event(time: &str) -> Value {
+    json!({
+        "version": "0",
+        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": time,
+        "region": "eu-west-3",
+        "resources": ["arn:aws:events:eu-west-3:123456789012:rule/pave-close-nightly"],
+        "detail": {}
+    })
+}
+
+/// A pledge paid through the Stripe double's checkout during the campaign:
+/// its PaymentIntent.
+async fn paid_pledge(
+    store: &DynamoStore,
+    catalog: &Catalog,
+    stripe: &StripeDouble,
+    id: &str,
+    euros: u32,
+) -> String {
+    use pave_functions::stripe::client::{
+        CheckoutRequest, Locale, Payments, StripePayments, checkout_expiry,
+    };
+    let paid_at = "2026-12-01T18:00:00Z"
+        .parse::<jiff::Timestamp>()
+        .expect("timestamp")
+        .as_second();
+    store
+        .create_pledge(
+            NewPledge {
+                id: id.into(),
+                project: MISSED.into(),
+                amount: euros.into(),
+                reward: None,
+                display_name: None,
+                email: format!("{id}@example.org"),
+                donor: format!("donor-{id}"),
+                lang: "fr".into(),
+                share_contact: false,
+                created_at: paid_at,
+                expires_at: paid_at + 3600,
+            },
+            None,
+        )
+        .await
+        .expect("pledge");
+    let payments = StripePayments::new(&stripe.config()).expect("a client on the double");
+    let now = jiff::Timestamp::now().as_second();
+    let session = payments
+        .create_checkout(&CheckoutRequest {
+            pledge_id: id.into(),
+            project_slug: MISSED.into(),
+            project_title: "Chaud dedans".into(),
+            amount_cents: i64::from(euros) * 100,
+            currency: "eur".into(),
+            customer_email: None,
+            success_url: "https://pave.example/ok".into(),
+            cancel_url: "https://pave.example/retour".into(),
+            expires_at: checkout_expiry(now, 3600),
+            locale: Locale::Fr,
+        })
+        .await
+        .expect("a checkout");
+    stripe
+        .complete_checkout(&session.id, now)
+        .expect("a known session");
+    let intent = stripe.session(&session.id).expect("the session")["payment_intent"]
+        .as_str()
+        .expect("a PaymentIntent")
+        .to_string();
+    store
+        .apply_paid(catalog, &format!("evt_{id}"), id, Some(&intent), paid_at)
+        .await
+        .expect("paid");
+    intent
+}
+
+/// A fresh table, the sample catalog (also written as the closer's bundled
+/// file) and the Stripe double.
+struct CloseFixture {
+    table: String,
+    store: DynamoStore,
+    catalog: Catalog,
+    stripe: StripeDouble,
+    dir: tempfile::TempDir,
+}
+
+impl CloseFixture {
+    async fn new(test: &str) -> CloseFixture {
+        let table = moto::fresh_table(test).await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("catalog.json"), catalog_json()).expect("catalog written");
+        CloseFixture {
+            store: DynamoStore::new(moto::connection().client(), &table),
+            catalog: Catalog::from_json(&catalog_json()).expect("catalog"),
+            stripe: StripeDouble::start().await.expect("Stripe double"),
+            table,
+            dir,
+        }
+    }
+
+    /// A paid pledge on [`MISSED`]: its PaymentIntent.
+    async fn paid(&self, id: &str, euros: u32) -> String {
+        paid_pledge(&self.store, &self.catalog, &self.stripe, id, euros).await
+    }
+
+    /// The close's state of [`MISSED`] in the store.
+    async fn close_state(&self) -> Option<pave_functions::store::CloseState> {
+        self.store
+            .close_record(MISSED)
+            .await
+            .expect("close record")
+            .map(|r| r.state)
+    }
+
+    /// `pave-close` under the local runtime, on moto and the double.
+    async fn spawn_closer(&self) -> Function {
+        let mut env = aws_env(&self.table);
+        env.extend([
+            (
+                "PAVE_CATALOG",
+                self.dir.path().join("catalog.json").display().to_string(),
+            ),
+            ("STRIPE_SECRET_KEY", double::SECRET_KEY.to_string()),
+            ("STRIPE_API_BASE", self.stripe.api_base().to_string()),
+        ]);
+        let bin = runtime::binary("pave-close", env!("CARGO_BIN_EXE_pave-close"));
+        Function::spawn(bin, &env).await
+    }
+}
+
+/// The refund requests the double received for a PaymentIntent.
+fn refund_calls(stripe: &StripeDouble, intent: &str) -> usize {
+    stripe
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/v1/refunds" && r.field("payment_intent") == Some(intent))
+        .count()
+}
+
+/// The refunds Stripe holds on the charge of a PaymentIntent, and the
+/// amount refunded (cents).
+fn refunds_held(stripe: &StripeDouble, intent: &str) -> (usize, i64) {
+    let event = stripe
+        .charge_refunded(intent, jiff::Timestamp::now().as_second())
+        .expect("a charge");
+    let body: Value = serde_json::from_str(&event.body).expect("JSON");
+    let charge = &body["data"]["object"];
+    (
+        charge["refunds"]["data"].as_array().map_or(0, Vec::len),
+        charge["amount_refunded"].as_i64().unwrap_or(-1),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_close_lambda_refunds_a_missed_all_or_nothing_campaign_once() {
+    use pave_functions::store::{CloseState, Outcome, PledgeStatus};
+    let fixture = CloseFixture::new("lambda-close").await;
+    let (store, stripe) = (&fixture.store, &fixture.stripe);
+    let ada = fixture.paid("pl_close_ada", 100).await;
+    let bob = fixture.paid("pl_close_bob", 40).await;
+    let before = store.figures(MISSED).await.expect("figures");
+    assert_eq!(before.raised, 140.into());
+    assert_eq!(before.matched_total(), 140.into(), "{before:?}");
+
+    let mut closer = fixture.spawn_closer().await;
+
+    // Not a scheduled event: `BadEvent`, nothing done, and the process goes on.
+    let (outcome, _) = closer
+        .invoke(json!({ "detail-type": "Scheduled Event", "detail": {} }))
+        .await;
+    let runtime::Outcome::Error(error) = outcome else {
+        panic!("a bad event was answered: {outcome:?}")
+    };
+    assert_eq!(error["errorType"], "BadEvent", "{error}");
+    assert!(
+        error["errorMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains("`time`")),
+        "{error}"
+    );
+    let startup = closer.first_answer.expect("answered");
+    assert_eq!(refund_calls(stripe, &ada) + refund_calls(stripe, &bob), 0);
+
+    // The nightly run after the campaign's end (15 January 2027, Paris).
+    let (outcome, took) = closer.invoke(scheduled_event("2027-01-16T03:00:00Z")).await;
+    let summary = outcome.response();
+    assert_eq!(summary["now"], "2027-01-16T03:00:00Z");
+    assert!(
+        summary["not_funded"]
+            .as_array()
+            .is_some_and(|p| p.contains(&json!(MISSED))),
+        "{summary}"
+    );
+    assert_eq!(summary["refunds_issued"], 2, "{summary}");
+    assert_eq!(summary["refunds_failed"], json!([]), "{summary}");
+    // Each pledge refunded once, in full, at Stripe.
+    assert_eq!(
+        (refund_calls(stripe, &ada), refunds_held(stripe, &ada)),
+        (1, (1, 10_000))
+    );
+    assert_eq!(
+        (refund_calls(stripe, &bob), refunds_held(stripe, &bob)),
+        (1, (1, 4_000))
+    );
+    // In the store: refunded, matches back to the pool, closed not funded.
+    let ledger = store.ledger_pledges(MISSED).await.expect("ledger");
+    assert_eq!(ledger.len(), 2);
+    assert!(
+        ledger
+            .iter()
+            .all(|p| p.status == PledgeStatus::Refunded && p.refund_id.is_some()),
+        "{ledger:?}"
+    );
+    let after = store.figures(MISSED).await.expect("figures");
+    assert_eq!(
+        (after.raised, after.matched_total(), after.refunds),
+        (0.into(), 0.into(), 2),
+        "{after:?}"
+    );
+    assert_eq!(after.outcome.as_deref(), Some("not_funded"));
+    let record = store
+        .close_record(MISSED)
+        .await
+        .expect("close record")
+        .expect("closed");
+    assert_eq!(
+        (record.state, record.outcome),
+        (CloseState::Closed, Some(Outcome::NotFunded))
+    );
+
+    // The next night (here as a manual `{"now": …}`): nothing left to do.
+    let (outcome, took_again) = closer.invoke(json!({ "now": "2027-01-17" })).await;
+    let summary = outcome.response();
+    assert_eq!(
+        (
+            summary["projects"].clone(),
+            summary["refunds_issued"].clone()
+        ),
+        (json!([]), json!(0)),
+        "{summary}"
+    );
+    assert_eq!(
+        (refund_calls(stripe, &ada), refund_calls(stripe, &bob)),
+        (1, 1)
+    );
+    assert_eq!(store.figures(MISSED).await.expect("figures"), after);
+
+    eprintln!(
+        "pave-close: spawn → init done {:?}, → first answer {startup:?}",
+        closer.init_time()
+    );
+    eprintln!(
+        "pave-close: the close run (every ended project, 2 refunds): {took:?}; nothing to do: {took_again:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_close_lambda_fails_when_stripe_refuses_a_refund_and_retries_it() {
+    use pave_functions::store::{CloseState, PledgeStatus};
+    use pave_functions::stripe::double::StripeFailure;
+    let fixture = CloseFixture::new("lambda-close-refused").await;
+    let (store, stripe) = (&fixture.store, &fixture.stripe);
+    let intent = fixture.paid("pl_close_disputed", 60).await;
+    stripe.fail_refunds(Some(StripeFailure::invalid_request(
+        "charge_disputed",
+        "The charge is disputed.",
+        None,
+    )));
+
+    let mut closer = fixture.spawn_closer().await;
+    let event = scheduled_event("2027-01-16T03:00:00Z");
+
+    // The invocation fails, and its error names the pledge and Stripe's code.
+    let (outcome, _) = closer.invoke(event.clone()).await;
+    let runtime::Outcome::Error(error) = outcome else {
+        panic!("a refused refund was answered as a success: {outcome:?}")
+    };
+    assert_eq!(error["errorType"], "CloseFailed", "{error}");
+    let summary: Value = serde_json::from_str(error["errorMessage"].as_str().expect("a message"))
+        .expect("the summary's JSON");
+    assert_eq!(
+        summary["refunds_failed"],
+        json!([{ "project": MISSED, "pledge_id": "pl_close_disputed",
+                 "reason": "goal_missed", "code": "charge_disputed" }]),
+        "{summary}"
+    );
+    let ledger = store.ledger_pledges(MISSED).await.expect("ledger");
+    assert_eq!(ledger[0].status, PledgeStatus::Refunding);
+    assert_eq!(refunds_held(stripe, &intent), (0, 0));
+    assert_eq!(fixture.close_state().await, Some(CloseState::Refunding));
+
+    // EventBridge's retry, once Stripe accepts: refunded once, closed.
+    stripe.fail_refunds(None);
+    let summary = closer.invoke(event).await.0.response();
+    assert_eq!(summary["refunds_issued"], 1, "{summary}");
+    assert_eq!(refunds_held(stripe, &intent), (1, 6_000));
+    assert_eq!(fixture.close_state().await, Some(CloseState::Closed));
+}

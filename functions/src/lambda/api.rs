@@ -7,10 +7,10 @@
 //! | variable | what |
 //! |---|---|
 //! | `PAVE_TABLE`, `AWS_REGION`, credentials, `AWS_ENDPOINT_URL_DYNAMODB`? | the store ([`DynamoStore::from_env`]) |
-//! | `PAVE_CATALOG` | the catalog file, default `/var/task/catalog.json`: **bundled** with the function (see below) |
+//! | `PAVE_CATALOG` | the catalog file, default `/var/task/catalog.json`: **bundled** with the function (see below; read by [`super::setup`]) |
 //! | `PAVE_SITE_URL` | the public site, `https://…` (checkout return pages; an allowed origin) |
 //! | `PAVE_ALLOWED_ORIGINS` | other origins allowed to post forms, comma-separated (optional) |
-//! | `STRIPE_SECRET_KEY` / `_PARAM` / `_SECRET_ID` | Stripe's secret key ([`super::secrets`]) |
+//! | `STRIPE_SECRET_KEY` / `_PARAM` / `_SECRET_ID` | Stripe's secret key ([`super::secrets`], through [`super::setup`]) |
 //! | `STRIPE_WEBHOOK_SECRET` / `_PARAM` / `_SECRET_ID` | the webhook signing secret |
 //! | `STRIPE_API_BASE` | another Stripe API base (tests) |
 //!
@@ -24,22 +24,14 @@
 use std::sync::{Arc, RwLock};
 
 use crate::api::{ApiConfig, AppState, router};
-use crate::catalog::Catalog;
 use crate::store::dynamo::DynamoStore;
-use crate::stripe::client::{ENV_API_BASE, StripeConfig, StripePayments};
 
-use super::{env, secrets};
-
-/// Where the catalog is when `PAVE_CATALOG` is not set.
-pub const DEFAULT_CATALOG: &str = "/var/task/catalog.json";
+use super::{env, secrets, setup};
 
 /// The API's state, from the environment (cold start).
 pub async fn state_from_env() -> Result<Arc<AppState<DynamoStore>>, String> {
     let store = DynamoStore::from_env().await.map_err(|e| e.to_string())?;
-    let catalog_path = env("PAVE_CATALOG").unwrap_or_else(|| DEFAULT_CATALOG.to_string());
-    let bytes = std::fs::read(&catalog_path)
-        .map_err(|e| format!("cannot read the catalog {catalog_path}: {e}"))?;
-    let catalog = Catalog::from_json(&bytes).map_err(|e| format!("{catalog_path}: {e}"))?;
+    let catalog = setup::catalog_from_env()?;
     let site_url = env("PAVE_SITE_URL")
         .ok_or("PAVE_SITE_URL is not set")?
         .trim_end_matches('/')
@@ -52,19 +44,10 @@ pub async fn state_from_env() -> Result<Arc<AppState<DynamoStore>>, String> {
             .map(|o| o.trim().trim_end_matches('/').to_string())
             .filter(|o| !o.is_empty()),
     );
-    let secret_key = secrets::resolve("STRIPE_SECRET_KEY")
-        .await?
-        .ok_or("STRIPE_SECRET_KEY (or STRIPE_SECRET_KEY_PARAM) is not set")?;
+    let payments = setup::payments_from_env().await?;
     let webhook_secret = secrets::resolve("STRIPE_WEBHOOK_SECRET")
         .await?
         .ok_or("STRIPE_WEBHOOK_SECRET (or STRIPE_WEBHOOK_SECRET_PARAM) is not set")?;
-    let api_base = env(ENV_API_BASE);
-    let stripe = StripeConfig::from_lookup(|name| match name {
-        n if n == ENV_API_BASE => api_base.clone(),
-        _ => Some(secret_key.clone()),
-    })
-    .map_err(|e| e.to_string())?;
-    let payments = StripePayments::new(&stripe).map_err(|e| e.to_string())?;
     Ok(Arc::new(AppState {
         store,
         catalog: RwLock::new(Arc::new(catalog)),

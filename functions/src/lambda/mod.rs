@@ -1,4 +1,4 @@
-//! The AWS Lambda adapters (feature `lambda`): what the two Lambda binaries
+//! The AWS Lambda adapters (feature `lambda`): what the three Lambda binaries
 //! run, kept here so that the binaries are a few lines each.
 //!
 //! - [`api`]: the HTTP API (`pave-api`): the same axum router as `pave
@@ -8,6 +8,11 @@
 //!   DynamoDB Stream batch of project totals → the pages showing those
 //!   projects' figures re-rendered, put on the site bucket, and invalidated on
 //!   the CDN.
+//! - [`close`]: the campaign closer (`pave-close`): a nightly EventBridge
+//!   schedule → [`crate::close::run`] on the DynamoDB store with Stripe; a
+//!   refused refund fails the invocation (`CloseFailed`).
+//! - [`setup`]: the cold start the API and the closer share (the bundled
+//!   catalog, the Stripe client).
 //! - [`stream`], [`publish`]: the pure parts of the rebuild (which projects
 //!   changed; which keys to upload, with which headers; which CDN paths to
 //!   invalidate).
@@ -19,10 +24,12 @@
 
 pub mod api;
 pub mod cdn;
+pub mod close;
 pub mod http;
 pub mod publish;
 pub mod rebuild;
 pub mod secrets;
+pub mod setup;
 pub mod stream;
 
 /// A non-empty environment variable.

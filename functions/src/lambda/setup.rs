@@ -1,0 +1,40 @@
+//! The cold-start set-up the Lambdas share: the bundled catalog and the
+//! Stripe client, read once from the environment.
+//!
+//! | variable | what |
+//! |---|---|
+//! | `PAVE_CATALOG` | the catalog file, default [`DEFAULT_CATALOG`]: bundled with the function (see [`super::api`]) |
+//! | `STRIPE_SECRET_KEY` / `_PARAM` / `_SECRET_ID` | Stripe's secret key ([`super::secrets`]) |
+//! | `STRIPE_API_BASE` | another Stripe API base (tests) |
+
+use crate::catalog::Catalog;
+use crate::stripe::client::{ENV_API_BASE, StripeConfig, StripePayments};
+
+use super::{env, secrets};
+
+/// Where the catalog is when `PAVE_CATALOG` is not set.
+pub const DEFAULT_CATALOG: &str = "/var/task/catalog.json";
+
+/// The bundled catalog: `PAVE_CATALOG` (or [`DEFAULT_CATALOG`]), read and
+/// checked.
+pub fn catalog_from_env() -> Result<Catalog, String> {
+    let path = env("PAVE_CATALOG").unwrap_or_else(|| DEFAULT_CATALOG.to_string());
+    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read the catalog {path}: {e}"))?;
+    Catalog::from_json(&bytes).map_err(|e| format!("{path}: {e}"))
+}
+
+/// The Stripe client: the secret key resolved through [`secrets::resolve`]
+/// (the environment, SSM Parameter Store or Secrets Manager), and
+/// `STRIPE_API_BASE` when set.
+pub async fn payments_from_env() -> Result<StripePayments, String> {
+    let secret_key = secrets::resolve("STRIPE_SECRET_KEY")
+        .await?
+        .ok_or("STRIPE_SECRET_KEY (or STRIPE_SECRET_KEY_PARAM) is not set")?;
+    let api_base = env(ENV_API_BASE);
+    let stripe = StripeConfig::from_lookup(|name| match name {
+        n if n == ENV_API_BASE => api_base.clone(),
+        _ => Some(secret_key.clone()),
+    })
+    .map_err(|e| e.to_string())?;
+    StripePayments::new(&stripe).map_err(|e| e.to_string())
+}
