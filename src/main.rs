@@ -2,6 +2,7 @@
 
 mod cli;
 mod close;
+mod corpus;
 mod serve;
 
 #[global_allocator]
