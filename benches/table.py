@@ -38,7 +38,10 @@ def peak_mb(name):
 
 def seconds(text):
     """A duration as wrk or Rust's Debug print it: 950us, 950µs, 3.2ms, 1.5s."""
-    m = re.fullmatch(r"([\d.]+)(ns|us|µs|ms|s|m)", text.strip())
+    text = text.strip()
+    if text.startswith("Some(") and text.endswith(")"):  # an Option<Duration>
+        text = text[5:-1]
+    m = re.fullmatch(r"([\d.]+)(ns|us|µs|ms|s|m)", text)
     if not m:
         raise ValueError(f"not a duration: {text!r}")
     scale = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
@@ -158,7 +161,7 @@ with open(path("lambda-sizes.txt")) as f:
 startup = {}
 with open(path("lambda-startup.txt")) as f:
     for line in f:
-        m = re.search(r"(pave-\w+): spawn → init done (\S+), → first answer (\S+)", line)
+        m = re.search(r"(pave-[\w-]+): spawn → init done (\S+), → first answer (\S+)", line)
         if m:
             startup.setdefault(m.group(1), []).append((seconds(m.group(2)), seconds(m.group(3))))
 w(f"\n## 5. Lambda binaries (release, stripped, x86_64), start-up under the local Runtime API, {runs} runs\n")
