@@ -1,4 +1,4 @@
--- wrk script: POST pre-signed Stripe webhooks (benches/api.sh). The events
+-- wrk script: POST pre-signed Stripe webhooks (benches/run). The events
 -- file (PAVE_BENCH_EVENTS, from webhook_events.py) is shared out between the
 -- PAVE_BENCH_THREADS threads, each event sent once; `done` warns when a
 -- thread ran out (it then re-sends its last event, a cheap duplicate).

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Prepares the webhook benchmark (benches/api.sh): creates N pending pledges
+"""Prepares the webhook benchmark (benches/run): creates N pending pledges
 through the API, then writes one Stripe-signed `checkout.session.completed`
 event per pledge, one per line (`signature<TAB>body`), for benches/webhook.lua.
 

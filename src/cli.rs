@@ -106,12 +106,18 @@ enum Command {
     },
     /// Write a synthetic corpus (for benchmarks): N projects over T territories.
     Corpus {
-        /// Where to write it (a `content/` folder is created inside).
+        /// Where to write it (a `content/` folder is created inside, and `hugo/` with --hugo).
         out: PathBuf,
         #[arg(long, default_value_t = 1000)]
         projects: usize,
         #[arg(long, default_value_t = 100)]
         territories: usize,
+        /// The random seed: the same seed writes the same bytes.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Also write the same corpus as a Hugo site in OUT/hugo.
+        #[arg(long)]
+        hugo: bool,
     },
 }
 
@@ -233,7 +239,17 @@ pub fn run() -> ExitCode {
             out,
             projects,
             territories,
-        } => match pave_generator::corpus::write(&out, projects, territories) {
+            seed,
+            hugo,
+        } => match crate::corpus::write(
+            &out,
+            crate::corpus::Options {
+                projects,
+                territories,
+                seed,
+            },
+            hugo,
+        ) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: cannot write the corpus in {}: {e}", out.display());

@@ -2,6 +2,7 @@
 
 mod cli;
 mod close;
+mod corpus;
 mod erase;
 mod serve;
 mod statements;

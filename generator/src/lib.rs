@@ -7,7 +7,6 @@
 pub mod build;
 pub mod check;
 pub mod content;
-pub mod corpus;
 pub mod diagnostics;
 pub mod model;
 pub mod money;

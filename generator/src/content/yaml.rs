@@ -5,7 +5,7 @@
 //!   through `serde_norway` (the maintained fork of `serde_yaml`, on a
 //!   fuzzed Rust port of libyaml): it parses front matter about 2.3 times
 //!   faster than `serde-saphyr`, which halved the CPU time of `pave check` on
-//!   the 10,000-project corpus (`benches/check.sh`). It
+//!   the 10,000-project corpus (`benches/run`). It
 //!   limits recursion depth and alias expansion (billion laughs), and content
 //!   files are size-limited before they get here.
 //! - Positions of values (for rules checked after parsing) come from a second,
