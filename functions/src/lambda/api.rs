@@ -61,7 +61,7 @@ pub async fn state_from_env() -> Result<Arc<AppState<DynamoStore>>, String> {
         changes: None,
         // Never the local test checkout on AWS.
         local: None,
-        mailer: crate::mail::Mailer::from_env(),
+        mailer: setup::mailer_from_env().await,
     }))
 }
 

@@ -20,7 +20,7 @@
 //! |---|---|
 //! | `PAVE_TABLE`, `AWS_REGION`, credentials, `AWS_ENDPOINT_URL_DYNAMODB`? | the store |
 //! | `PAVE_CATALOG`, `STRIPE_SECRET_KEY` / `_PARAM` / `_SECRET_ID`, `STRIPE_API_BASE`? | [`super::setup`] |
-//! | `SMTP_URL`?, `MAIL_FROM`? | the refund notices ([`crate::mail::Mailer::from_env`]; unset: logged only) |
+//! | `SMTP_URL` / `_PARAM` / `_SECRET_ID`?, `MAIL_FROM`? | the refund notices ([`super::setup::mailer_from_env`]; unset: logged only) |
 
 use jiff::Timestamp;
 use lambda_http::lambda_runtime::Diagnostic;
@@ -192,7 +192,7 @@ impl Closer {
             store: DynamoStore::from_env().await.map_err(|e| e.to_string())?,
             catalog: setup::catalog_from_env()?,
             payments: setup::payments_from_env().await?,
-            mailer: Mailer::from_env(),
+            mailer: setup::mailer_from_env().await,
         })
     }
 

@@ -6,8 +6,11 @@
 //! | `PAVE_CATALOG` | the catalog file, default [`DEFAULT_CATALOG`]: bundled with the function (see [`super::api`]) |
 //! | `STRIPE_SECRET_KEY` / `_PARAM` / `_SECRET_ID` | Stripe's secret key ([`super::secrets`]) |
 //! | `STRIPE_API_BASE` | another Stripe API base (tests) |
+//! | `SMTP_URL` / `_PARAM` / `_SECRET_ID`, `MAIL_FROM` | the donors' emails ([`mailer_from_env`]; it holds a password, so on AWS it comes from SSM like Stripe's keys) |
 
 use crate::catalog::Catalog;
+use crate::mail::Mailer;
+use crate::mail::smtp::{ENV_MAIL_FROM, ENV_SMTP_URL};
 use crate::stripe::client::{ENV_API_BASE, StripeConfig, StripePayments};
 
 use super::{env, secrets};
@@ -37,4 +40,35 @@ pub async fn payments_from_env() -> Result<StripePayments, String> {
     })
     .map_err(|e| e.to_string())?;
     StripePayments::new(&stripe).map_err(|e| e.to_string())
+}
+
+/// The donors' mailer: `SMTP_URL` resolved through [`secrets::resolve`]
+/// (the environment, SSM Parameter Store or Secrets Manager) and
+/// `MAIL_FROM`. Like [`Mailer::from_env`], an email never stops the function:
+/// an unset or unusable configuration is logged and the mailer disabled.
+pub async fn mailer_from_env() -> Mailer {
+    let url = match secrets::resolve(ENV_SMTP_URL).await {
+        Ok(url) => url,
+        Err(e) => {
+            eprintln!("pave mail: {e}: no email is sent to donors");
+            return Mailer::disabled();
+        }
+    };
+    let from = env(ENV_MAIL_FROM);
+    let lookup = |name: &str| match name {
+        n if n == ENV_SMTP_URL => url.clone(),
+        n if n == ENV_MAIL_FROM => from.clone(),
+        _ => None,
+    };
+    match Mailer::from_lookup(lookup) {
+        Ok(mailer) if mailer.is_enabled() => mailer,
+        Ok(mailer) => {
+            eprintln!("pave mail: SMTP_URL is not set: no email is sent to donors");
+            mailer
+        }
+        Err(e) => {
+            eprintln!("pave mail: {e}: no email is sent to donors");
+            Mailer::disabled()
+        }
+    }
 }
