@@ -11,7 +11,6 @@ use std::sync::Arc;
 use pave_functions::api::local::LocalPayments;
 use pave_functions::catalog::Catalog;
 use pave_functions::close::{self, CloseReport, RefundPolicy};
-use pave_functions::store::sqlite::SqliteStore;
 use pave_functions::store::{CloseState, Outcome};
 use pave_functions::stripe::client::{ENV_SECRET_KEY, Payments, StripeConfig, StripePayments};
 
@@ -35,19 +34,9 @@ pub fn close(db: &Path, catalog: &Path, now: Option<jiff::Timestamp>) -> ExitCod
             return ExitCode::from(2);
         }
     };
-    if !db.exists() {
-        eprintln!(
-            "error: no store at {} (the database `pave serve` writes; give --db)",
-            db.display()
-        );
-        return ExitCode::from(2);
-    }
-    let store = match SqliteStore::open(db) {
+    let store = match crate::store_file::open_existing(db) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: cannot open the store {}: {e}", db.display());
-            return ExitCode::from(2);
-        }
+        Err(status) => return status,
     };
     let payments: Arc<dyn Payments> = match std::env::var(ENV_SECRET_KEY)
         .ok()
@@ -76,12 +65,9 @@ pub fn close(db: &Path, catalog: &Path, now: Option<jiff::Timestamp>) -> ExitCod
         },
     };
     let now = now.unwrap_or_else(jiff::Timestamp::now);
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match crate::store_file::runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::from(2);
-        }
+        Err(status) => return status,
     };
     // Each refunded donor is told why (SMTP_URL, MAIL_FROM; logged only without).
     let mailer = pave_functions::mail::Mailer::from_env();

@@ -5,7 +5,6 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use pave_functions::store::Store;
-use pave_functions::store::sqlite::SqliteStore;
 
 /// Erases; exit status 0 (also when nothing matched), 1 on a store error,
 /// 2 on usage errors.
@@ -15,26 +14,13 @@ pub fn erase(db: &Path, email: &str) -> ExitCode {
         eprintln!("error: `{email}` is not an email address");
         return ExitCode::from(2);
     }
-    if !db.exists() {
-        eprintln!(
-            "error: no store at {} (the database `pave serve` writes; give --db)",
-            db.display()
-        );
-        return ExitCode::from(2);
-    }
-    let store = match SqliteStore::open(db) {
+    let store = match crate::store_file::open_existing(db) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: cannot open the store {}: {e}", db.display());
-            return ExitCode::from(2);
-        }
+        Err(status) => return status,
     };
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match crate::store_file::runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::from(2);
-        }
+        Err(status) => return status,
     };
     match runtime.block_on(store.erase_donor(email)) {
         Ok(erased) => {

@@ -6,6 +6,7 @@ mod corpus;
 mod erase;
 mod serve;
 mod statements;
+mod store_file;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -50,26 +50,13 @@ pub fn statements(options: &Options) -> ExitCode {
         eprintln!("error: no project `{slug}` in the catalog");
         return ExitCode::from(2);
     }
-    if !options.db.exists() {
-        eprintln!(
-            "error: no store at {} (the database `pave serve` writes; give --db)",
-            options.db.display()
-        );
-        return ExitCode::from(2);
-    }
-    let store = match SqliteStore::open(&options.db) {
+    let store = match crate::store_file::open_existing(&options.db) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: cannot open the store {}: {e}", options.db.display());
-            return ExitCode::from(2);
-        }
+        Err(status) => return status,
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().build() {
+    let runtime = match crate::store_file::runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::from(1);
-        }
+        Err(status) => return status,
     };
     let read = match runtime.block_on(read_store(&store, &catalog)) {
         Ok(read) => read,
