@@ -1,8 +1,8 @@
 //! `pave close`: the campaign close for a self-hosted cron, on the embedded
 //! store. Closes every project whose campaign ended (funded, or refunded
 //! through Stripe), retries the refunds still pending, prints a summary.
-//! The work is `pave_functions::close::run_with_mail` (`close::run`, which
-//! the AWS Lambda calls, plus the refunded donors' emails).
+//! The work is `pave_functions::close::run`, which the AWS Lambda calls too
+//! (refunded donors are told why, over SMTP when `SMTP_URL` is set).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -71,7 +71,7 @@ pub fn close(db: &Path, catalog: &Path, now: Option<jiff::Timestamp>) -> ExitCod
     };
     // Each refunded donor is told why (SMTP_URL, MAIL_FROM; logged only without).
     let mailer = pave_functions::mail::Mailer::from_env();
-    let report = runtime.block_on(close::run_with_mail(
+    let report = runtime.block_on(close::run(
         &store,
         payments.as_ref(),
         &catalog,

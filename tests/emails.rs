@@ -310,7 +310,7 @@ async fn a_missed_all_or_nothing_close_refunds_and_tells_each_donor_why() {
     let later = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 10);
     let catalog = w.state.catalog();
     let mailer = w.state.mailer.clone();
-    let report = close::run_with_mail(
+    let report = close::run(
         &w.state.store,
         w.state.payments.as_ref(),
         &catalog,
@@ -350,7 +350,7 @@ async fn a_missed_all_or_nothing_close_refunds_and_tells_each_donor_why() {
         text(en)
     );
     // Running the close again refunds nothing more and sends nothing more.
-    let again = close::run_with_mail(
+    let again = close::run(
         &w.state.store,
         w.state.payments.as_ref(),
         &catalog,

@@ -371,13 +371,15 @@ impl CloseReport {
 }
 
 /// Closes one project whose campaign is over (resuming a close a previous
-/// run left half-way). `None` when it was closed already.
+/// run left half-way), telling each refunded donor why through `mailer`.
+/// `None` when it was closed already.
 pub async fn close_project<S: Store, P: Payments + ?Sized>(
     store: &S,
     refunder: &mut Refunder<'_, P>,
     catalog: &Catalog,
     slug: &str,
     at: i64,
+    mailer: &Mailer,
 ) -> Result<Option<ProjectReport>, StoreError> {
     close_project_noting(
         store,
@@ -386,31 +388,29 @@ pub async fn close_project<S: Store, P: Payments + ?Sized>(
         slug,
         at,
         &mut BTreeSet::new(),
-        None,
+        mailer,
     )
     .await
 }
 
 /// Tells the donor their money was given back (after the refund is recorded).
 async fn tell_refunded<S: Store>(
-    mailer: Option<&Mailer>,
+    mailer: &Mailer,
     store: &S,
     catalog: &Catalog,
     pledge_id: &str,
     reason: RefundReason,
     at: i64,
 ) {
-    if let Some(mailer) = mailer {
-        mail::notify(
-            mailer,
-            store,
-            catalog,
-            pledge_id,
-            mail::Event::Refunded(RefundCause::from(reason)),
-            at,
-        )
-        .await;
-    }
+    mail::notify(
+        mailer,
+        store,
+        catalog,
+        pledge_id,
+        mail::Event::Refunded(RefundCause::from(reason)),
+        at,
+    )
+    .await;
 }
 
 /// [`close_project`], noting in `attempted` the pledges whose refund it tried.
@@ -421,7 +421,7 @@ async fn close_project_noting<S: Store, P: Payments + ?Sized>(
     slug: &str,
     at: i64,
     attempted: &mut BTreeSet<String>,
-    mailer: Option<&Mailer>,
+    mailer: &Mailer,
 ) -> Result<Option<ProjectReport>, StoreError> {
     let project = catalog
         .projects
@@ -487,38 +487,17 @@ async fn close_project_noting<S: Store, P: Payments + ?Sized>(
 /// live or closed project of the catalog whose campaign is over at `now`
 /// and is not closed yet, then retries every refund still pending
 /// (refused late or over-cap payments, failed refunds of earlier runs).
-/// Errors of one project are reported and do not stop the others.
+/// Errors of one project are reported and do not stop the others. Each
+/// donor whose refund went through in this run is told why through
+/// `mailer` (after the refund is recorded; a refund that failed is told when
+/// a later run gets it through); [`Mailer::disabled`] only logs.
 pub async fn run<S: Store, P: Payments + ?Sized>(
     store: &S,
     payments: &P,
     catalog: &Catalog,
     now: Timestamp,
     policy: RefundPolicy,
-) -> CloseReport {
-    run_mailing(store, payments, catalog, now, policy, None).await
-}
-
-/// [`run`], telling each donor whose refund went through in this run why
-/// (an email per refund Stripe accepted, after it is recorded; a refund that
-/// failed is told when a later run gets it through).
-pub async fn run_with_mail<S: Store, P: Payments + ?Sized>(
-    store: &S,
-    payments: &P,
-    catalog: &Catalog,
-    now: Timestamp,
-    policy: RefundPolicy,
     mailer: &Mailer,
-) -> CloseReport {
-    run_mailing(store, payments, catalog, now, policy, Some(mailer)).await
-}
-
-async fn run_mailing<S: Store, P: Payments + ?Sized>(
-    store: &S,
-    payments: &P,
-    catalog: &Catalog,
-    now: Timestamp,
-    policy: RefundPolicy,
-    mailer: Option<&Mailer>,
 ) -> CloseReport {
     let at = now.as_second();
     let mut refunder = Refunder::new(payments, policy);

@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 use pave_functions::api::{ApiConfig, AppState, handle_webhook};
 use pave_functions::catalog::Catalog;
 use pave_functions::close::{self, CloseReport, FailedRefund, RefundPolicy};
+use pave_functions::mail::Mailer;
 use pave_functions::matching::Match;
 use pave_functions::money::is_cents;
 use pave_functions::progress::{Figures, Snapshot};
@@ -1502,6 +1503,7 @@ impl<S: Backend> Suite<S> {
             &self.catalog,
             close_time(),
             fast(),
+            &Mailer::disabled(),
         )
         .await
     }
@@ -1923,6 +1925,7 @@ async fn over_cap_payments_are_refunded_whole<S: Backend>(db: impl Fn() -> S) {
         &suite.catalog,
         jiff::Timestamp::now(),
         fast(),
+        &Mailer::disabled(),
     )
     .await;
     assert_eq!(report.late_refunds_issued, 7, "{report:?}");

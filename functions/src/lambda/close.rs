@@ -1,4 +1,4 @@
-//! The campaign closer on AWS (`pave-close`): [`crate::close::run_with_mail`]
+//! The campaign closer on AWS (`pave-close`): [`crate::close::run`]
 //! on the DynamoDB store with Stripe, the same close `pave close` runs on the
 //! embedded store (each refunded donor is told why, over SMTP when
 //! `SMTP_URL` is set).
@@ -202,7 +202,7 @@ impl Closer {
             error_type: BAD_EVENT.into(),
             error_message: message,
         })?;
-        let report = close::run_with_mail(
+        let report = close::run(
             &self.store,
             &self.payments,
             &self.catalog,
