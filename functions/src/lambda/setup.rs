@@ -60,15 +60,5 @@ pub async fn mailer_from_env() -> Mailer {
         n if n == ENV_MAIL_FROM => from.clone(),
         _ => None,
     };
-    match Mailer::from_lookup(lookup) {
-        Ok(mailer) if mailer.is_enabled() => mailer,
-        Ok(mailer) => {
-            eprintln!("pave mail: SMTP_URL is not set: no email is sent to donors");
-            mailer
-        }
-        Err(e) => {
-            eprintln!("pave mail: {e}: no email is sent to donors");
-            Mailer::disabled()
-        }
-    }
+    Mailer::from_lookup_or_log(lookup)
 }

@@ -92,7 +92,13 @@ impl Mailer {
     /// From the process environment; an unusable configuration is logged
     /// and the mailer disabled (a payment never fails for an email).
     pub fn from_env() -> Mailer {
-        match Mailer::from_lookup(|name| std::env::var(name).ok()) {
+        Mailer::from_lookup_or_log(|name| std::env::var(name).ok())
+    }
+
+    /// [`Mailer::from_lookup`], where an unset or unusable configuration is
+    /// logged and gives the disabled mailer.
+    pub fn from_lookup_or_log(lookup: impl Fn(&str) -> Option<String>) -> Mailer {
+        match Mailer::from_lookup(lookup) {
             Ok(mailer) => {
                 if !mailer.is_enabled() {
                     eprintln!("pave mail: SMTP_URL is not set: no email is sent to donors");
