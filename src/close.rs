@@ -9,7 +9,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use pave_functions::api::local::LocalPayments;
-use pave_functions::catalog::Catalog;
 use pave_functions::close::{self, CloseReport, RefundPolicy};
 use pave_functions::store::{CloseState, Outcome};
 use pave_functions::stripe::client::{ENV_SECRET_KEY, Payments, StripeConfig, StripePayments};
@@ -17,22 +16,9 @@ use pave_functions::stripe::client::{ENV_SECRET_KEY, Payments, StripeConfig, Str
 /// Runs the close; exit status 0 when every refund went through, 1 when a
 /// refund failed (or a project could not be closed), 2 on usage errors.
 pub fn close(db: &Path, catalog: &Path, now: Option<jiff::Timestamp>) -> ExitCode {
-    let bytes = match std::fs::read(catalog) {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            eprintln!(
-                "error: cannot read {}: {e} (run `pave build` first, or give --catalog)",
-                catalog.display()
-            );
-            return ExitCode::from(2);
-        }
-    };
-    let catalog = match Catalog::from_json(&bytes) {
+    let catalog = match crate::store_file::read_catalog(catalog) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(status) => return status,
     };
     let store = match crate::store_file::open_existing(db) {
         Ok(s) => s,

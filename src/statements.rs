@@ -31,18 +31,9 @@ pub fn parse_lang(text: &str) -> Result<Lang, String> {
 /// Exit status 0 when written, 1 when the store or the output failed, 2 on
 /// usage errors (no catalog, no store, unknown project).
 pub fn statements(options: &Options) -> ExitCode {
-    let catalog = match std::fs::read(&options.catalog)
-        .map_err(|e| e.to_string())
-        .and_then(|b| Catalog::from_json(&b).map_err(|e| e.to_string()))
-    {
+    let catalog = match crate::store_file::read_catalog(&options.catalog) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!(
-                "error: cannot read the catalog {}: {e} (run `pave build` first, or give --catalog)",
-                options.catalog.display()
-            );
-            return ExitCode::from(2);
-        }
+        Err(status) => return status,
     };
     if let Some(slug) = &options.project
         && !catalog.projects.contains_key(slug)

@@ -1,12 +1,27 @@
 //! What the store commands (`pave close`, `pave erase`, `pave statements`)
-//! share: the embedded store opened from an existing file, and a runtime to
-//! drive its async methods. Errors are printed here; the caller returns the
+//! share: the catalog the site was built with, the embedded store opened
+//! from an existing file, and a runtime to drive its async methods. Errors are printed here; the caller returns the
 //! exit status (2: usage, the store is missing or cannot be opened).
 
 use std::path::Path;
 use std::process::ExitCode;
 
+use pave_functions::catalog::Catalog;
 use pave_functions::store::sqlite::SqliteStore;
+
+/// Reads and checks the catalog `pave build` wrote.
+pub fn read_catalog(path: &Path) -> Result<Catalog, ExitCode> {
+    std::fs::read(path)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| Catalog::from_json(&bytes).map_err(|e| e.to_string()))
+        .map_err(|e| {
+            eprintln!(
+                "error: cannot read the catalog {}: {e} (run `pave build` first, or give --catalog)",
+                path.display()
+            );
+            ExitCode::from(2)
+        })
+}
 
 /// Opens the SQLite store at `db`, which must exist (these commands never
 /// create an empty one by mistake).
