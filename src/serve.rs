@@ -26,6 +26,7 @@ use pave_functions::store::Store;
 use pave_functions::store::sqlite::SqliteStore;
 use pave_functions::stripe::client::{ENV_SECRET_KEY, Payments, StripeConfig, StripePayments};
 use pave_generator::build::{self, BuildConfig};
+use pave_generator::live::LiveSite;
 use tokio::sync::{broadcast, mpsc};
 use tower_http::services::{ServeDir, ServeFile};
 
@@ -39,6 +40,9 @@ struct Shared {
 }
 
 type Api = AppState<SqliteStore>;
+
+/// The site as last built, kept loaded for the re-render of figures.
+type Live = Arc<std::sync::Mutex<Option<LiveSite>>>;
 
 /// Builds once, then serves `config.out`, the API and the store on `addr`,
 /// and rebuilds on changes.
@@ -64,7 +68,8 @@ pub async fn serve(
     config.progress = Some(progress.clone());
     write_snapshot(&store, &progress).await?;
     let config = Arc::new(config);
-    rebuild(&config).await?;
+    let live: Live = Arc::default();
+    rebuild(&config, &live).await?;
     let catalog = read_catalog(&config.out)?;
 
     let (payments, local_payments, webhook_secret): (Arc<dyn Payments>, _, String) =
@@ -132,11 +137,12 @@ pub async fn serve(
             .map_err(|e| format!("cannot watch {}: {e}", dir.display()))?;
     }
     let generation = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let (rebuild_config, rebuild_api, rebuild_reloads, rebuild_generation) = (
+    let (rebuild_config, rebuild_api, rebuild_reloads, rebuild_generation, rebuild_live) = (
         config.clone(),
         api.clone(),
         reloads.clone(),
         generation.clone(),
+        live.clone(),
     );
     tokio::spawn(async move {
         let _watcher = watcher;
@@ -150,7 +156,7 @@ pub async fn serve(
                     rebuild_config.progress.as_deref().unwrap_or(&progress),
                 )
                 .await?;
-                rebuild(&rebuild_config).await?;
+                rebuild(&rebuild_config, &rebuild_live).await?;
                 rebuild_api.set_catalog(read_catalog(&rebuild_config.out)?);
                 Ok::<(), String>(())
             }
@@ -166,18 +172,16 @@ pub async fn serve(
         }
     });
 
-    // Paid pledges → the pages showing those projects' figures, re-rendered.
-    let (figures_config, figures_api, figures_reloads) =
-        (config.clone(), api.clone(), reloads.clone());
+    // Paid pledges → the pages showing those projects' figures, re-rendered
+    // at once; the pledges paid meanwhile are taken together by the next one.
+    let (figures_api, figures_reloads) = (api.clone(), reloads.clone());
     tokio::spawn(async move {
         while let Some(first) = changes_rx.recv().await {
-            // Coalesce a burst of pledges into one re-render.
-            tokio::time::sleep(Duration::from_millis(50)).await;
             let mut projects = std::collections::BTreeSet::from([first]);
             while let Ok(p) = changes_rx.try_recv() {
                 projects.insert(p);
             }
-            if let Err(e) = refresh_figures(&figures_api.store, &figures_config, projects).await {
+            if let Err(e) = refresh_figures(&figures_api.store, &live, projects).await {
                 eprintln!("pave serve: {e}");
                 continue;
             }
@@ -228,38 +232,59 @@ fn read_catalog(out: &std::path::Path) -> Result<Catalog, String> {
     Catalog::from_json(&bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// The incremental path: re-renders only the pages showing these projects' figures.
+/// The incremental path: the store's figures of these projects, and the
+/// pages showing them re-rendered on the site kept loaded.
 async fn refresh_figures(
     store: &SqliteStore,
-    config: &Arc<BuildConfig>,
+    live: &Live,
     projects: std::collections::BTreeSet<String>,
 ) -> Result<(), String> {
     let start = std::time::Instant::now();
-    if let Some(progress) = &config.progress {
-        write_snapshot(store, progress).await?;
+    let mut figures = std::collections::BTreeMap::new();
+    for project in &projects {
+        let f = store
+            .figures(project)
+            .await
+            .map_err(|e| format!("cannot read the store: {e}"))?;
+        // Through the snapshot's JSON contract (functions → generator).
+        let f = serde_json::to_value(f)
+            .and_then(serde_json::from_value)
+            .map_err(|e| format!("the store's figures of {project}: {e}"))?;
+        figures.insert(project.clone(), f);
     }
-    let config = config.clone();
-    let count = projects.len();
-    let built = tokio::task::spawn_blocking(move || build::refresh(&config, &projects))
-        .await
-        .map_err(|e| format!("refresh task failed: {e}"))?
-        .map_err(|e| format!("cannot refresh the figures: {e}"))?;
-    eprintln!(
-        "pave serve: figures of {count} project(s) re-rendered: {} pages ({} written) in {} ms",
-        built.pages,
-        built.stats.written,
-        start.elapsed().as_millis()
-    );
+    let live = live.clone();
+    let refreshed = tokio::task::spawn_blocking(move || {
+        let mut live = live.lock().unwrap_or_else(|p| p.into_inner());
+        live.as_mut().map(|site| site.refresh(figures)).transpose()
+    })
+    .await
+    .map_err(|e| format!("refresh task failed: {e}"))?
+    .map_err(|e| format!("cannot refresh the figures: {e}"))?;
+    if let Some(refreshed) = refreshed {
+        eprintln!(
+            "pave serve: figures of {} project(s) re-rendered: {} pages ({} written) in {:.1} ms",
+            projects.len(),
+            refreshed.pages,
+            refreshed.stats.written,
+            start.elapsed().as_secs_f64() * 1000.0
+        );
+    }
     Ok(())
 }
 
-async fn rebuild(config: &Arc<BuildConfig>) -> Result<(), String> {
+/// A full build, kept loaded in `live` (which keeps the last good one while
+/// the content has errors: paid pledges still update its pages).
+async fn rebuild(config: &Arc<BuildConfig>, live: &Live) -> Result<(), String> {
     let config = config.clone();
     let start = std::time::Instant::now();
-    let result = tokio::task::spawn_blocking(move || build::build(&config))
+    let result = tokio::task::spawn_blocking(move || LiveSite::build((*config).clone()))
         .await
         .map_err(|e| format!("build task failed: {e}"))?;
-    match result {
+    let built = result.map(|(site, built)| {
+        *live.lock().unwrap_or_else(|p| p.into_inner()) = Some(site);
+        built
+    });
+    match built {
         Ok(built) => {
             eprintln!(
                 "pave serve: built {} pages ({} written) in {} ms",

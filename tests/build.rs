@@ -461,3 +461,187 @@ fn project_page_is_light() {
         html + css
     );
 }
+
+/// The published projects of a `pave corpus` folder: slug → themes.
+fn corpus_projects(content: &Path) -> BTreeMap<String, Vec<String>> {
+    walkdir::WalkDir::new(content)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| {
+            e.file_name() == "index.md" && e.path().to_string_lossy().contains("/projects/")
+        })
+        .filter_map(|e| {
+            let text = std::fs::read_to_string(e.path()).unwrap();
+            let field = |name: &str| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .map(|v| v.trim().to_string())
+            };
+            let published = matches!(field("status:").as_deref(), Some("live" | "closed"));
+            let themes = field("themes:")?
+                .trim_matches(|c| c == '[' || c == ']')
+                .split(',')
+                .map(|t| t.trim().to_string())
+                .collect();
+            let slug = e
+                .path()
+                .parent()?
+                .file_name()?
+                .to_string_lossy()
+                .into_owned();
+            published.then_some((slug, themes))
+        })
+        .collect()
+}
+
+#[test]
+fn theme_pages_are_paginated_and_a_pledge_re_renders_its_own_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    let output = pave(
+        &repo_root(),
+        &[
+            "corpus",
+            corpus.to_str().unwrap(),
+            "--projects",
+            "300",
+            "--territories",
+            "6",
+        ],
+        LIMIT,
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let content = corpus.join("content");
+    let projects = corpus_projects(&content);
+    let out = dir.path().join("public");
+    build(&repo_root(), &content, &out, &[]);
+
+    // Every published project of a theme is on exactly one of its pages, 24 a page.
+    let mut themes: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (slug, ts) in &projects {
+        for t in ts {
+            themes.entry(t).or_default().push(slug);
+        }
+    }
+    let (theme, members) = themes.iter().max_by_key(|(_, m)| m.len()).unwrap();
+    assert!(members.len() > 48, "a theme spans three pages or more");
+    let pages = members.len().div_ceil(24);
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for page in 1..=pages {
+        let rel = if page == 1 {
+            format!("themes/{theme}/index.html")
+        } else {
+            format!("themes/{theme}/page/{page}/index.html")
+        };
+        let html = read(&out, &rel);
+        let on_page: Vec<&str> = members
+            .iter()
+            .copied()
+            .filter(|slug| html.contains(&format!("href=\"/projets/{slug}/\"")))
+            .collect();
+        let expected = if page < pages {
+            24
+        } else {
+            members.len() - 24 * (pages - 1)
+        };
+        assert_eq!(on_page.len(), expected, "cards on {rel}");
+        for slug in on_page {
+            *seen.entry(slug).or_default() += 1;
+        }
+        assert!(
+            html.contains(&format!("Page {page} sur {pages}")),
+            "{rel} says where it is"
+        );
+        if page > 1 {
+            let previous = if page == 2 {
+                format!("/themes/{theme}/")
+            } else {
+                format!("/themes/{theme}/page/{}/", page - 1)
+            };
+            assert!(
+                html.contains(&format!("href=\"{previous}\" rel=\"prev\"")),
+                "{rel}"
+            );
+        }
+        if page < pages {
+            let next = format!("/themes/{theme}/page/{}/", page + 1);
+            assert!(
+                html.contains(&format!("href=\"{next}\" rel=\"next\"")),
+                "{rel}"
+            );
+        }
+    }
+    assert_eq!(
+        seen.len(),
+        members.len(),
+        "every project of {theme} is listed"
+    );
+    assert!(seen.values().all(|&n| n == 1), "each once");
+    assert!(
+        !out.join(format!("themes/{theme}/page/{}/index.html", pages + 1))
+            .exists()
+    );
+    assert!(read(&out, "en/themes/index.html").contains(&format!("/en/themes/{theme}/")));
+    let sitemap = read(&out, "sitemap.xml");
+    assert!(
+        sitemap.contains(&format!("/themes/{theme}/page/{pages}/")),
+        "paged lists are in the sitemap"
+    );
+
+    // A sponsor whose pool applies to every project lists the 50 most matched.
+    let region = read(&out, "partenaires/region/index.html");
+    assert!(
+        region.contains("autres projets éligibles"),
+        "the cut list says so"
+    );
+
+    // A pledge on one project: only its page of each of its themes changes,
+    // and the result equals a full build.
+    let slug = members[members.len() / 2];
+    let snapshot = dir.path().join("progress.json");
+    std::fs::write(
+        &snapshot,
+        format!(r#"{{"version":1,"projects":{{"{slug}":{{"raised":"4321.00","backers":7,"pledges":7}}}}}}"#),
+    )
+    .unwrap();
+    let before = tree(&out);
+    build(
+        &repo_root(),
+        &content,
+        &out,
+        &["--progress", snapshot.to_str().unwrap(), "--changed", slug],
+    );
+    let after = tree(&out);
+    let changed: Vec<String> = after
+        .iter()
+        .filter(|(p, bytes)| before.get(*p) != Some(bytes))
+        .map(|(p, _)| p.to_string_lossy().into_owned())
+        .collect();
+    for t in &projects[slug] {
+        let in_theme: Vec<&String> = changed
+            .iter()
+            .filter(|p| p.starts_with(&format!("themes/{t}/")))
+            .collect();
+        assert_eq!(in_theme.len(), 1, "one page of {t} changed: {changed:?}");
+        assert!(read(&out, in_theme[0]).contains(&format!("/projets/{slug}/")));
+    }
+    let full = dir.path().join("full");
+    build(
+        &repo_root(),
+        &content,
+        &full,
+        &["--progress", snapshot.to_str().unwrap()],
+    );
+    let full_tree = tree(&full);
+    for (path, bytes) in &full_tree {
+        assert!(
+            after.get(path) == Some(bytes),
+            "{} differs from a full rebuild",
+            path.display()
+        );
+    }
+}

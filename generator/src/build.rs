@@ -103,33 +103,10 @@ pub fn read_snapshot(path: Option<&Path>) -> Result<Snapshot, BuildError> {
     }
 }
 
-/// A full build.
+/// A full build (the site is rendered and written page by page, never held
+/// whole in memory).
 pub fn build(config: &BuildConfig) -> Result<Built, BuildError> {
-    let start = std::time::Instant::now();
-    let (site, warnings) = load_site(&config.content, config.territory.as_deref())?;
-    let load_time = start.elapsed();
-    let theme = Theme::load(&config.theme).map_err(BuildError::Input)?;
-    let snapshot = read_snapshot(config.progress.as_deref())?;
-    let renderer = Renderer::new(
-        &site,
-        &theme,
-        &snapshot,
-        Options {
-            today: config.today,
-            live_reload: config.live_reload,
-        },
-    );
-    let files = renderer.render_all()?;
-    let pages = files.iter().filter(|f| f.path.ends_with(".html")).count();
-    let stats = output::write_full(&config.out, &files)?;
-    Ok(Built {
-        pages,
-        files: files.len(),
-        stats,
-        warnings,
-        load_time,
-        render_time: start.elapsed() - load_time,
-    })
+    crate::live::LiveSite::build(config.clone()).map(|(_, built)| built)
 }
 
 /// The incremental path: re-renders only the pages that show the figures of

@@ -18,10 +18,12 @@ pub mod theme;
 pub mod urls;
 pub mod view;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap};
 
 use jiff::civil::Date;
 use rayon::prelude::*;
+use rust_decimal::Decimal;
 
 pub use format::Lang;
 use output::File;
@@ -57,12 +59,46 @@ pub enum RenderError {
 pub struct Renderer<'a> {
     pub site: &'a Site,
     pub theme: &'a Theme,
-    pub snapshot: &'a Snapshot,
     pub options: Options,
     pub langs: Vec<Lang>,
-    /// Cards of every published project, by slug and language.
-    cards: BTreeMap<(String, Lang), Card>,
-    figures: BTreeMap<String, Figures>,
+    prepared: Cow<'a, Prepared>,
+}
+
+/// What every page draws on, computed once for a site and its figures: each
+/// published project's figures, its card in every language and the pools
+/// that may match it, in the site's order. A long-running process keeps it
+/// between re-renders and updates only the projects whose figures changed
+/// ([`Prepared::update`]).
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    today: Date,
+    /// Every published project, territory by territory, as `Site::projects`.
+    entries: Vec<Entry>,
+    /// Slug → position in `entries`.
+    index: HashMap<String, usize>,
+    /// Territory slug → its published projects' positions in `entries`.
+    territories: HashMap<String, std::ops::Range<usize>>,
+    /// Pool (`sponsor/pool`) → what it matched, over all published projects.
+    pool_used: HashMap<String, Decimal>,
+}
+
+/// One published project, prepared.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub figures: Figures,
+    /// One card per language of the site.
+    cards: Vec<(Lang, Card)>,
+    /// The pools (`sponsor/pool`) that may match it, sorted.
+    pub pools: Vec<String>,
+}
+
+impl Entry {
+    pub fn card(&self, lang: Lang) -> Option<&Card> {
+        self.cards
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .map(|(_, card)| card)
+    }
 }
 
 /// Whether a project has public pages: live or closed (not draft or in review).
@@ -70,68 +106,221 @@ pub fn is_published(project: &Project) -> bool {
     matches!(project.doc.meta.status, Status::Live | Status::Closed)
 }
 
+/// The languages of the site (French when none is configured).
+pub fn site_langs(site: &Site) -> Vec<Lang> {
+    let mut langs: Vec<Lang> = site
+        .config
+        .languages
+        .iter()
+        .filter_map(|l| Lang::from_code(l))
+        .collect();
+    if langs.is_empty() {
+        langs.push(Lang::Fr);
+    }
+    langs
+}
+
+impl Prepared {
+    /// The figures, cards and pools of every published project.
+    pub fn new(site: &Site, theme: &Theme, snapshot: &Snapshot, today: Date) -> Prepared {
+        let mut territories = HashMap::new();
+        let mut published: Vec<(&Territory, &Project)> = Vec::new();
+        for t in &site.territories {
+            let first = published.len();
+            published.extend(
+                t.projects
+                    .iter()
+                    .filter(|p| is_published(p))
+                    .map(|p| (t, p)),
+            );
+            territories.insert(t.doc.slug.clone(), first..published.len());
+        }
+        let langs = site_langs(site);
+        let entries: Vec<Entry> = published
+            .par_iter()
+            .map(|(t, p)| Entry {
+                figures: snapshot.figures(&p.doc.slug),
+                cards: Vec::new(),
+                pools: catalog::pools_for(site, t, p)
+                    .into_iter()
+                    .map(|(id, _, _)| id)
+                    .collect(),
+            })
+            .collect();
+        let index = published
+            .iter()
+            .enumerate()
+            .map(|(i, (_, p))| (p.doc.slug.clone(), i))
+            .collect();
+        let mut pool_used: HashMap<String, Decimal> = HashMap::new();
+        for e in &entries {
+            for (pool, amount) in &e.figures.matched {
+                *pool_used.entry(pool.clone()).or_default() += amount.0;
+            }
+        }
+        let mut prepared = Prepared {
+            today,
+            entries,
+            index,
+            territories,
+            pool_used,
+        };
+        let cards: Vec<Vec<(Lang, Card)>> = published
+            .par_iter()
+            .zip(prepared.entries.par_iter())
+            .map(|((t, p), e)| cards_of(site, theme, t, p, &e.figures, today, &langs))
+            .collect();
+        for (entry, cards) in prepared.entries.iter_mut().zip(cards) {
+            entry.cards = cards;
+        }
+        prepared
+    }
+
+    /// Takes the new figures of `projects` from `snapshot` and redoes their cards.
+    pub fn update(
+        &mut self,
+        site: &Site,
+        theme: &Theme,
+        snapshot: &Snapshot,
+        projects: &BTreeSet<String>,
+    ) {
+        let langs = site_langs(site);
+        for t in &site.territories {
+            for p in t.projects.iter().filter(|p| projects.contains(&p.doc.slug)) {
+                let Some(&i) = self.index.get(&p.doc.slug) else {
+                    continue;
+                };
+                let figures = snapshot.figures(&p.doc.slug);
+                let entry = &mut self.entries[i];
+                for (pool, amount) in &entry.figures.matched {
+                    *self.pool_used.entry(pool.clone()).or_default() -= amount.0;
+                }
+                for (pool, amount) in &figures.matched {
+                    *self.pool_used.entry(pool.clone()).or_default() += amount.0;
+                }
+                entry.cards = cards_of(site, theme, t, p, &figures, self.today, &langs);
+                entry.figures = figures;
+            }
+        }
+    }
+}
+
+/// A project's card in each language.
+fn cards_of(
+    site: &Site,
+    theme: &Theme,
+    territory: &Territory,
+    project: &Project,
+    figures: &Figures,
+    today: Date,
+    langs: &[Lang],
+) -> Vec<(Lang, Card)> {
+    langs
+        .iter()
+        .map(|&lang| {
+            let card = view::card(&view::CardInput {
+                site,
+                territory,
+                project,
+                figures,
+                today,
+                lang,
+                t: theme.strings(lang),
+            });
+            (lang, card)
+        })
+        .collect()
+}
+
 impl<'a> Renderer<'a> {
     pub fn new(
         site: &'a Site,
         theme: &'a Theme,
-        snapshot: &'a Snapshot,
+        snapshot: &Snapshot,
         options: Options,
     ) -> Renderer<'a> {
-        let mut langs: Vec<Lang> = site
-            .config
-            .languages
-            .iter()
-            .filter_map(|l| Lang::from_code(l))
-            .collect();
-        if langs.is_empty() {
-            langs.push(Lang::Fr);
-        }
-        let published: Vec<(&Territory, &Project)> = site
-            .territories
-            .iter()
-            .flat_map(|t| t.projects.iter().map(move |p| (t, p)))
-            .filter(|(_, p)| is_published(p))
-            .collect();
-        let figures: BTreeMap<String, Figures> = published
-            .iter()
-            .map(|(_, p)| (p.doc.slug.clone(), snapshot.figures(&p.doc.slug)))
-            .collect();
-        let cards = published
-            .par_iter()
-            .flat_map_iter(|(t, p)| {
-                let figures = &figures[&p.doc.slug];
-                let today = options.today;
-                langs.iter().map(move |&lang| {
-                    let card = view::card(&view::CardInput {
-                        site,
-                        territory: t,
-                        project: p,
-                        figures,
-                        today,
-                        lang,
-                        t: theme.strings(lang),
-                    });
-                    ((p.doc.slug.clone(), lang), card)
-                })
-            })
-            .collect();
+        let prepared = Prepared::new(site, theme, snapshot, options.today);
         Renderer {
             site,
             theme,
-            snapshot,
+            langs: site_langs(site),
             options,
-            langs,
-            cards,
-            figures,
+            prepared: Cow::Owned(prepared),
         }
     }
 
-    pub fn card(&self, slug: &str, lang: Lang) -> Option<&Card> {
-        self.cards.get(&(slug.to_string(), lang))
+    /// A renderer on figures and cards prepared earlier (for the same site,
+    /// theme and day).
+    pub fn with_prepared(
+        site: &'a Site,
+        theme: &'a Theme,
+        prepared: &'a Prepared,
+        options: Options,
+    ) -> Renderer<'a> {
+        Renderer {
+            site,
+            theme,
+            langs: site_langs(site),
+            options,
+            prepared: Cow::Borrowed(prepared),
+        }
     }
 
-    pub fn figures(&self, slug: &str) -> Figures {
-        self.figures.get(slug).cloned().unwrap_or_default()
+    fn entry(&self, slug: &str) -> Option<&Entry> {
+        self.prepared
+            .index
+            .get(slug)
+            .and_then(|&i| self.prepared.entries.get(i))
+    }
+
+    pub fn card(&self, slug: &str, lang: Lang) -> Option<&Card> {
+        self.entry(slug)?.card(lang)
+    }
+
+    /// The pools that may match a published project (`sponsor/pool`, sorted).
+    pub fn pools_of(&self, slug: &str) -> &[String] {
+        self.entry(slug).map_or(&[], |e| e.pools.as_slice())
+    }
+
+    /// A published project's figures (zero everywhere when it has none).
+    pub fn figures(&self, slug: &str) -> &Figures {
+        static NONE: std::sync::LazyLock<Figures> = std::sync::LazyLock::new(Figures::default);
+        self.entry(slug).map_or(&NONE, |e| &e.figures)
+    }
+
+    /// What a pool (`sponsor/pool`) matched, over all published projects.
+    pub fn pool_used(&self, pool: &str) -> Decimal {
+        self.prepared
+            .pool_used
+            .get(pool)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Every published project with what was prepared for it, in the site's order.
+    pub fn published(&self) -> impl Iterator<Item = (&'a Project, &Entry)> {
+        self.site
+            .projects()
+            .filter(|p| is_published(p))
+            .zip(self.prepared.entries.iter())
+    }
+
+    /// A territory's published projects with what was prepared for them.
+    pub fn published_in(
+        &self,
+        territory: &'a Territory,
+    ) -> impl Iterator<Item = (&'a Project, &Entry)> {
+        let range = self
+            .prepared
+            .territories
+            .get(&territory.doc.slug)
+            .cloned()
+            .unwrap_or_default();
+        territory
+            .projects
+            .iter()
+            .filter(|p| is_published(p))
+            .zip(&self.prepared.entries[range])
     }
 
     /// Every page of the site, in every language.
@@ -143,14 +332,33 @@ impl<'a> Renderer<'a> {
             .collect()
     }
 
-    /// Renders the whole site: pages, feeds, sitemap, catalog, theme files and content assets.
-    pub fn render_all(&self) -> Result<Vec<File>, RenderError> {
+    /// Renders the whole site — pages, feeds, sitemap, catalog, theme files
+    /// and content assets — handing each file to `put` as soon as it is
+    /// ready, from several threads: a full build never holds the whole site
+    /// in memory. Returns the path of every file put. When two files have
+    /// the same path the first wins, in that order (a page before a theme or
+    /// content file).
+    pub fn render_all_into<E>(
+        &self,
+        put: &(dyn Fn(File) -> Result<(), E> + Sync),
+    ) -> Result<BTreeSet<String>, E>
+    where
+        E: From<RenderError> + Send,
+    {
         let pages = self.all_pages();
-        let mut files = self.render_pages(&pages)?;
-        files.extend(feeds::all(self));
-        files.push(feeds::sitemap(self, &pages));
-        files.push(feeds::robots(self));
-        files.push(File {
+        let mut paths: BTreeSet<String> = pages
+            .par_iter()
+            .map(|(key, lang)| {
+                let file = pages::render(self, key, *lang)?;
+                let path = file.path.clone();
+                put(file)?;
+                Ok(path)
+            })
+            .collect::<Result<_, E>>()?;
+        let mut others = feeds::all(self);
+        others.push(feeds::sitemap(self, &pages));
+        others.push(feeds::robots(self));
+        others.push(File {
             path: "catalog.json".into(),
             bytes: {
                 let mut json =
@@ -159,11 +367,26 @@ impl<'a> Renderer<'a> {
                 json
             },
         });
-        files.extend(self.theme.static_files.iter().cloned());
-        files.extend(pages::assets(self.site));
-        files.sort_by(|a, b| a.path.cmp(&b.path));
-        files.dedup_by(|a, b| a.path == b.path);
-        Ok(files)
+        others.extend(self.theme.static_files.iter().cloned());
+        others.retain(|f| paths.insert(f.path.clone()));
+        others.into_par_iter().try_for_each(put)?;
+        let mut assets = pages::asset_sources(self.site);
+        assets.retain(|(path, _)| paths.insert(path.clone()));
+        // A file that vanished since loading is skipped: `pave check` saw it.
+        let vanished: Vec<String> = assets
+            .into_par_iter()
+            .map(|(path, source)| match std::fs::read(&source) {
+                Ok(bytes) => put(File { path, bytes }).map(|()| None),
+                Err(_) => Ok(Some(path)),
+            })
+            .collect::<Result<Vec<_>, E>>()?
+            .into_iter()
+            .flatten()
+            .collect();
+        for path in vanished {
+            paths.remove(&path);
+        }
+        Ok(paths)
     }
 
     /// Renders the given pages, in parallel.
@@ -173,20 +396,59 @@ impl<'a> Renderer<'a> {
             .collect()
     }
 
-    /// The pages that show the figures of any of `projects`.
+    /// The pages that show the figures of any of `projects`, in every language.
     pub fn affected_pages(&self, projects: &BTreeSet<String>) -> Vec<(PageKey, Lang)> {
-        self.all_pages()
-            .into_iter()
-            .filter(|(key, _)| match pages::figures_of(self.site, key) {
-                pages::Figures::All => true,
-                pages::Figures::None => false,
-                pages::Figures::Projects(shown) => shown.iter().any(|p| projects.contains(p)),
-            })
+        let keys = pages::showing(self, projects);
+        self.langs
+            .iter()
+            .flat_map(|&lang| keys.iter().map(move |k| (k.clone(), lang)))
             .collect()
     }
 
     /// Renders only the pages that show the figures of `projects`.
     pub fn render_affected(&self, projects: &BTreeSet<String>) -> Result<Vec<File>, RenderError> {
         self.render_pages(&self.affected_pages(projects))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The incremental path's shortcut (`pages::showing`) names exactly the
+    /// pages whose `figures_of` include the project, for every project of
+    /// the sample content.
+    #[test]
+    fn the_pages_showing_a_project_are_those_whose_figures_include_it() {
+        let content = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../content");
+        let site = crate::check::check(&content)
+            .site
+            .expect("the sample content loads");
+        let theme_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../themes/default");
+        let theme = Theme::load(&theme_dir).expect("the default theme loads");
+        let snapshot = Snapshot::empty();
+        let options = Options {
+            today: jiff::civil::date(2026, 5, 16),
+            live_reload: false,
+        };
+        let r = Renderer::new(&site, &theme, &snapshot, options);
+        let keys = pages::all_keys(&site);
+        let mut checked = 0;
+        for project in site.projects() {
+            let slug = &project.doc.slug;
+            let expected: BTreeSet<PageKey> = keys
+                .iter()
+                .filter(|key| match pages::figures_of(&r, key) {
+                    pages::Figures::All => is_published(project),
+                    pages::Figures::None => false,
+                    pages::Figures::Projects(shown) => shown.contains(slug),
+                })
+                .cloned()
+                .collect();
+            let shown = pages::showing(&r, &BTreeSet::from([slug.clone()]));
+            assert_eq!(shown, expected, "pages showing {slug}");
+            checked += usize::from(!shown.is_empty());
+        }
+        assert!(checked >= 10, "published projects checked: {checked}");
     }
 }

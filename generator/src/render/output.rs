@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
@@ -26,47 +27,74 @@ pub struct WriteStats {
     pub removed: usize,
 }
 
-/// Writes `files` under `out`, skipping those already identical.
-pub fn write(out: &Path, files: &[File]) -> io::Result<WriteStats> {
-    std::fs::create_dir_all(out)?;
-    let results: Vec<io::Result<bool>> = files
-        .par_iter()
-        .map(|f| write_if_changed(&out.join(&f.path), &f.bytes))
-        .collect();
-    let mut stats = WriteStats::default();
-    for r in results {
-        if r? {
-            stats.written += 1;
-        } else {
-            stats.unchanged += 1;
-        }
-    }
-    Ok(stats)
+/// Writes files under an output folder as they come (from several threads),
+/// skipping those already identical, and counts what it did.
+pub struct Writer {
+    out: PathBuf,
+    written: AtomicUsize,
+    unchanged: AtomicUsize,
 }
 
-/// Writes a full build: the files, then removes what the previous build
-/// wrote and this one did not, and records the new manifest.
-pub fn write_full(out: &Path, files: &[File]) -> io::Result<WriteStats> {
-    let mut stats = write(out, files)?;
-    let now: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
-    let manifest = out.join(MANIFEST);
-    if let Ok(previous) = std::fs::read_to_string(&manifest) {
-        for old in previous
-            .lines()
-            .filter(|l| !l.is_empty() && !now.contains(l))
-        {
-            if is_safe_relative(old) && std::fs::remove_file(out.join(old)).is_ok() {
-                stats.removed += 1;
-            }
+impl Writer {
+    pub fn new(out: &Path) -> io::Result<Writer> {
+        std::fs::create_dir_all(out)?;
+        Ok(Writer {
+            out: out.to_path_buf(),
+            written: AtomicUsize::new(0),
+            unchanged: AtomicUsize::new(0),
+        })
+    }
+
+    /// Writes one file unless it already holds exactly these bytes.
+    pub fn put(&self, file: &File) -> io::Result<()> {
+        let counter = if write_if_changed(&self.out.join(&file.path), &file.bytes)? {
+            &self.written
+        } else {
+            &self.unchanged
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// What was written so far.
+    pub fn stats(&self) -> WriteStats {
+        WriteStats {
+            written: self.written.load(Ordering::Relaxed),
+            unchanged: self.unchanged.load(Ordering::Relaxed),
+            removed: 0,
         }
     }
-    let mut listing = String::new();
-    for path in &now {
-        listing.push_str(path);
-        listing.push('\n');
+
+    /// Ends a full build whose files are `paths`: removes what the previous
+    /// build wrote and this one did not, and records the new manifest.
+    pub fn finish_full(self, paths: &BTreeSet<String>) -> io::Result<WriteStats> {
+        let mut stats = self.stats();
+        let manifest = self.out.join(MANIFEST);
+        if let Ok(previous) = std::fs::read_to_string(&manifest) {
+            for old in previous
+                .lines()
+                .filter(|l| !l.is_empty() && !paths.contains(*l))
+            {
+                if is_safe_relative(old) && std::fs::remove_file(self.out.join(old)).is_ok() {
+                    stats.removed += 1;
+                }
+            }
+        }
+        let mut listing = String::new();
+        for path in paths {
+            listing.push_str(path);
+            listing.push('\n');
+        }
+        write_if_changed(&manifest, listing.as_bytes())?;
+        Ok(stats)
     }
-    write_if_changed(&manifest, listing.as_bytes())?;
-    Ok(stats)
+}
+
+/// Writes `files` under `out`, skipping those already identical.
+pub fn write(out: &Path, files: &[File]) -> io::Result<WriteStats> {
+    let writer = Writer::new(out)?;
+    files.par_iter().try_for_each(|f| writer.put(f))?;
+    Ok(writer.stats())
 }
 
 fn is_safe_relative(path: &str) -> bool {

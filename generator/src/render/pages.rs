@@ -1,6 +1,8 @@
 //! The pages of the site: their keys, addresses, which figures each shows,
 //! and the data each template receives.
 
+use std::collections::BTreeSet;
+
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -22,14 +24,24 @@ pub enum PageKey {
     Territory(String),
     Project(String),
     Widget(String),
-    Call { territory: String, call: String },
-    Theme(String),
+    Call {
+        territory: String,
+        call: String,
+    },
+    /// A theme's projects, `page` from 1 ([`THEME_PAGE_SIZE`] cards a page).
+    Theme {
+        theme: String,
+        page: usize,
+    },
     Themes,
     Sponsor(String),
     Sponsors,
     Stats,
     NotFound,
 }
+
+/// How many project cards a theme page shows; more go to its next pages.
+pub const THEME_PAGE_SIZE: usize = 24;
 
 /// Whose figures a page shows.
 pub enum Figures {
@@ -59,7 +71,18 @@ pub fn all_keys(site: &Site) -> Vec<PageKey> {
             keys.push(PageKey::Widget(p.doc.slug.clone()));
         }
     }
-    keys.extend(site.themes.iter().map(|t| PageKey::Theme(t.slug.clone())));
+    for th in &site.themes {
+        let count = site
+            .projects()
+            .filter(|p| is_published(p) && p.doc.meta.themes.contains(&th.slug))
+            .count();
+        for page in 1..=count.div_ceil(THEME_PAGE_SIZE).max(1) {
+            keys.push(PageKey::Theme {
+                theme: th.slug.clone(),
+                page,
+            });
+        }
+    }
     keys.extend(
         site.sponsors
             .iter()
@@ -75,7 +98,7 @@ pub fn url(key: &PageKey, lang: Lang) -> String {
         PageKey::Project(p) => urls::project(lang, p),
         PageKey::Widget(p) => urls::widget(lang, p),
         PageKey::Call { territory, call } => urls::call(lang, territory, call),
-        PageKey::Theme(t) => urls::theme(lang, t),
+        PageKey::Theme { theme, page } => urls::theme_page(lang, theme, *page),
         PageKey::Themes => urls::themes(lang),
         PageKey::Sponsor(s) => urls::sponsor(lang, s),
         PageKey::Sponsors => urls::sponsors(lang),
@@ -86,7 +109,8 @@ pub fn url(key: &PageKey, lang: Lang) -> String {
 
 /// The projects whose figures `key` shows: the dependency the incremental
 /// re-render of progress figures follows.
-pub fn figures_of(site: &Site, key: &PageKey) -> Figures {
+pub fn figures_of(r: &Renderer, key: &PageKey) -> Figures {
+    let site = r.site;
     let published = || site.projects().filter(|p| is_published(p));
     match key {
         PageKey::Home | PageKey::Stats | PageKey::Sponsors => Figures::All,
@@ -104,10 +128,10 @@ pub fn figures_of(site: &Site, key: &PageKey) -> Figures {
                 .map(|p| p.doc.slug.clone())
                 .collect(),
         ),
-        PageKey::Theme(th) => Figures::Projects(
-            published()
-                .filter(|p| p.doc.meta.themes.contains(th))
-                .map(|p| p.doc.slug.clone())
+        PageKey::Theme { theme, page } => Figures::Projects(
+            theme_page_cards(r, theme, r.langs[0], *page)
+                .into_iter()
+                .map(|c| c.slug.clone())
                 .collect(),
         ),
         PageKey::Sponsor(s) => Figures::Projects(
@@ -121,6 +145,64 @@ pub fn figures_of(site: &Site, key: &PageKey) -> Figures {
                 .collect(),
         ),
     }
+}
+
+/// The pages that show the figures of any of `projects`: [`figures_of`] seen
+/// from the projects' side, without going through every page (what the
+/// incremental re-render follows; checked against `figures_of` in tests).
+pub fn showing(r: &Renderer, projects: &BTreeSet<String>) -> BTreeSet<PageKey> {
+    let site = r.site;
+    let mut keys = BTreeSet::new();
+    for t in &site.territories {
+        for p in t
+            .projects
+            .iter()
+            .filter(|p| is_published(p) && projects.contains(&p.doc.slug))
+        {
+            let slug = &p.doc.slug;
+            keys.extend([
+                PageKey::Home,
+                PageKey::Stats,
+                PageKey::Sponsors,
+                PageKey::Project(slug.clone()),
+                PageKey::Widget(slug.clone()),
+                PageKey::Territory(t.doc.slug.clone()),
+            ]);
+            if let Some(call) = &p.doc.meta.call
+                && t.calls.iter().any(|c| &c.slug == call)
+            {
+                keys.insert(PageKey::Call {
+                    territory: t.doc.slug.clone(),
+                    call: call.clone(),
+                });
+            }
+            for th in &p.doc.meta.themes {
+                if site.themes.iter().any(|x| &x.slug == th) {
+                    let position = theme_cards(r, th, r.langs[0])
+                        .iter()
+                        .position(|c| &c.slug == slug)
+                        .unwrap_or(0);
+                    keys.insert(PageKey::Theme {
+                        theme: th.clone(),
+                        page: position / THEME_PAGE_SIZE + 1,
+                    });
+                }
+            }
+            for (_, s, _) in pools_for(site, t, p) {
+                keys.insert(PageKey::Sponsor(s.slug.clone()));
+            }
+        }
+    }
+    keys
+}
+
+/// Links between the pages of a list.
+#[derive(Serialize)]
+struct Pager {
+    /// "Page 2 sur 63".
+    position: String,
+    previous: Option<String>,
+    next: Option<String>,
 }
 
 /// What every page shares: the site, the language, the page's own metadata.
@@ -290,18 +372,12 @@ fn cards<'r>(
     projects.filter_map(|p| r.card(&p.doc.slug, lang)).collect()
 }
 
-fn totals_of<'r>(
-    r: &'r Renderer,
-    lang: Lang,
-    projects: impl Iterator<Item = &'r Project>,
-) -> Totals {
-    let items: Vec<(&Card, super::progress::Figures)> = projects
-        .filter_map(|p| {
-            r.card(&p.doc.slug, lang)
-                .map(|c| (c, r.figures(&p.doc.slug)))
-        })
-        .collect();
-    view::totals(items.iter().map(|(c, f)| (*c, f)), lang)
+/// The totals of some published projects.
+fn totals_of<'r>(lang: Lang, entries: impl Iterator<Item = &'r super::Entry>) -> Totals {
+    view::totals(
+        entries.filter_map(|e| e.card(lang).map(|c| (c, &e.figures))),
+        lang,
+    )
 }
 
 /// Live first (ending soonest first), then the rest; ties by title.
@@ -312,6 +388,26 @@ fn sort_live_first(cards: &mut [&Card]) {
             .then(a.end_iso.cmp(&b.end_iso))
             .then(a.title.cmp(&b.title))
     });
+}
+
+/// A theme's published projects, live first (the order of its pages).
+fn theme_cards<'r>(r: &'r Renderer, theme: &str, lang: Lang) -> Vec<&'r Card> {
+    let mut cards: Vec<&Card> = r
+        .published()
+        .filter(|(p, _)| p.doc.meta.themes.iter().any(|t| t == theme))
+        .filter_map(|(_, e)| e.card(lang))
+        .collect();
+    sort_live_first(&mut cards);
+    cards
+}
+
+/// The cards on one page of a theme (`page` from 1).
+fn theme_page_cards<'r>(r: &'r Renderer, theme: &str, lang: Lang, page: usize) -> Vec<&'r Card> {
+    theme_cards(r, theme, lang)
+        .into_iter()
+        .skip(page.saturating_sub(1) * THEME_PAGE_SIZE)
+        .take(THEME_PAGE_SIZE)
+        .collect()
 }
 
 pub fn render(r: &Renderer, key: &PageKey, lang: Lang) -> Result<File, RenderError> {
@@ -328,19 +424,23 @@ pub fn render(r: &Renderer, key: &PageKey, lang: Lang) -> Result<File, RenderErr
                 totals: Totals,
                 territories: Vec<TerritoryCard>,
             }
-            let mut featured = cards(
-                r,
-                lang,
-                published().filter(|p| p.doc.meta.featured && p.doc.meta.status == Status::Live),
-            );
+            let live = || {
+                r.published()
+                    .filter(|(p, _)| p.doc.meta.status == Status::Live)
+            };
+            let mut featured: Vec<&Card> = live()
+                .filter(|(p, _)| p.doc.meta.featured)
+                .filter_map(|(_, e)| e.card(lang))
+                .collect();
             sort_live_first(&mut featured);
-            let mut latest = cards(
-                r,
-                lang,
-                published().filter(|p| p.doc.meta.status == Status::Live),
-            );
-            latest.sort_by(|a, b| b.start_iso.cmp(&a.start_iso).then(a.title.cmp(&b.title)));
-            latest.truncate(12);
+            let mut latest: Vec<&Card> = live().filter_map(|(_, e)| e.card(lang)).collect();
+            let newest_first =
+                |a: &&Card, b: &&Card| b.start_iso.cmp(&a.start_iso).then(a.title.cmp(&b.title));
+            if latest.len() > 12 {
+                latest.select_nth_unstable_by(11, newest_first);
+                latest.truncate(12);
+            }
+            latest.sort_by(newest_first);
             let featured_calls = site
                 .territories
                 .iter()
@@ -357,7 +457,7 @@ pub fn render(r: &Renderer, key: &PageKey, lang: Lang) -> Result<File, RenderErr
                 featured,
                 featured_calls,
                 latest,
-                totals: totals_of(r, lang, published()),
+                totals: totals_of(lang, r.published().map(|(_, e)| e)),
                 territories,
             };
             let common = common(
@@ -387,8 +487,10 @@ pub fn render(r: &Renderer, key: &PageKey, lang: Lang) -> Result<File, RenderErr
                 totals: Totals,
                 feed: String,
             }
-            let projects = || tr.projects.iter().filter(|p| is_published(p));
-            let all = cards(r, lang, projects());
+            let all: Vec<&Card> = r
+                .published_in(tr)
+                .filter_map(|(_, e)| e.card(lang))
+                .collect();
             let mut live: Vec<&Card> = all.iter().copied().filter(|c| !c.closed).collect();
             sort_live_first(&mut live);
             let funded = all
@@ -428,7 +530,7 @@ pub fn render(r: &Renderer, key: &PageKey, lang: Lang) -> Result<File, RenderErr
                         label: s.meta.name.clone(),
                     })
                     .collect(),
-                totals: totals_of(r, lang, projects()),
+                totals: totals_of(lang, r.published_in(tr).map(|(_, e)| e)),
                 feed: urls::territory_feed(lang, slug),
             };
             let mut common = common(
@@ -503,7 +605,7 @@ pub fn render(r: &Renderer, key: &PageKey, lang: Lang) -> Result<File, RenderErr
             common.brand = Some(brand_of(tr));
             render_template(r, "call.html", key, lang, common, page)
         }
-        PageKey::Theme(slug) => {
+        PageKey::Theme { theme: slug, page } => {
             let Some(th) = site.themes.iter().find(|th| &th.slug == slug) else {
                 return Ok(missing(key, lang));
             };
@@ -512,24 +614,47 @@ pub fn render(r: &Renderer, key: &PageKey, lang: Lang) -> Result<File, RenderErr
                 name: &'a str,
                 description: Option<&'a str>,
                 projects: Vec<&'a Card>,
+                pager: Option<Pager>,
             }
-            let mut projects = cards(
-                r,
-                lang,
-                published().filter(|p| p.doc.meta.themes.contains(slug)),
-            );
-            sort_live_first(&mut projects);
+            let all = theme_cards(r, slug, lang);
+            let pages = all.len().div_ceil(THEME_PAGE_SIZE).max(1);
+            let page_number = (*page).clamp(1, pages);
+            let projects = all
+                .into_iter()
+                .skip((page_number - 1) * THEME_PAGE_SIZE)
+                .take(THEME_PAGE_SIZE)
+                .collect();
             let name = th.name.get(lang.code());
+            let pager = (pages > 1).then(|| Pager {
+                position: t.fill(
+                    "pager.position",
+                    &[
+                        ("page", &page_number.to_string()),
+                        ("pages", &pages.to_string()),
+                    ],
+                ),
+                previous: (page_number > 1).then(|| urls::theme_page(lang, slug, page_number - 1)),
+                next: (page_number < pages).then(|| urls::theme_page(lang, slug, page_number + 1)),
+            });
             let page = ThemePage {
                 name,
                 description: th.description.as_deref(),
                 projects,
+                pager,
             };
             let description = th
                 .description
                 .clone()
                 .unwrap_or_else(|| t.fill("theme.description", &[("name", name)]));
-            let common = common(r, key, lang, name.to_string(), description);
+            let title = if page_number > 1 {
+                t.fill(
+                    "pager.title",
+                    &[("title", name), ("page", &page_number.to_string())],
+                )
+            } else {
+                name.to_string()
+            };
+            let common = common(r, key, lang, title, description);
             render_template(r, "theme.html", key, lang, common, page)
         }
         PageKey::Themes => {
@@ -583,7 +708,7 @@ pub fn render(r: &Renderer, key: &PageKey, lang: Lang) -> Result<File, RenderErr
                     .meta
                     .pools
                     .iter()
-                    .map(|pool| pool_view(r, s, pool, lang))
+                    .map(|pool| pool_view(r, s, pool, lang, true))
                     .collect(),
             };
             let common = common(
@@ -616,7 +741,7 @@ pub fn render(r: &Renderer, key: &PageKey, lang: Lang) -> Result<File, RenderErr
                         .meta
                         .pools
                         .iter()
-                        .map(|pool| pool_view(r, s, pool, lang))
+                        .map(|pool| pool_view(r, s, pool, lang, false))
                         .collect(),
                 })
                 .collect();
@@ -641,12 +766,12 @@ pub fn render(r: &Renderer, key: &PageKey, lang: Lang) -> Result<File, RenderErr
                 .map(|tr| Row {
                     name: tr.doc.meta.name.clone(),
                     url: urls::territory(lang, &tr.doc.slug),
-                    totals: totals_of(r, lang, tr.projects.iter().filter(|p| is_published(p))),
+                    totals: totals_of(lang, r.published_in(tr).map(|(_, e)| e)),
                 })
                 .collect();
             let page = StatsPage {
                 rows,
-                platform: totals_of(r, lang, published()),
+                platform: totals_of(lang, r.published().map(|(_, e)| e)),
             };
             let common = translated_common(r, key, lang, "stats");
             render_template(r, "stats.html", key, lang, common, page)
@@ -734,10 +859,9 @@ fn territory_card(r: &Renderer, tr: &Territory, lang: Lang) -> TerritoryCard {
         url: urls::territory(lang, &tr.doc.slug),
         name: tr.doc.meta.name.clone(),
         region: tr.doc.meta.region.clone(),
-        live: tr
-            .projects
-            .iter()
-            .filter(|p| r.card(&p.doc.slug, lang).is_some_and(|c| c.open))
+        live: r
+            .published_in(tr)
+            .filter(|(_, e)| e.card(lang).is_some_and(|c| c.open))
             .count(),
         logo: tr.doc.meta.branding.logo.as_ref().map(|l| Image {
             url: urls::territory_asset(&tr.doc.slug, l),
@@ -757,7 +881,13 @@ struct PoolView {
     used_percent: u32,
     dates: String,
     projects: Vec<PoolProject>,
+    /// "… and 9,950 other eligible projects" when the list is cut.
+    more: Option<String>,
 }
+
+/// How many of a pool's eligible projects its sponsor's page lists (the most
+/// matched first when there are more).
+pub const POOL_PROJECTS_SHOWN: usize = 50;
 
 #[derive(Serialize)]
 struct PoolProject {
@@ -766,28 +896,41 @@ struct PoolProject {
     matched: String,
 }
 
-fn pool_view(r: &Renderer, s: &Sponsor, pool: &Pool, lang: Lang) -> PoolView {
+/// A pool's figures and rules; with its eligible projects when `with_projects`
+/// (its sponsor's page, not the list of sponsors).
+fn pool_view(r: &Renderer, s: &Sponsor, pool: &Pool, lang: Lang, with_projects: bool) -> PoolView {
     let t = r.theme.strings(lang);
     let id = pool_id(s, pool);
     let money = |d: Decimal| format::money(d, lang);
-    let mut used = Decimal::ZERO;
+    let used = r.pool_used(&id);
+    let mut more = None;
     let mut projects = Vec::new();
-    for tr in &r.site.territories {
-        for p in tr.projects.iter().filter(|p| is_published(p)) {
-            let figures = r.figures(&p.doc.slug);
-            let matched = figures.matched.get(&id).map_or(Decimal::ZERO, |d| d.0);
-            used += matched;
-            if pools_for(r.site, tr, p)
-                .iter()
-                .any(|(pid, _, _)| pid == &id)
-            {
-                projects.push(PoolProject {
-                    url: urls::project(lang, &p.doc.slug),
-                    title: p.doc.meta.title.clone(),
-                    matched: money(matched),
-                });
-            }
+    if with_projects {
+        let mut eligible: Vec<(Decimal, &Project)> = r
+            .published()
+            .filter(|(_, e)| e.pools.contains(&id))
+            .map(|(p, e)| (e.figures.matched.get(&id).map_or(Decimal::ZERO, |d| d.0), p))
+            .collect();
+        if eligible.len() > POOL_PROJECTS_SHOWN {
+            more = Some(t.fill(
+                "pool.more",
+                &[(
+                    "n",
+                    &format::number((eligible.len() - POOL_PROJECTS_SHOWN) as u64, lang),
+                )],
+            ));
+            // Stable: equal amounts keep the content's order.
+            eligible.sort_by(|a, b| b.0.cmp(&a.0));
+            eligible.truncate(POOL_PROJECTS_SHOWN);
         }
+        projects = eligible
+            .into_iter()
+            .map(|(matched, p)| PoolProject {
+                url: urls::project(lang, &p.doc.slug),
+                title: p.doc.meta.title.clone(),
+                matched: money(matched),
+            })
+            .collect();
     }
     let pct = |share: Decimal| {
         format::percent(
@@ -861,6 +1004,7 @@ fn pool_view(r: &Renderer, s: &Sponsor, pool: &Pool, lang: Lang) -> PoolView {
             ],
         ),
         projects,
+        more,
     }
 }
 
@@ -1137,16 +1281,12 @@ fn support_kind(k: SupportKind) -> &'static str {
 }
 
 /// Content files copied next to the pages that use them (covers, logos).
-pub fn assets(site: &Site) -> Vec<File> {
+/// The content's files copied to the site (territory logos, project covers
+/// and images, sponsor logos): their path in the site and their source.
+pub fn asset_sources(site: &Site) -> Vec<(String, std::path::PathBuf)> {
     let mut files = Vec::new();
-    // A file that vanished since loading is skipped: `pave check` saw it.
     let mut copy = |url: String, source: std::path::PathBuf| {
-        if let Ok(bytes) = std::fs::read(source) {
-            files.push(File {
-                path: url.trim_start_matches('/').to_string(),
-                bytes,
-            });
-        }
+        files.push((url.trim_start_matches('/').to_string(), source));
     };
     for tr in &site.territories {
         let dir = site.root.join("territories").join(&tr.doc.slug);

@@ -34,6 +34,15 @@ pub fn theme(lang: Lang, slug: &str) -> String {
     format!("{}/themes/{slug}/", prefix(lang))
 }
 
+/// Page `page` (from 1) of a theme's projects: the theme's address, then `page/2/`…
+pub fn theme_page(lang: Lang, slug: &str, page: usize) -> String {
+    if page <= 1 {
+        theme(lang, slug)
+    } else {
+        format!("{}page/{page}/", theme(lang, slug))
+    }
+}
+
 pub fn themes(lang: Lang) -> String {
     format!("{}/themes/", prefix(lang))
 }
