@@ -17,8 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use pave_functions::catalog::Catalog;
-use pave_functions::lambda::rebuild::s3_client;
-use pave_functions::store::dynamo::DynamoStore;
+use pave_functions::store::dynamo::{Connection, DynamoStore};
 use pave_functions::store::{NewPledge, Store};
 use pave_functions::stripe::double::{self, StripeDouble};
 use runtime::{Function, http_answer, http_event};
@@ -29,6 +28,32 @@ fn repo() -> PathBuf {
         .parent()
         .expect("functions/ is in the repository")
         .to_path_buf()
+}
+
+/// An S3 client on moto (the test's own: the rebuild puts its pages with
+/// one signed request, `pave_functions::lambda::s3`), path-style.
+fn s3_client(connection: &Connection, endpoint: Option<String>) -> aws_sdk_s3::Client {
+    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    let credentials = Credentials::new(
+        &connection.access_key_id,
+        &connection.secret_access_key,
+        connection.session_token.clone(),
+        None,
+        "pave-test",
+    );
+    let mut config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(connection.region.clone()))
+        .credentials_provider(credentials)
+        .http_client(http);
+    if let Some(endpoint) = endpoint {
+        config = config.endpoint_url(endpoint).force_path_style(true);
+    }
+    aws_sdk_s3::Client::from_conf(config.build())
 }
 
 /// The catalog `pave build` writes, from the sample content.

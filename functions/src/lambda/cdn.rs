@@ -10,7 +10,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_s3::config::Credentials;
+use aws_sdk_dynamodb::config::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use axum::body::Bytes;

@@ -20,7 +20,8 @@
 //!   SSM Parameter Store / Secrets Manager through the Lambda Parameters and
 //!   Secrets extension.
 //! - [`cdn`]: CloudFront `CreateInvalidation`, one SigV4-signed request.
-//! - [`http`]: the small HTTPS client the last two share.
+//! - [`s3`]: S3 `PutObject` (the rebuild's pages), one SigV4-signed request.
+//! - [`http`]: the small HTTPS client the last three share.
 
 pub mod api;
 pub mod cdn;
@@ -28,6 +29,7 @@ pub mod close;
 pub mod http;
 pub mod publish;
 pub mod rebuild;
+pub mod s3;
 pub mod secrets;
 pub mod setup;
 pub mod stream;

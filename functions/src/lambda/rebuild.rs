@@ -28,8 +28,6 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, RequestChecksumCalculation};
-use aws_sdk_s3::primitives::ByteStream;
 use pave_generator::model::Site;
 use pave_generator::render::progress::Snapshot;
 use pave_generator::render::{Options, Renderer, Theme};
@@ -38,6 +36,7 @@ use serde::Serialize;
 use super::cdn::Cdn;
 use super::env;
 use super::publish::{self, Upload};
+use super::s3::Bucket;
 use super::stream::{self, StreamEvent};
 use crate::store::Store;
 use crate::store::dynamo::{Connection, DynamoStore};
@@ -60,39 +59,11 @@ pub struct Rebuilder {
     site: Site,
     theme: Theme,
     store: DynamoStore,
-    s3: aws_sdk_s3::Client,
-    bucket: String,
+    bucket: Bucket,
     prefix: String,
     cdn: Option<Cdn>,
     /// Digest of what this instance last put under each key.
     uploaded: Mutex<HashMap<String, [u8; 32]>>,
-}
-
-/// An S3 client like the store's DynamoDB client: built by hand from the
-/// standard variables, rustls with ring, path-style addressing when an
-/// endpoint is given (moto, MinIO).
-pub fn s3_client(connection: &Connection, endpoint: Option<String>) -> aws_sdk_s3::Client {
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
-    let credentials = Credentials::new(
-        &connection.access_key_id,
-        &connection.secret_access_key,
-        connection.session_token.clone(),
-        None,
-        "pave-environment",
-    );
-    let mut config = aws_sdk_s3::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(connection.region.clone()))
-        .credentials_provider(credentials)
-        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-        .http_client(http);
-    if let Some(endpoint) = endpoint {
-        config = config.endpoint_url(endpoint).force_path_style(true);
-    }
-    aws_sdk_s3::Client::from_conf(config.build())
 }
 
 impl Rebuilder {
@@ -108,11 +79,11 @@ impl Rebuilder {
         let theme = Theme::load(&theme_dir)?;
         let store = DynamoStore::from_env().await.map_err(|e| e.to_string())?;
         let connection = Connection::from_env().map_err(|e| e.to_string())?;
-        let s3 = s3_client(
-            &connection,
+        let bucket = Bucket::new(
+            env("SITE_BUCKET").ok_or("SITE_BUCKET is not set")?,
             env("AWS_ENDPOINT_URL_S3").or_else(|| env("AWS_ENDPOINT_URL")),
-        );
-        let bucket = env("SITE_BUCKET").ok_or("SITE_BUCKET is not set")?;
+            connection.clone(),
+        )?;
         let prefix = env("SITE_PREFIX")
             .map(|p| format!("{}/", p.trim_matches('/')))
             .unwrap_or_default();
@@ -128,7 +99,6 @@ impl Rebuilder {
             site,
             theme,
             store,
-            s3,
             bucket,
             prefix,
             cdn,
@@ -214,23 +184,14 @@ impl Rebuilder {
             let mut puts = tokio::task::JoinSet::new();
             for upload in chunk {
                 let body = bytes.get(upload.key.as_str()).copied().unwrap_or_default();
-                let request = self
-                    .s3
-                    .put_object()
-                    .bucket(&self.bucket)
-                    .key(format!("{}{}", self.prefix, upload.key))
-                    .content_type(upload.content_type)
-                    .cache_control(&upload.cache_control)
-                    .body(ByteStream::from(body.to_vec()));
-                let key = upload.key.clone();
-                puts.spawn(async move {
-                    request.send().await.map(|_| ()).map_err(|e| {
-                        format!(
-                            "S3 PutObject {key}: {}",
-                            aws_sdk_s3::error::DisplayErrorContext(&e)
-                        )
-                    })
-                });
+                let bucket = self.bucket.clone();
+                let key = format!("{}{}", self.prefix, upload.key);
+                let body = body.to_vec();
+                let content_type = upload.content_type;
+                let cache_control = upload.cache_control.clone();
+                puts.spawn(
+                    async move { bucket.put(&key, body, content_type, &cache_control).await },
+                );
             }
             while let Some(done) = puts.join_next().await {
                 done.map_err(|e| format!("upload task: {e}"))??;

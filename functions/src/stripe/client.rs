@@ -6,6 +6,14 @@
 //! client, `async-stripe-checkout` and `async-stripe-core` for the typed
 //! requests). Its API base is configurable ([`StripeConfig::api_base`]) so tests
 //! and local runs talk to the test double in [`super::double`].
+//!
+//! The answers are read into the few fields Pavé uses (`SessionAnswer`,
+//! `RefundAnswer`), not into the SDK's `CheckoutSession` and `Refund`: those
+//! carry every expandable object Stripe may nest (customer, invoice,
+//! subscription…), whose readers were 0.4 MB of `pave-api` (README, "Deploy
+//! on AWS"). The SDK still reads its error answers (`ApiErrors`, which nest a
+//! payment intent, a payment method and a source): most of what remains of
+//! `stripe_shared` in the binaries.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -376,6 +384,22 @@ fn normalize_api_base(base: &str) -> Result<String, PaymentError> {
     })
 }
 
+/// The part of Stripe's Checkout Session answer Pavé reads (unknown fields
+/// are skipped).
+#[derive(miniserde::Deserialize)]
+struct SessionAnswer {
+    id: String,
+    url: Option<String>,
+    expires_at: i64,
+}
+
+/// The part of Stripe's Refund answer Pavé reads.
+#[derive(miniserde::Deserialize)]
+struct RefundAnswer {
+    id: String,
+    status: Option<String>,
+}
+
 /// The typed request for one pledge (pure; see the module docs for the fields).
 fn checkout_params(request: &CheckoutRequest) -> CreateCheckoutSession {
     let pledge_metadata = HashMap::from([
@@ -423,12 +447,16 @@ impl Payments for StripePayments {
         request: &'a CheckoutRequest,
     ) -> BoxFuture<'a, Result<CheckoutSession, PaymentError>> {
         Box::pin(async move {
-            let session = checkout_params(request).send(&self.client).await?;
+            let session: SessionAnswer = checkout_params(request)
+                .build()
+                .customize()
+                .send(&self.client)
+                .await?;
             let url = session.url.ok_or_else(|| {
                 PaymentError::UnexpectedResponse("the Checkout Session has no url".to_owned())
             })?;
             Ok(CheckoutSession {
-                id: session.id.as_str().to_owned(),
+                id: session.id,
                 url,
                 expires_at: session.expires_at,
             })
@@ -453,13 +481,14 @@ impl Payments for StripePayments {
             if let Some(amount) = amount_cents {
                 params = params.amount(amount);
             }
-            let refund = params
+            let refund: RefundAnswer = params
+                .build()
                 .customize()
                 .request_strategy(RequestStrategy::Idempotent(key))
                 .send(&self.client)
                 .await?;
             Ok(Refund {
-                id: refund.id.as_str().to_owned(),
+                id: refund.id,
                 status: RefundStatus::from_stripe(refund.status.as_deref()),
             })
         })

@@ -1,0 +1,169 @@
+//! S3 `PutObject`, as one SigV4-signed REST request (`PUT /{key}`) with
+//! `aws-sigv4` and the small client of [`super::http`], instead of
+//! `aws-sdk-s3`: the rebuild's one S3 call does not justify the SDK, which
+//! made `pave-rebuild` 1.4 MB bigger (its operations, checksums and
+//! XML; see README, "Deploy on AWS", for the sizes).
+//!
+//! Addressing: virtual-hosted on AWS (`https://{bucket}.s3.{region}.amazonaws.com/{key}`,
+//! path-style for a bucket name with a dot, which a wildcard certificate does
+//! not cover); path-style on another endpoint (`AWS_ENDPOINT_URL_S3`: moto,
+//! MinIO), as the SDK did with `force_path_style`.
+
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_dynamodb::config::Credentials;
+use aws_sigv4::http_request::{
+    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
+    UriPathNormalizationMode, sign,
+};
+use aws_sigv4::sign::v4;
+use axum::body::Bytes;
+use http_body_util::Full;
+
+use super::http::{Client, Request};
+use crate::store::dynamo::Connection;
+
+/// A bucket the rebuild puts objects in (cheap to clone: one connection pool).
+#[derive(Debug, Clone)]
+pub struct Bucket {
+    pub name: String,
+    /// Another S3 (path-style), or AWS's (virtual-hosted).
+    pub endpoint: Option<String>,
+    connection: Connection,
+    client: Client,
+}
+
+/// RFC 3986 percent-encoding of an object key, `/` kept (S3's canonical URI:
+/// each segment encoded once).
+pub fn encode_key(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The URL of `key` in `bucket` (pure).
+pub fn object_url(endpoint: Option<&str>, region: &str, bucket: &str, key: &str) -> String {
+    let key = encode_key(key.trim_start_matches('/'));
+    match endpoint {
+        Some(endpoint) => format!("{}/{bucket}/{key}", endpoint.trim_end_matches('/')),
+        None if bucket.contains('.') => format!("https://s3.{region}.amazonaws.com/{bucket}/{key}"),
+        None => format!("https://{bucket}.s3.{region}.amazonaws.com/{key}"),
+    }
+}
+
+impl Bucket {
+    pub fn new(
+        name: String,
+        endpoint: Option<String>,
+        connection: Connection,
+    ) -> Result<Bucket, String> {
+        Ok(Bucket {
+            name,
+            endpoint,
+            connection,
+            client: Client::new(Duration::from_secs(30))?,
+        })
+    }
+
+    /// Puts `body` under `key` with its headers; an error with S3's answer
+    /// when it is not a success.
+    pub async fn put(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        cache_control: &str,
+    ) -> Result<(), String> {
+        let url = object_url(
+            self.endpoint.as_deref(),
+            &self.connection.region,
+            &self.name,
+            key,
+        );
+        let body = Bytes::from(body);
+        let mut request = Request::put(&url)
+            .header("content-type", content_type)
+            .header("cache-control", cache_control)
+            .body(Full::new(body.clone()))
+            .map_err(|e| format!("S3 PutObject {key}: {e}"))?;
+        let identity = Credentials::new(
+            &self.connection.access_key_id,
+            &self.connection.secret_access_key,
+            self.connection.session_token.clone(),
+            None,
+            "pave-environment",
+        )
+        .into();
+        // S3's flavour of SigV4: the key encoded once, never normalised, and
+        // the payload's SHA-256 sent as `x-amz-content-sha256`.
+        let mut settings = SigningSettings::default();
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.connection.region)
+            .name("s3")
+            .time(SystemTime::now())
+            .settings(settings)
+            .build()
+            .map_err(|e| format!("signing: {e}"))?
+            .into();
+        let headers: Vec<(&str, &str)> = request
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
+            .collect();
+        let signable =
+            SignableRequest::new("PUT", &url, headers.into_iter(), SignableBody::Bytes(&body))
+                .map_err(|e| format!("signing: {e}"))?;
+        let (instructions, _) = sign(signable, &params)
+            .map_err(|e| format!("signing: {e}"))?
+            .into_parts();
+        instructions.apply_to_request_http1x(&mut request);
+        let (status, answer) = self.client.send(request).await?;
+        if !status.is_success() {
+            return Err(format!(
+                "S3 PutObject {key} answered {status}: {}",
+                String::from_utf8_lossy(&answer[..answer.len().min(500)])
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_urls() {
+        assert_eq!(
+            encode_key("en/projets/a b+c/é.html"),
+            "en/projets/a%20b%2Bc/%C3%A9.html"
+        );
+        assert_eq!(
+            object_url(None, "eu-west-3", "pave-site", "projets/x/index.html"),
+            "https://pave-site.s3.eu-west-3.amazonaws.com/projets/x/index.html"
+        );
+        assert_eq!(
+            object_url(None, "eu-west-3", "www.example.org", "index.html"),
+            "https://s3.eu-west-3.amazonaws.com/www.example.org/index.html"
+        );
+        assert_eq!(
+            object_url(
+                Some("http://127.0.0.1:5000/"),
+                "eu-west-3",
+                "b",
+                "/a/index.html"
+            ),
+            "http://127.0.0.1:5000/b/a/index.html"
+        );
+    }
+}
