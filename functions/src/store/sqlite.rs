@@ -5,10 +5,10 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, TryLockError};
 
 use jiff::civil::Date;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use rust_decimal::Decimal;
 
 use super::{
@@ -305,6 +305,8 @@ CREATE INDEX pledges_touched ON pledges (project, COALESCE(refunded_at, paid_at)
 CREATE INDEX pledges_reserving ON pledges (project, reward, expires_at)
     WHERE status = 'pending' AND reward IS NOT NULL;
 CREATE INDEX matches_by_donor ON matches (project, donor, pool) WHERE active = 1;
+-- A pool's spending is `pool_totals` now.
+DROP INDEX matches_by_pool;
 PRAGMA user_version = 3;
 ",
         paid_in_new = paid_in("NEW"),
@@ -406,26 +408,53 @@ impl SqliteStore {
             conn.execute_batch(&format!("BEGIN IMMEDIATE; {} COMMIT;", migration_3()))
                 .map_err(backend)?;
         }
+        // Every statement of the hot paths stays prepared (rusqlite keeps 16).
+        conn.set_prepared_statement_cache_capacity(128);
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
         })
     }
 
-    /// Runs `f` in an immediate transaction on a blocking thread.
+    /// Runs `f` in an immediate transaction: at once on this thread when
+    /// the connection is free (the common case; a payment or a pledge holds
+    /// it for well under a millisecond), else on a blocking thread, so an
+    /// async worker never waits for the lock.
     async fn tx<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&rusqlite::Transaction) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        match self.try_now(f) {
+            Ok(done) => done,
+            Err(f) => self.tx_blocking(f).await,
+        }
+    }
+
+    /// Runs `f` in an immediate transaction if the connection is free;
+    /// gives `f` back if it is busy. `f` may borrow: nothing waits.
+    fn try_now<T, F>(&self, f: F) -> Result<Result<T, StoreError>, F>
+    where
+        F: FnOnce(&Connection) -> Result<T, StoreError>,
+    {
+        match self.conn.try_lock() {
+            Ok(conn) => Ok(in_tx(&conn, f)),
+            Err(TryLockError::WouldBlock) => Err(f),
+            Err(TryLockError::Poisoned(_)) => Ok(Err(backend("store lock poisoned"))),
+        }
+    }
+
+    /// Runs `f` in an immediate transaction on a blocking thread: for the
+    /// long operations (the snapshot, a ledger, an erasure), and whatever
+    /// finds the connection busy.
+    async fn tx_blocking<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let conn = self.conn.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = conn.lock().map_err(|_| backend("store lock poisoned"))?;
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
-            let value = f(&tx)?;
-            tx.commit().map_err(backend)?;
-            Ok(value)
+            let conn = conn.lock().map_err(|_| backend("store lock poisoned"))?;
+            in_tx(&conn, f)
         })
         .await
         .map_err(backend)?
@@ -506,7 +535,7 @@ impl SqliteStore {
     /// one transaction: each line of the answer is a difference (none when
     /// they agree). For tests and audits; it reads the whole ledger.
     pub async fn audit_totals(&self) -> Result<Vec<String>, StoreError> {
-        self.tx(|tx| {
+        self.tx_blocking(|tx| {
             let mut differences = Vec::new();
             for (name, from_ledger, kept) in TOTALS_AUDIT {
                 for (side, first, second) in [
@@ -547,18 +576,32 @@ impl SqliteStore {
     }
 }
 
-fn cents(
-    tx: &rusqlite::Transaction,
-    sql: &str,
-    p: impl rusqlite::Params,
-) -> Result<Decimal, StoreError> {
+/// Runs `f` in an immediate transaction on `conn` (`BEGIN IMMEDIATE` and
+/// `COMMIT` prepared once): committed when `f` succeeds, rolled back
+/// otherwise.
+fn in_tx<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    exec(conn, "BEGIN IMMEDIATE", [])?;
+    let result = f(conn).and_then(|value| {
+        exec(conn, "COMMIT", [])?;
+        Ok(value)
+    });
+    if result.is_err() && !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    result
+}
+
+fn cents(tx: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<Decimal, StoreError> {
     let c: i64 = one(tx, sql, p, |r| r.get(0))?;
     Ok(from_cents(c)?)
 }
 
 /// The one row of a query (a statement prepared once per connection).
 fn one<T>(
-    tx: &rusqlite::Transaction,
+    tx: &Connection,
     sql: &str,
     p: impl rusqlite::Params,
     f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
@@ -571,7 +614,7 @@ fn one<T>(
 
 /// The row of a query, if any (a statement prepared once per connection).
 fn maybe<T>(
-    tx: &rusqlite::Transaction,
+    tx: &Connection,
     sql: &str,
     p: impl rusqlite::Params,
     f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
@@ -584,11 +627,7 @@ fn maybe<T>(
 }
 
 /// Runs a write (a statement prepared once per connection); rows changed.
-fn exec(
-    tx: &rusqlite::Transaction,
-    sql: &str,
-    p: impl rusqlite::Params,
-) -> Result<usize, StoreError> {
+fn exec(tx: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<usize, StoreError> {
     tx.prepare_cached(sql)
         .map_err(backend)?
         .execute(p)
@@ -597,7 +636,7 @@ fn exec(
 
 /// A project's state for the matching engine, from the running totals:
 /// its paid pledges (sum, backers) and its active matches.
-fn project_state(tx: &rusqlite::Transaction, project: &str) -> Result<ProjectState, StoreError> {
+fn project_state(tx: &Connection, project: &str) -> Result<ProjectState, StoreError> {
     let (raised, backers): (i64, u32) = maybe(
         tx,
         "SELECT raised_cents, backers FROM project_totals WHERE project = ?1",
@@ -621,7 +660,7 @@ fn project_state(tx: &rusqlite::Transaction, project: &str) -> Result<ProjectSta
 /// A pool as the matching engine sees it for a project (and a donor of
 /// it), from the running totals and the donor's own matches.
 fn pool_view<'a>(
-    tx: &rusqlite::Transaction,
+    tx: &Connection,
     id: &'a str,
     rules: &'a crate::catalog::CatalogPool,
     project: &str,
@@ -659,7 +698,7 @@ fn pool_view<'a>(
 
 /// Rows of (pool, amount in cents) selected by `sql` with one parameter.
 fn pool_amounts(
-    tx: &rusqlite::Transaction,
+    tx: &Connection,
     sql: &str,
     param: &str,
 ) -> Result<Vec<(String, Decimal)>, StoreError> {
@@ -676,12 +715,7 @@ fn pool_amounts(
     .collect()
 }
 
-fn record_event(
-    tx: &rusqlite::Transaction,
-    event_id: &str,
-    kind: &str,
-    now: i64,
-) -> Result<bool, StoreError> {
+fn record_event(tx: &Connection, event_id: &str, kind: &str, now: i64) -> Result<bool, StoreError> {
     let inserted = exec(
         tx,
         "INSERT OR IGNORE INTO events (id, kind, applied_at) VALUES (?1, ?2, ?3)",
@@ -691,7 +725,7 @@ fn record_event(
 }
 
 fn pledge_row(
-    tx: &rusqlite::Transaction,
+    tx: &Connection,
     id: &str,
 ) -> Result<(String, i64, String, PledgeStatus), StoreError> {
     maybe(
@@ -731,7 +765,7 @@ fn day_in(at: i64, timezone: &str) -> Date {
         .date()
 }
 
-fn figures_tx(tx: &rusqlite::Transaction, project: &str) -> Result<Figures, StoreError> {
+fn figures_tx(tx: &Connection, project: &str) -> Result<Figures, StoreError> {
     // The running totals (`migration_3`); a project without a row has
     // nothing yet.
     let (raised, pledges, backers, refunds, offers): (i64, u32, u32, u32, u32) = maybe(
@@ -815,7 +849,7 @@ fn figures_tx(tx: &rusqlite::Transaction, project: &str) -> Result<Figures, Stor
     })
 }
 
-fn close_tx(tx: &rusqlite::Transaction, project: &str) -> Result<Option<CloseRecord>, StoreError> {
+fn close_tx(tx: &Connection, project: &str) -> Result<Option<CloseRecord>, StoreError> {
     let row = maybe(
         tx,
         "SELECT state, outcome, started_at, closed_at FROM closes WHERE project = ?1",
@@ -891,10 +925,7 @@ fn ledger_pledge(row: LedgerRow) -> Result<LedgerPledge, StoreError> {
 
 /// A project's ledger: two reads (its paid pledges, then its active
 /// matches), joined here by pledge id.
-fn project_ledger_tx(
-    tx: &rusqlite::Transaction,
-    project: &str,
-) -> Result<ProjectLedger, StoreError> {
+fn project_ledger_tx(tx: &Connection, project: &str) -> Result<ProjectLedger, StoreError> {
     let mut stmt = tx
         .prepare_cached(
             "SELECT id, amount_cents, reward, status, refund_reason, paid_at, refunded_at, donor, \
@@ -989,7 +1020,7 @@ fn project_ledger_tx(
 /// Takes a paid pledge out of the figures: its matches are cancelled (and
 /// returned), its status becomes `status`. The caller checked it is paid.
 fn unpay_tx(
-    tx: &rusqlite::Transaction,
+    tx: &Connection,
     pledge_id: &str,
     status: PledgeStatus,
     reason: Option<RefundReason>,
@@ -1019,6 +1050,100 @@ fn unpay_tx(
         ],
     )?;
     Ok(cancelled)
+}
+
+/// A checkout paid (`Store::apply_paid`), in its transaction.
+fn apply_paid_tx(
+    tx: &Connection,
+    catalog: &Catalog,
+    event_id: &str,
+    pledge_id: &str,
+    payment_intent: Option<&str>,
+    paid_at: i64,
+) -> Result<Applied, StoreError> {
+    if !record_event(tx, event_id, "checkout.session.completed", now())? {
+        return Ok(Applied::Duplicate);
+    }
+    let (project_slug, amount_cents, donor, status) = pledge_row(tx, pledge_id)?;
+    if !matches!(status, PledgeStatus::Pending | PledgeStatus::Expired) {
+        return Ok(Applied::NoEffect {
+            reason: "pledge already settled",
+        });
+    }
+    let project = catalog
+        .projects
+        .get(&project_slug)
+        .ok_or_else(|| StoreError::UnknownProject(project_slug.clone()))?;
+    let amount = from_cents(amount_cents)?;
+    // The project and its pools before this pledge (running totals).
+    let state = project_state(tx, &project_slug)?;
+    let known = maybe(
+        tx,
+        "SELECT 1 FROM project_donors WHERE project = ?1 AND donor = ?2 AND paid > 0",
+        params![project_slug, donor],
+        |_| Ok(()),
+    )?
+    .is_some();
+    // A payment that cannot be counted is recorded, to be refunded whole.
+    let closed = close_tx(tx, &project_slug)?.is_some();
+    let refused = if closed || day_in(paid_at, &project.timezone) > project.end {
+        Some(RefundReason::CampaignClosed)
+    } else if state.total + amount > project.cap {
+        Some(RefundReason::OverCap)
+    } else {
+        None
+    };
+    if let Some(reason) = refused {
+        exec(
+            tx,
+            "UPDATE pledges SET status = 'refunding', paid_at = ?2, payment_intent = COALESCE(?3, payment_intent), refund_reason = ?4 WHERE id = ?1",
+            params![pledge_id, paid_at, payment_intent, reason.as_str()],
+        )?;
+        return Ok(Applied::Refused {
+            project: project_slug,
+            reason,
+        });
+    }
+    let views = catalog
+        .pools_of(project)
+        .into_iter()
+        .map(|(id, rules)| pool_view(tx, id, rules, &project_slug, Some(&donor)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let pledge = matching::Pledge {
+        amount,
+        paid_on: day_in(paid_at, &project.timezone),
+        new_backer: !known,
+    };
+    let matches = matching::match_pledge(project, &views, &state, &pledge);
+    for m in &matches {
+        let mode = match catalog.pools.get(&m.pool_id).map(|p| p.mode) {
+            Some(PoolMode::LumpSum) => "lump_sum",
+            Some(PoolMode::OnSuccess) => "on_success",
+            _ => "per_pledge",
+        };
+        exec(
+            tx,
+            "INSERT INTO matches (pledge_id, project, pool, donor, mode, amount_cents, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                pledge_id,
+                project_slug,
+                m.pool_id,
+                donor,
+                mode,
+                to_cents(m.amount)?,
+                paid_at
+            ],
+        )?;
+    }
+    exec(
+        tx,
+        "UPDATE pledges SET status = 'paid', paid_at = ?2, payment_intent = COALESCE(?3, payment_intent) WHERE id = ?1",
+        params![pledge_id, paid_at, payment_intent],
+    )?;
+    Ok(Applied::Changed {
+        project: project_slug,
+        matches,
+    })
 }
 
 impl Store for SqliteStore {
@@ -1092,83 +1217,27 @@ impl Store for SqliteStore {
         payment_intent: Option<&str>,
         paid_at: i64,
     ) -> Result<Applied, StoreError> {
+        // The connection free: applied at once, the catalog borrowed.
+        let now_or_later = self
+            .try_now(|tx| apply_paid_tx(tx, catalog, event_id, pledge_id, payment_intent, paid_at));
+        if let Ok(done) = now_or_later {
+            return done;
+        }
         let catalog = catalog.clone();
         let (event_id, pledge_id, payment_intent) = (
             event_id.to_string(),
             pledge_id.to_string(),
             payment_intent.map(str::to_string),
         );
-        self.tx(move |tx| {
-            if !record_event(tx, &event_id, "checkout.session.completed", now())? {
-                return Ok(Applied::Duplicate);
-            }
-            let (project_slug, amount_cents, donor, status) = pledge_row(tx, &pledge_id)?;
-            if !matches!(status, PledgeStatus::Pending | PledgeStatus::Expired) {
-                return Ok(Applied::NoEffect { reason: "pledge already settled" });
-            }
-            let project = catalog
-                .projects
-                .get(&project_slug)
-                .ok_or_else(|| StoreError::UnknownProject(project_slug.clone()))?;
-            let amount = from_cents(amount_cents)?;
-            // The project and its pools before this pledge (running totals).
-            let state = project_state(tx, &project_slug)?;
-            let known = maybe(
+        self.tx_blocking(move |tx| {
+            apply_paid_tx(
                 tx,
-                "SELECT 1 FROM project_donors WHERE project = ?1 AND donor = ?2 AND paid > 0",
-                params![project_slug, donor],
-                |_| Ok(()),
-            )?
-            .is_some();
-            // A payment that cannot be counted is recorded, to be refunded whole.
-            let closed = close_tx(tx, &project_slug)?.is_some();
-            let refused = if closed || day_in(paid_at, &project.timezone) > project.end {
-                Some(RefundReason::CampaignClosed)
-            } else if state.total + amount > project.cap {
-                Some(RefundReason::OverCap)
-            } else {
-                None
-            };
-            if let Some(reason) = refused {
-                exec(
-                    tx,
-                    "UPDATE pledges SET status = 'refunding', paid_at = ?2, payment_intent = COALESCE(?3, payment_intent), refund_reason = ?4 WHERE id = ?1",
-                    params![pledge_id, paid_at, payment_intent, reason.as_str()],
-                )?;
-                return Ok(Applied::Refused { project: project_slug, reason });
-            }
-            let views = catalog
-                .pools_of(project)
-                .into_iter()
-                .map(|(id, rules)| pool_view(tx, id, rules, &project_slug, Some(&donor)))
-                .collect::<Result<Vec<_>, _>>()?;
-            let pledge = matching::Pledge {
-                amount,
-                paid_on: day_in(paid_at, &project.timezone),
-                new_backer: !known,
-            };
-            let matches = matching::match_pledge(project, &views, &state, &pledge);
-            for m in &matches {
-                let mode = match catalog.pools.get(&m.pool_id).map(|p| p.mode) {
-                    Some(PoolMode::LumpSum) => "lump_sum",
-                    Some(PoolMode::OnSuccess) => "on_success",
-                    _ => "per_pledge",
-                };
-                exec(
-                    tx,
-                    "INSERT INTO matches (pledge_id, project, pool, donor, mode, amount_cents, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![pledge_id, project_slug, m.pool_id, donor, mode, to_cents(m.amount)?, paid_at],
-                )?;
-            }
-            exec(
-                tx,
-                "UPDATE pledges SET status = 'paid', paid_at = ?2, payment_intent = COALESCE(?3, payment_intent) WHERE id = ?1",
-                params![pledge_id, paid_at, payment_intent],
-            )?;
-            Ok(Applied::Changed {
-                project: project_slug,
-                matches,
-            })
+                &catalog,
+                &event_id,
+                &pledge_id,
+                payment_intent.as_deref(),
+                paid_at,
+            )
         })
         .await
     }
@@ -1248,7 +1317,7 @@ impl Store for SqliteStore {
     }
 
     async fn snapshot(&self) -> Result<Snapshot, StoreError> {
-        self.tx(|tx| {
+        self.tx_blocking(|tx| {
             let mut projects = BTreeMap::new();
             let slugs: Vec<String> = {
                 // Every project with a pledge, an offer or a close has its
@@ -1286,7 +1355,8 @@ impl Store for SqliteStore {
     async fn pledge_contact(&self, pledge_id: &str) -> Result<Option<PledgeContact>, StoreError> {
         let pledge_id = pledge_id.to_string();
         self.tx(move |tx| {
-            tx.query_row(
+            maybe(
+                tx,
                 "SELECT project, amount_cents, reward, display_name, email, lang FROM pledges WHERE id = ?1",
                 params![pledge_id],
                 |r| {
@@ -1299,9 +1369,7 @@ impl Store for SqliteStore {
                         r.get::<_, String>(5)?,
                     ))
                 },
-            )
-            .optional()
-            .map_err(backend)?
+            )?
             .map(|(project, cents, reward, display_name, email, lang)| {
                 Ok(PledgeContact {
                     project,
@@ -1323,7 +1391,7 @@ impl Store for SqliteStore {
             return Ok(Erased::default());
         }
         let erased = self
-            .tx(move |tx| {
+            .tx_blocking(move |tx| {
                 let mut erased = Erased::default();
                 let projects: Vec<String> = {
                     let mut stmt = tx
@@ -1408,12 +1476,13 @@ impl Store for SqliteStore {
 
     async fn project_ledger(&self, project: &str) -> Result<ProjectLedger, StoreError> {
         let project = project.to_string();
-        self.tx(move |tx| project_ledger_tx(tx, &project)).await
+        self.tx_blocking(move |tx| project_ledger_tx(tx, &project))
+            .await
     }
 
     async fn ledger_pledges(&self, project: &str) -> Result<Vec<LedgerPledge>, StoreError> {
         let project = project.to_string();
-        self.tx(move |tx| {
+        self.tx_blocking(move |tx| {
             let mut stmt = tx
                 .prepare_cached(&format!(
                     "SELECT {LEDGER_COLUMNS} FROM pledges WHERE project = ?1 \
@@ -1429,7 +1498,7 @@ impl Store for SqliteStore {
     }
 
     async fn pending_refunds(&self) -> Result<Vec<(String, LedgerPledge)>, StoreError> {
-        self.tx(move |tx| {
+        self.tx_blocking(move |tx| {
             let mut stmt = tx
                 .prepare_cached(&format!(
                     "SELECT project, {LEDGER_COLUMNS} FROM pledges WHERE status = 'refunding' ORDER BY project, id"
