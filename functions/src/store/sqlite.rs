@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, TryLockError};
 
 use jiff::civil::Date;
@@ -361,6 +362,10 @@ const TOTALS_AUDIT: [(&str, &str, &str); 5] = [
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    /// Operations waiting for the connection on a blocking thread: while
+    /// there are some, new ones queue behind them instead of taking the
+    /// connection at once (no waiter is starved by newcomers).
+    waiting: Arc<AtomicUsize>,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -412,6 +417,7 @@ impl SqliteStore {
         conn.set_prepared_statement_cache_capacity(128);
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
+            waiting: Arc::new(AtomicUsize::new(0)),
         })
     }
 
@@ -436,6 +442,9 @@ impl SqliteStore {
     where
         F: FnOnce(&Connection) -> Result<T, StoreError>,
     {
+        if self.waiting.load(Ordering::Acquire) > 0 {
+            return Err(f);
+        }
         match self.conn.try_lock() {
             Ok(conn) => Ok(in_tx(&conn, f)),
             Err(TryLockError::WouldBlock) => Err(f),
@@ -452,12 +461,14 @@ impl SqliteStore {
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            let conn = conn.lock().map_err(|_| backend("store lock poisoned"))?;
+        let waiter = Waiter::new(&self.waiting);
+        let task = tokio::task::spawn_blocking(move || {
+            let conn = conn.lock();
+            drop(waiter);
+            let conn = conn.map_err(|_| backend("store lock poisoned"))?;
             in_tx(&conn, f)
-        })
-        .await
-        .map_err(backend)?
+        });
+        task.await.map_err(backend)?
     }
 
     /// The database as stored, for checks that personal data is gone (test
@@ -573,6 +584,23 @@ impl SqliteStore {
             )
         })
         .await
+    }
+}
+
+/// One operation counted in `SqliteStore::waiting` until it has the
+/// connection (or is dropped without running).
+struct Waiter(Arc<AtomicUsize>);
+
+impl Waiter {
+    fn new(waiting: &Arc<AtomicUsize>) -> Waiter {
+        waiting.fetch_add(1, Ordering::AcqRel);
+        Waiter(waiting.clone())
+    }
+}
+
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
