@@ -5,10 +5,11 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, TryLockError};
 
 use jiff::civil::Date;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use rust_decimal::Decimal;
 
 use super::{
@@ -113,10 +114,258 @@ ALTER TABLE pledges ADD COLUMN share_contact INTEGER NOT NULL DEFAULT 0;
 PRAGMA user_version = 2;
 ";
 
+/// Schema version 3 (running totals): per project, per donor of a project,
+/// per reward, per pool of a project and per pool, the sums and counts that
+/// the figures and the matching read. Triggers on `pledges`, `matches`,
+/// `offers` and `closes` keep them in the statement that changes the
+/// ledger, so in its transaction whatever writes it; a payment reads a few
+/// rows instead of summing the project's whole ledger. They are derived
+/// data: the ledger stays the truth ([`SqliteStore::audit_totals`] compares
+/// them with sums over it). Backfilled from the ledger here.
+///
+/// - `project_totals`: one row per project with a pledge (any status), an
+///   offer or a close (the snapshot's projects): paid pledges' sum and
+///   count, backers (donors with a paid pledge), pledges refunding or
+///   refunded, offers.
+/// - `project_donors`: paid pledges per donor of a project; a donor is a
+///   backer while it is > 0. The row goes at 0, so an erased donor's old
+///   key does not linger.
+/// - `project_rewards`: paid pledges per reward (pending reservations,
+///   which expire with time, are counted from `pledges_reserving`).
+/// - `project_pools`: a pool's active matches for a project (sum, lump sums).
+/// - `pool_totals`: a pool's active matches, every project (its spending).
+fn migration_3() -> String {
+    // What a paid pledge `r` adds to the totals, and takes away.
+    let paid_in = |r: &str| {
+        format!(
+            "INSERT OR IGNORE INTO project_totals (project) VALUES ({r}.project);
+    INSERT INTO project_donors (project, donor, paid) VALUES ({r}.project, {r}.donor, 1)
+        ON CONFLICT (project, donor) DO UPDATE SET paid = paid + 1;
+    UPDATE project_totals SET raised_cents = raised_cents + {r}.amount_cents, pledges = pledges + 1,
+        backers = backers + (SELECT paid = 1 FROM project_donors WHERE project = {r}.project AND donor = {r}.donor)
+        WHERE project = {r}.project;
+    INSERT INTO project_rewards (project, reward, paid) SELECT {r}.project, {r}.reward, 1 WHERE {r}.reward IS NOT NULL
+        ON CONFLICT (project, reward) DO UPDATE SET paid = paid + 1;"
+        )
+    };
+    let paid_out = |r: &str| {
+        format!(
+            "UPDATE project_donors SET paid = paid - 1 WHERE project = {r}.project AND donor = {r}.donor;
+    UPDATE project_totals SET raised_cents = raised_cents - {r}.amount_cents, pledges = pledges - 1,
+        backers = backers - (SELECT paid = 0 FROM project_donors WHERE project = {r}.project AND donor = {r}.donor)
+        WHERE project = {r}.project;
+    DELETE FROM project_donors WHERE project = {r}.project AND donor = {r}.donor AND paid = 0;
+    UPDATE project_rewards SET paid = paid - 1 WHERE project = {r}.project AND reward = {r}.reward;"
+        )
+    };
+    let refund_in = |r: &str| {
+        format!(
+            "INSERT INTO project_totals (project, refunds) VALUES ({r}.project, 1)
+        ON CONFLICT (project) DO UPDATE SET refunds = refunds + 1;"
+        )
+    };
+    let refund_out = |r: &str| {
+        format!("UPDATE project_totals SET refunds = refunds - 1 WHERE project = {r}.project;")
+    };
+    let match_in = |r: &str| {
+        format!(
+            "INSERT INTO pool_totals (pool, spent_cents) VALUES ({r}.pool, {r}.amount_cents)
+        ON CONFLICT (pool) DO UPDATE SET spent_cents = spent_cents + excluded.spent_cents;
+    INSERT INTO project_pools (project, pool, matched_cents, lump_sums)
+        VALUES ({r}.project, {r}.pool, {r}.amount_cents, {r}.mode = 'lump_sum')
+        ON CONFLICT (project, pool) DO UPDATE SET matched_cents = matched_cents + excluded.matched_cents,
+            lump_sums = lump_sums + excluded.lump_sums;"
+        )
+    };
+    let match_out = |r: &str| {
+        format!(
+            "UPDATE pool_totals SET spent_cents = spent_cents - {r}.amount_cents WHERE pool = {r}.pool;
+    UPDATE project_pools SET matched_cents = matched_cents - {r}.amount_cents,
+        lump_sums = lump_sums - ({r}.mode = 'lump_sum') WHERE project = {r}.project AND pool = {r}.pool;"
+        )
+    };
+    let (paid, refund) = ("status = 'paid'", "status IN ('refunding', 'refunded')");
+    let pledge_cols = "status, project, donor, reward, amount_cents";
+    let match_cols = "active, amount_cents, pool, project, mode";
+    format!(
+        "
+CREATE TABLE project_totals (
+    project TEXT PRIMARY KEY,
+    raised_cents INTEGER NOT NULL DEFAULT 0,
+    pledges INTEGER NOT NULL DEFAULT 0,
+    backers INTEGER NOT NULL DEFAULT 0,
+    refunds INTEGER NOT NULL DEFAULT 0,
+    offers INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE project_donors (
+    project TEXT NOT NULL,
+    donor TEXT NOT NULL,
+    paid INTEGER NOT NULL,
+    PRIMARY KEY (project, donor)
+) WITHOUT ROWID;
+CREATE TABLE project_rewards (
+    project TEXT NOT NULL,
+    reward INTEGER NOT NULL,
+    paid INTEGER NOT NULL,
+    PRIMARY KEY (project, reward)
+) WITHOUT ROWID;
+CREATE TABLE project_pools (
+    project TEXT NOT NULL,
+    pool TEXT NOT NULL,
+    matched_cents INTEGER NOT NULL,
+    lump_sums INTEGER NOT NULL,
+    PRIMARY KEY (project, pool)
+) WITHOUT ROWID;
+CREATE TABLE pool_totals (
+    pool TEXT PRIMARY KEY,
+    spent_cents INTEGER NOT NULL
+) WITHOUT ROWID;
+
+INSERT INTO project_totals (project)
+    SELECT project FROM pledges UNION SELECT project FROM offers UNION SELECT project FROM closes;
+UPDATE project_totals SET
+    raised_cents = (SELECT COALESCE(SUM(amount_cents), 0) FROM pledges
+                    WHERE project = project_totals.project AND {paid}),
+    pledges = (SELECT COUNT(*) FROM pledges WHERE project = project_totals.project AND {paid}),
+    backers = (SELECT COUNT(DISTINCT donor) FROM pledges WHERE project = project_totals.project AND {paid}),
+    refunds = (SELECT COUNT(*) FROM pledges WHERE project = project_totals.project AND {refund}),
+    offers = (SELECT COUNT(*) FROM offers WHERE project = project_totals.project);
+INSERT INTO project_donors (project, donor, paid)
+    SELECT project, donor, COUNT(*) FROM pledges WHERE {paid} GROUP BY project, donor;
+INSERT INTO project_rewards (project, reward, paid)
+    SELECT project, reward, COUNT(*) FROM pledges WHERE {paid} AND reward IS NOT NULL
+    GROUP BY project, reward;
+INSERT INTO project_pools (project, pool, matched_cents, lump_sums)
+    SELECT project, pool, SUM(amount_cents), SUM(mode = 'lump_sum') FROM matches
+    WHERE active = 1 GROUP BY project, pool;
+INSERT INTO pool_totals (pool, spent_cents)
+    SELECT pool, SUM(amount_cents) FROM matches WHERE active = 1 GROUP BY pool;
+
+CREATE TRIGGER pledges_new AFTER INSERT ON pledges BEGIN
+    INSERT OR IGNORE INTO project_totals (project) VALUES (NEW.project);
+END;
+CREATE TRIGGER pledges_paid_new AFTER INSERT ON pledges WHEN NEW.{paid} BEGIN
+    {paid_in_new}
+END;
+CREATE TRIGGER pledges_refund_new AFTER INSERT ON pledges WHEN NEW.{refund} BEGIN
+    {refund_in_new}
+END;
+CREATE TRIGGER pledges_paid_out AFTER UPDATE OF {pledge_cols} ON pledges WHEN OLD.{paid} BEGIN
+    {paid_out_old}
+END;
+CREATE TRIGGER pledges_paid_in AFTER UPDATE OF {pledge_cols} ON pledges WHEN NEW.{paid} BEGIN
+    {paid_in_new}
+END;
+CREATE TRIGGER pledges_refund_out AFTER UPDATE OF status, project ON pledges WHEN OLD.{refund} BEGIN
+    {refund_out_old}
+END;
+CREATE TRIGGER pledges_refund_in AFTER UPDATE OF status, project ON pledges WHEN NEW.{refund} BEGIN
+    {refund_in_new}
+END;
+CREATE TRIGGER pledges_paid_gone AFTER DELETE ON pledges WHEN OLD.{paid} BEGIN
+    {paid_out_old}
+END;
+CREATE TRIGGER pledges_refund_gone AFTER DELETE ON pledges WHEN OLD.{refund} BEGIN
+    {refund_out_old}
+END;
+
+CREATE TRIGGER matches_new AFTER INSERT ON matches WHEN NEW.active = 1 BEGIN
+    {match_in_new}
+END;
+CREATE TRIGGER matches_out AFTER UPDATE OF {match_cols} ON matches WHEN OLD.active = 1 BEGIN
+    {match_out_old}
+END;
+CREATE TRIGGER matches_in AFTER UPDATE OF {match_cols} ON matches WHEN NEW.active = 1 BEGIN
+    {match_in_new}
+END;
+CREATE TRIGGER matches_gone AFTER DELETE ON matches WHEN OLD.active = 1 BEGIN
+    {match_out_old}
+END;
+
+CREATE TRIGGER offers_new AFTER INSERT ON offers BEGIN
+    INSERT INTO project_totals (project, offers) VALUES (NEW.project, 1)
+        ON CONFLICT (project) DO UPDATE SET offers = offers + 1;
+END;
+CREATE TRIGGER offers_moved AFTER UPDATE OF project ON offers BEGIN
+    UPDATE project_totals SET offers = offers - 1 WHERE project = OLD.project;
+    INSERT INTO project_totals (project, offers) VALUES (NEW.project, 1)
+        ON CONFLICT (project) DO UPDATE SET offers = offers + 1;
+END;
+CREATE TRIGGER offers_gone AFTER DELETE ON offers BEGIN
+    UPDATE project_totals SET offers = offers - 1 WHERE project = OLD.project;
+END;
+CREATE TRIGGER closes_new AFTER INSERT ON closes BEGIN
+    INSERT OR IGNORE INTO project_totals (project) VALUES (NEW.project);
+END;
+
+-- The latest payment or refund of a project (`updated_at`, a MAX read at
+-- the end of this index), the reward reservations still open, and a
+-- donor's matches (`max_per_donor`).
+CREATE INDEX pledges_touched ON pledges (project, COALESCE(refunded_at, paid_at))
+    WHERE {paid} OR ({refund} AND refunded_at IS NOT NULL);
+CREATE INDEX pledges_reserving ON pledges (project, reward, expires_at)
+    WHERE status = 'pending' AND reward IS NOT NULL;
+CREATE INDEX matches_by_donor ON matches (project, donor, pool) WHERE active = 1;
+-- A pool's spending is `pool_totals` now.
+DROP INDEX matches_by_pool;
+PRAGMA user_version = 3;
+",
+        paid_in_new = paid_in("NEW"),
+        paid_out_old = paid_out("OLD"),
+        refund_in_new = refund_in("NEW"),
+        refund_out_old = refund_out("OLD"),
+        match_in_new = match_in("NEW"),
+        match_out_old = match_out("OLD"),
+    )
+}
+
+/// Each running total: the rows a sum over the ledger gives, and the rows
+/// kept (zero rows left by refunds aside), compared by `audit_totals`.
+const TOTALS_AUDIT: [(&str, &str, &str); 5] = [
+    (
+        "project_totals",
+        "SELECT p.project,
+            (SELECT COALESCE(SUM(amount_cents), 0) FROM pledges WHERE project = p.project AND status = 'paid'),
+            (SELECT COUNT(*) FROM pledges WHERE project = p.project AND status = 'paid'),
+            (SELECT COUNT(DISTINCT donor) FROM pledges WHERE project = p.project AND status = 'paid'),
+            (SELECT COUNT(*) FROM pledges WHERE project = p.project AND status IN ('refunding', 'refunded')),
+            (SELECT COUNT(*) FROM offers WHERE project = p.project)
+         FROM (SELECT project FROM pledges UNION SELECT project FROM offers UNION SELECT project FROM closes) p",
+        "SELECT project, raised_cents, pledges, backers, refunds, offers FROM project_totals",
+    ),
+    (
+        "project_donors",
+        "SELECT project, donor, COUNT(*) FROM pledges WHERE status = 'paid' GROUP BY project, donor",
+        "SELECT project, donor, paid FROM project_donors",
+    ),
+    (
+        "project_rewards",
+        "SELECT project, reward, COUNT(*) FROM pledges WHERE status = 'paid' AND reward IS NOT NULL \
+         GROUP BY project, reward",
+        "SELECT project, reward, paid FROM project_rewards WHERE paid <> 0",
+    ),
+    (
+        "project_pools",
+        "SELECT project, pool, SUM(amount_cents), SUM(mode = 'lump_sum') FROM matches WHERE active = 1 \
+         GROUP BY project, pool",
+        "SELECT project, pool, matched_cents, lump_sums FROM project_pools \
+         WHERE matched_cents <> 0 OR lump_sums <> 0",
+    ),
+    (
+        "pool_totals",
+        "SELECT pool, SUM(amount_cents) FROM matches WHERE active = 1 GROUP BY pool",
+        "SELECT pool, spent_cents FROM pool_totals WHERE spent_cents <> 0",
+    ),
+];
+
 /// The SQLite store. Cheap to clone; one connection behind a mutex.
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    /// Operations waiting for the connection on a blocking thread: while
+    /// there are some, new ones queue behind them instead of taking the
+    /// connection at once (no waiter is starved by newcomers).
+    waiting: Arc<AtomicUsize>,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -160,29 +409,66 @@ impl SqliteStore {
             conn.execute_batch(&format!("BEGIN IMMEDIATE; {MIGRATION_2} COMMIT;"))
                 .map_err(backend)?;
         }
+        if version < 3 {
+            conn.execute_batch(&format!("BEGIN IMMEDIATE; {} COMMIT;", migration_3()))
+                .map_err(backend)?;
+        }
+        // Every statement of the hot paths stays prepared (rusqlite keeps 16).
+        conn.set_prepared_statement_cache_capacity(128);
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
+            waiting: Arc::new(AtomicUsize::new(0)),
         })
     }
 
-    /// Runs `f` in an immediate transaction on a blocking thread.
+    /// Runs `f` in an immediate transaction: at once on this thread when
+    /// the connection is free (the common case; a payment or a pledge holds
+    /// it for well under a millisecond), else on a blocking thread, so an
+    /// async worker never waits for the lock.
     async fn tx<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&rusqlite::Transaction) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        match self.try_now(f) {
+            Ok(done) => done,
+            Err(f) => self.tx_blocking(f).await,
+        }
+    }
+
+    /// Runs `f` in an immediate transaction if the connection is free;
+    /// gives `f` back if it is busy. `f` may borrow: nothing waits.
+    fn try_now<T, F>(&self, f: F) -> Result<Result<T, StoreError>, F>
+    where
+        F: FnOnce(&Connection) -> Result<T, StoreError>,
+    {
+        if self.waiting.load(Ordering::Acquire) > 0 {
+            return Err(f);
+        }
+        match self.conn.try_lock() {
+            Ok(conn) => Ok(in_tx(&conn, f)),
+            Err(TryLockError::WouldBlock) => Err(f),
+            Err(TryLockError::Poisoned(_)) => Ok(Err(backend("store lock poisoned"))),
+        }
+    }
+
+    /// Runs `f` in an immediate transaction on a blocking thread: for the
+    /// long operations (the snapshot, a ledger, an erasure), and whatever
+    /// finds the connection busy.
+    async fn tx_blocking<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = conn.lock().map_err(|_| backend("store lock poisoned"))?;
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
-            let value = f(&tx)?;
-            tx.commit().map_err(backend)?;
-            Ok(value)
-        })
-        .await
-        .map_err(backend)?
+        let waiter = Waiter::new(&self.waiting);
+        let task = tokio::task::spawn_blocking(move || {
+            let conn = conn.lock();
+            drop(waiter);
+            let conn = conn.map_err(|_| backend("store lock poisoned"))?;
+            in_tx(&conn, f)
+        });
+        task.await.map_err(backend)?
     }
 
     /// The database as stored, for checks that personal data is gone (test
@@ -224,13 +510,76 @@ impl SqliteStore {
         .map_err(backend)?
     }
 
+    /// The figures of some projects (those in the list with a pledge, an
+    /// offer or a close), read in one transaction: what a refresh of a few
+    /// projects' pages needs, without the figures of every project that
+    /// `snapshot` reads.
+    pub async fn snapshot_of(
+        &self,
+        projects: impl IntoIterator<Item = String>,
+    ) -> Result<Snapshot, StoreError> {
+        let slugs: Vec<String> = projects.into_iter().collect();
+        self.tx(move |tx| {
+            let mut projects = BTreeMap::new();
+            for slug in slugs {
+                let known = maybe(
+                    tx,
+                    "SELECT 1 FROM project_totals WHERE project = ?1",
+                    params![slug],
+                    |_| Ok(()),
+                )?
+                .is_some();
+                if known {
+                    let figures = figures_tx(tx, &slug)?;
+                    projects.insert(slug, figures);
+                }
+            }
+            Ok(Snapshot {
+                version: SNAPSHOT_VERSION,
+                projects,
+            })
+        })
+        .await
+    }
+
+    /// The running totals (`migration_3`) against sums over the ledger, in
+    /// one transaction: each line of the answer is a difference (none when
+    /// they agree). For tests and audits; it reads the whole ledger.
+    pub async fn audit_totals(&self) -> Result<Vec<String>, StoreError> {
+        self.tx_blocking(|tx| {
+            let mut differences = Vec::new();
+            for (name, from_ledger, kept) in TOTALS_AUDIT {
+                for (side, first, second) in [
+                    ("ledger, not kept", from_ledger, kept),
+                    ("kept, not in the ledger", kept, from_ledger),
+                ] {
+                    let sql = format!("SELECT * FROM ({first}) EXCEPT SELECT * FROM ({second})");
+                    let mut stmt = tx.prepare(&sql).map_err(backend)?;
+                    let columns = stmt.column_count();
+                    let rows = stmt
+                        .query_map([], |r| {
+                            (0..columns)
+                                .map(|i| r.get::<_, rusqlite::types::Value>(i))
+                                .collect::<rusqlite::Result<Vec<_>>>()
+                        })
+                        .map_err(backend)?;
+                    for row in rows {
+                        differences.push(format!("{name}: {side}: {:?}", row.map_err(backend)?));
+                    }
+                }
+            }
+            Ok(differences)
+        })
+        .await
+    }
+
     /// Sum of a pool's active matches, and per project, per donor (test support too).
     pub async fn pool_spent(&self, pool: &str) -> Result<Decimal, StoreError> {
         let pool = pool.to_string();
         self.tx(move |tx| {
             cents(
                 tx,
-                "SELECT COALESCE(SUM(amount_cents), 0) FROM matches WHERE pool = ?1 AND active = 1",
+                "SELECT COALESCE((SELECT spent_cents FROM pool_totals WHERE pool = ?1), 0)",
                 params![pool],
             )
         })
@@ -238,18 +587,146 @@ impl SqliteStore {
     }
 }
 
-fn cents(
-    tx: &rusqlite::Transaction,
+/// One operation counted in `SqliteStore::waiting` until it has the
+/// connection (or is dropped without running).
+struct Waiter(Arc<AtomicUsize>);
+
+impl Waiter {
+    fn new(waiting: &Arc<AtomicUsize>) -> Waiter {
+        waiting.fetch_add(1, Ordering::AcqRel);
+        Waiter(waiting.clone())
+    }
+}
+
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Runs `f` in an immediate transaction on `conn` (`BEGIN IMMEDIATE` and
+/// `COMMIT` prepared once): committed when `f` succeeds, rolled back
+/// otherwise.
+fn in_tx<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    exec(conn, "BEGIN IMMEDIATE", [])?;
+    let result = f(conn).and_then(|value| {
+        exec(conn, "COMMIT", [])?;
+        Ok(value)
+    });
+    if result.is_err() && !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    result
+}
+
+fn cents(tx: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<Decimal, StoreError> {
+    let c: i64 = one(tx, sql, p, |r| r.get(0))?;
+    Ok(from_cents(c)?)
+}
+
+/// The one row of a query (a statement prepared once per connection).
+fn one<T>(
+    tx: &Connection,
     sql: &str,
     p: impl rusqlite::Params,
-) -> Result<Decimal, StoreError> {
-    let c: i64 = tx.query_row(sql, p, |r| r.get(0)).map_err(backend)?;
-    Ok(from_cents(c)?)
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<T, StoreError> {
+    tx.prepare_cached(sql)
+        .map_err(backend)?
+        .query_row(p, f)
+        .map_err(backend)
+}
+
+/// The row of a query, if any (a statement prepared once per connection).
+fn maybe<T>(
+    tx: &Connection,
+    sql: &str,
+    p: impl rusqlite::Params,
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Option<T>, StoreError> {
+    tx.prepare_cached(sql)
+        .map_err(backend)?
+        .query_row(p, f)
+        .optional()
+        .map_err(backend)
+}
+
+/// Runs a write (a statement prepared once per connection); rows changed.
+fn exec(tx: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<usize, StoreError> {
+    tx.prepare_cached(sql)
+        .map_err(backend)?
+        .execute(p)
+        .map_err(backend)
+}
+
+/// A project's state for the matching engine, from the running totals:
+/// its paid pledges (sum, backers) and its active matches.
+fn project_state(tx: &Connection, project: &str) -> Result<ProjectState, StoreError> {
+    let (raised, backers): (i64, u32) = maybe(
+        tx,
+        "SELECT raised_cents, backers FROM project_totals WHERE project = ?1",
+        params![project],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?
+    .unwrap_or((0, 0));
+    let matched = cents(
+        tx,
+        "SELECT COALESCE(SUM(matched_cents), 0) FROM project_pools WHERE project = ?1",
+        params![project],
+    )?;
+    let citizens = from_cents(raised)?;
+    Ok(ProjectState {
+        citizens_raised: citizens,
+        total: citizens + matched,
+        backers,
+    })
+}
+
+/// A pool as the matching engine sees it for a project (and a donor of
+/// it), from the running totals and the donor's own matches.
+fn pool_view<'a>(
+    tx: &Connection,
+    id: &'a str,
+    rules: &'a crate::catalog::CatalogPool,
+    project: &str,
+    donor: Option<&str>,
+) -> Result<PoolView<'a>, StoreError> {
+    let spent = cents(
+        tx,
+        "SELECT COALESCE((SELECT spent_cents FROM pool_totals WHERE pool = ?1), 0)",
+        params![id],
+    )?;
+    let (for_project, lump_sums): (i64, i64) = maybe(
+        tx,
+        "SELECT matched_cents, lump_sums FROM project_pools WHERE project = ?1 AND pool = ?2",
+        params![project, id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?
+    .unwrap_or((0, 0));
+    let matched_for_donor = match donor {
+        Some(donor) => cents(
+            tx,
+            "SELECT COALESCE(SUM(amount_cents), 0) FROM matches \
+             WHERE project = ?1 AND donor = ?2 AND pool = ?3 AND active = 1",
+            params![project, donor, id],
+        )?,
+        None => Decimal::ZERO,
+    };
+    Ok(PoolView {
+        spent,
+        matched_for_project: from_cents(for_project)?,
+        matched_for_donor,
+        lump_sum_paid: lump_sums > 0,
+        ..PoolView::fresh(id, rules)
+    })
 }
 
 /// Rows of (pool, amount in cents) selected by `sql` with one parameter.
 fn pool_amounts(
-    tx: &rusqlite::Transaction,
+    tx: &Connection,
     sql: &str,
     param: &str,
 ) -> Result<Vec<(String, Decimal)>, StoreError> {
@@ -266,26 +743,21 @@ fn pool_amounts(
     .collect()
 }
 
-fn record_event(
-    tx: &rusqlite::Transaction,
-    event_id: &str,
-    kind: &str,
-    now: i64,
-) -> Result<bool, StoreError> {
-    let inserted = tx
-        .execute(
-            "INSERT OR IGNORE INTO events (id, kind, applied_at) VALUES (?1, ?2, ?3)",
-            params![event_id, kind, now],
-        )
-        .map_err(backend)?;
+fn record_event(tx: &Connection, event_id: &str, kind: &str, now: i64) -> Result<bool, StoreError> {
+    let inserted = exec(
+        tx,
+        "INSERT OR IGNORE INTO events (id, kind, applied_at) VALUES (?1, ?2, ?3)",
+        params![event_id, kind, now],
+    )?;
     Ok(inserted == 1)
 }
 
 fn pledge_row(
-    tx: &rusqlite::Transaction,
+    tx: &Connection,
     id: &str,
 ) -> Result<(String, i64, String, PledgeStatus), StoreError> {
-    tx.query_row(
+    maybe(
+        tx,
         "SELECT project, amount_cents, donor, status FROM pledges WHERE id = ?1",
         params![id],
         |r| {
@@ -296,9 +768,7 @@ fn pledge_row(
                 r.get::<_, String>(3)?,
             ))
         },
-    )
-    .optional()
-    .map_err(backend)?
+    )?
     .map(|(p, a, d, s)| {
         (
             p,
@@ -323,33 +793,51 @@ fn day_in(at: i64, timezone: &str) -> Date {
         .date()
 }
 
-fn figures_tx(tx: &rusqlite::Transaction, project: &str) -> Result<Figures, StoreError> {
-    let raised = cents(
+fn figures_tx(tx: &Connection, project: &str) -> Result<Figures, StoreError> {
+    // The running totals (`migration_3`); a project without a row has
+    // nothing yet.
+    let (raised, pledges, backers, refunds, offers): (i64, u32, u32, u32, u32) = maybe(
         tx,
-        "SELECT COALESCE(SUM(amount_cents), 0) FROM pledges WHERE project = ?1 AND status = 'paid'",
+        "SELECT raised_cents, pledges, backers, refunds, offers FROM project_totals WHERE project = ?1",
         params![project],
-    )?;
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+    )?
+    .unwrap_or_default();
     let matched = pool_amounts(
         tx,
-        "SELECT pool, SUM(amount_cents) FROM matches WHERE project = ?1 AND active = 1 GROUP BY pool ORDER BY pool",
+        "SELECT pool, matched_cents FROM project_pools WHERE project = ?1 AND matched_cents > 0 ORDER BY pool",
         project,
     )?
     .into_iter()
     .map(|(pool, amount)| (pool, Amount(amount)))
     .collect();
-    let (backers, pledges): (u32, u32) = tx
-        .query_row(
-            "SELECT COUNT(DISTINCT donor), COUNT(*) FROM pledges WHERE project = ?1 AND status = 'paid'",
-            params![project],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .map_err(backend)?;
+    // A reward's places: its paid pledges, and the reservations of pending
+    // pledges whose checkout is still open.
     let mut rewards = BTreeMap::new();
+    let mut add = |reward: i64, count: u32| {
+        if count > 0 {
+            *rewards
+                .entry(usize::try_from(reward).unwrap_or(usize::MAX))
+                .or_insert(0u32) += count;
+        }
+    };
     {
         let mut stmt = tx
+            .prepare_cached("SELECT reward, paid FROM project_rewards WHERE project = ?1")
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(params![project], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, u32>(1)?))
+            })
+            .map_err(backend)?;
+        for row in rows {
+            let (reward, count) = row.map_err(backend)?;
+            add(reward, count);
+        }
+        let mut stmt = tx
             .prepare_cached(
-                "SELECT reward, COUNT(*) FROM pledges WHERE project = ?1 AND reward IS NOT NULL \
-                 AND (status = 'paid' OR (status = 'pending' AND expires_at > ?2)) GROUP BY reward",
+                "SELECT reward, COUNT(*) FROM pledges WHERE project = ?1 AND status = 'pending' \
+                 AND reward IS NOT NULL AND expires_at > ?2 GROUP BY reward",
             )
             .map_err(backend)?;
         let rows = stmt
@@ -359,36 +847,22 @@ fn figures_tx(tx: &rusqlite::Transaction, project: &str) -> Result<Figures, Stor
             .map_err(backend)?;
         for row in rows {
             let (reward, count) = row.map_err(backend)?;
-            rewards.insert(usize::try_from(reward).unwrap_or(usize::MAX), count);
+            add(reward, count);
         }
     }
-    let offers: u32 = tx
-        .query_row(
-            "SELECT COUNT(*) FROM offers WHERE project = ?1",
-            params![project],
-            |r| r.get(0),
-        )
-        .map_err(backend)?;
     // A pledge refused at payment (late, over the cap) was never counted:
-    // it has no `refunded_at` and does not move `updated_at`.
-    let updated: Option<i64> = tx
-        .query_row(
-            "SELECT MAX(COALESCE(refunded_at, paid_at)) FROM pledges WHERE project = ?1 \
-             AND (status = 'paid' OR (status IN ('refunding', 'refunded') AND refunded_at IS NOT NULL))",
-            params![project],
-            |r| r.get(0),
-        )
-        .map_err(backend)?;
-    let refunds: u32 = tx
-        .query_row(
-            "SELECT COUNT(*) FROM pledges WHERE project = ?1 AND status IN ('refunding', 'refunded')",
-            params![project],
-            |r| r.get(0),
-        )
-        .map_err(backend)?;
+    // it has no `refunded_at` and does not move `updated_at`. The latest
+    // is read at the end of the index `pledges_touched`.
+    let updated: Option<i64> = one(
+        tx,
+        "SELECT MAX(COALESCE(refunded_at, paid_at)) FROM pledges WHERE project = ?1 \
+         AND (status = 'paid' OR (status IN ('refunding', 'refunded') AND refunded_at IS NOT NULL))",
+        params![project],
+        |r| r.get(0),
+    )?;
     let outcome = close_tx(tx, project)?.and_then(|c| c.outcome);
     Ok(Figures {
-        raised,
+        raised: from_cents(raised)?,
         matched,
         backers,
         pledges,
@@ -403,22 +877,20 @@ fn figures_tx(tx: &rusqlite::Transaction, project: &str) -> Result<Figures, Stor
     })
 }
 
-fn close_tx(tx: &rusqlite::Transaction, project: &str) -> Result<Option<CloseRecord>, StoreError> {
-    let row = tx
-        .query_row(
-            "SELECT state, outcome, started_at, closed_at FROM closes WHERE project = ?1",
-            params![project],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, Option<i64>>(3)?,
-                ))
-            },
-        )
-        .optional()
-        .map_err(backend)?;
+fn close_tx(tx: &Connection, project: &str) -> Result<Option<CloseRecord>, StoreError> {
+    let row = maybe(
+        tx,
+        "SELECT state, outcome, started_at, closed_at FROM closes WHERE project = ?1",
+        params![project],
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Option<i64>>(3)?,
+            ))
+        },
+    )?;
     row.map(|(state, outcome, started_at, closed_at)| {
         Ok(CloseRecord {
             state: CloseState::parse(&state)
@@ -481,10 +953,7 @@ fn ledger_pledge(row: LedgerRow) -> Result<LedgerPledge, StoreError> {
 
 /// A project's ledger: two reads (its paid pledges, then its active
 /// matches), joined here by pledge id.
-fn project_ledger_tx(
-    tx: &rusqlite::Transaction,
-    project: &str,
-) -> Result<ProjectLedger, StoreError> {
+fn project_ledger_tx(tx: &Connection, project: &str) -> Result<ProjectLedger, StoreError> {
     let mut stmt = tx
         .prepare_cached(
             "SELECT id, amount_cents, reward, status, refund_reason, paid_at, refunded_at, donor, \
@@ -579,7 +1048,7 @@ fn project_ledger_tx(
 /// Takes a paid pledge out of the figures: its matches are cancelled (and
 /// returned), its status becomes `status`. The caller checked it is paid.
 fn unpay_tx(
-    tx: &rusqlite::Transaction,
+    tx: &Connection,
     pledge_id: &str,
     status: PledgeStatus,
     reason: Option<RefundReason>,
@@ -593,17 +1062,116 @@ fn unpay_tx(
     .into_iter()
     .map(|(pool_id, amount)| Match { pool_id, amount })
     .collect();
-    tx.execute(
-        "UPDATE matches SET active = 0 WHERE pledge_id = ?1",
+    exec(
+        tx,
+        "UPDATE matches SET active = 0 WHERE pledge_id = ?1 AND active = 1",
         params![pledge_id],
-    )
-    .map_err(backend)?;
-    tx.execute(
+    )?;
+    exec(
+        tx,
         "UPDATE pledges SET status = ?2, refunded_at = ?3, refund_reason = COALESCE(?4, refund_reason) WHERE id = ?1",
-        params![pledge_id, status.as_str(), at, reason.map(RefundReason::as_str)],
-    )
-    .map_err(backend)?;
+        params![
+            pledge_id,
+            status.as_str(),
+            at,
+            reason.map(RefundReason::as_str)
+        ],
+    )?;
     Ok(cancelled)
+}
+
+/// A checkout paid (`Store::apply_paid`), in its transaction.
+fn apply_paid_tx(
+    tx: &Connection,
+    catalog: &Catalog,
+    event_id: &str,
+    pledge_id: &str,
+    payment_intent: Option<&str>,
+    paid_at: i64,
+) -> Result<Applied, StoreError> {
+    if !record_event(tx, event_id, "checkout.session.completed", now())? {
+        return Ok(Applied::Duplicate);
+    }
+    let (project_slug, amount_cents, donor, status) = pledge_row(tx, pledge_id)?;
+    if !matches!(status, PledgeStatus::Pending | PledgeStatus::Expired) {
+        return Ok(Applied::NoEffect {
+            reason: "pledge already settled",
+        });
+    }
+    let project = catalog
+        .projects
+        .get(&project_slug)
+        .ok_or_else(|| StoreError::UnknownProject(project_slug.clone()))?;
+    let amount = from_cents(amount_cents)?;
+    // The project and its pools before this pledge (running totals).
+    let state = project_state(tx, &project_slug)?;
+    let known = maybe(
+        tx,
+        "SELECT 1 FROM project_donors WHERE project = ?1 AND donor = ?2 AND paid > 0",
+        params![project_slug, donor],
+        |_| Ok(()),
+    )?
+    .is_some();
+    // A payment that cannot be counted is recorded, to be refunded whole.
+    let closed = close_tx(tx, &project_slug)?.is_some();
+    let refused = if closed || day_in(paid_at, &project.timezone) > project.end {
+        Some(RefundReason::CampaignClosed)
+    } else if state.total + amount > project.cap {
+        Some(RefundReason::OverCap)
+    } else {
+        None
+    };
+    if let Some(reason) = refused {
+        exec(
+            tx,
+            "UPDATE pledges SET status = 'refunding', paid_at = ?2, payment_intent = COALESCE(?3, payment_intent), refund_reason = ?4 WHERE id = ?1",
+            params![pledge_id, paid_at, payment_intent, reason.as_str()],
+        )?;
+        return Ok(Applied::Refused {
+            project: project_slug,
+            reason,
+        });
+    }
+    let views = catalog
+        .pools_of(project)
+        .into_iter()
+        .map(|(id, rules)| pool_view(tx, id, rules, &project_slug, Some(&donor)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let pledge = matching::Pledge {
+        amount,
+        paid_on: day_in(paid_at, &project.timezone),
+        new_backer: !known,
+    };
+    let matches = matching::match_pledge(project, &views, &state, &pledge);
+    for m in &matches {
+        let mode = match catalog.pools.get(&m.pool_id).map(|p| p.mode) {
+            Some(PoolMode::LumpSum) => "lump_sum",
+            Some(PoolMode::OnSuccess) => "on_success",
+            _ => "per_pledge",
+        };
+        exec(
+            tx,
+            "INSERT INTO matches (pledge_id, project, pool, donor, mode, amount_cents, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                pledge_id,
+                project_slug,
+                m.pool_id,
+                donor,
+                mode,
+                to_cents(m.amount)?,
+                paid_at
+            ],
+        )?;
+    }
+    exec(
+        tx,
+        "UPDATE pledges SET status = 'paid', paid_at = ?2, payment_intent = COALESCE(?3, payment_intent) WHERE id = ?1",
+        params![pledge_id, paid_at, payment_intent],
+    )?;
+    Ok(Applied::Changed {
+        project: project_slug,
+        matches,
+    })
 }
 
 impl Store for SqliteStore {
@@ -611,19 +1179,27 @@ impl Store for SqliteStore {
         let amount = to_cents(pledge.amount)?;
         self.tx(move |tx| {
             if let (Some(reward), Some(limit)) = (pledge.reward, limit) {
-                let taken: u32 = tx
-                    .query_row(
-                        "SELECT COUNT(*) FROM pledges WHERE project = ?1 AND reward = ?2 \
-                         AND (status = 'paid' OR (status = 'pending' AND expires_at > ?3))",
-                        params![pledge.project, reward as i64, pledge.created_at],
-                        |r| r.get(0),
-                    )
-                    .map_err(backend)?;
-                if taken >= limit {
+                // Its paid pledges (a running total) and its open reservations.
+                let paid: u32 = maybe(
+                    tx,
+                    "SELECT paid FROM project_rewards WHERE project = ?1 AND reward = ?2",
+                    params![pledge.project, reward as i64],
+                    |r| r.get(0),
+                )?
+                .unwrap_or(0);
+                let reserved: u32 = one(
+                    tx,
+                    "SELECT COUNT(*) FROM pledges WHERE project = ?1 AND reward = ?2 \
+                     AND status = 'pending' AND reward IS NOT NULL AND expires_at > ?3",
+                    params![pledge.project, reward as i64, pledge.created_at],
+                    |r| r.get(0),
+                )?;
+                if paid.saturating_add(reserved) >= limit {
                     return Err(StoreError::RewardSoldOut);
                 }
             }
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO pledges (id, project, amount_cents, reward, display_name, email, donor, lang, status, created_at, expires_at, share_contact) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?11)",
                 params![
@@ -639,8 +1215,7 @@ impl Store for SqliteStore {
                     pledge.expires_at,
                     pledge.share_contact
                 ],
-            )
-            .map_err(backend)?;
+            )?;
             Ok(())
         })
         .await
@@ -649,12 +1224,11 @@ impl Store for SqliteStore {
     async fn attach_checkout(&self, pledge_id: &str, session_id: &str) -> Result<(), StoreError> {
         let (pledge_id, session_id) = (pledge_id.to_string(), session_id.to_string());
         self.tx(move |tx| {
-            let n = tx
-                .execute(
-                    "UPDATE pledges SET checkout_session = ?2 WHERE id = ?1",
-                    params![pledge_id, session_id],
-                )
-                .map_err(backend)?;
+            let n = exec(
+                tx,
+                "UPDATE pledges SET checkout_session = ?2 WHERE id = ?1",
+                params![pledge_id, session_id],
+            )?;
             if n == 0 {
                 return Err(StoreError::UnknownPledge(pledge_id));
             }
@@ -671,119 +1245,27 @@ impl Store for SqliteStore {
         payment_intent: Option<&str>,
         paid_at: i64,
     ) -> Result<Applied, StoreError> {
+        // The connection free: applied at once, the catalog borrowed.
+        let now_or_later = self
+            .try_now(|tx| apply_paid_tx(tx, catalog, event_id, pledge_id, payment_intent, paid_at));
+        if let Ok(done) = now_or_later {
+            return done;
+        }
         let catalog = catalog.clone();
         let (event_id, pledge_id, payment_intent) = (
             event_id.to_string(),
             pledge_id.to_string(),
             payment_intent.map(str::to_string),
         );
-        self.tx(move |tx| {
-            if !record_event(tx, &event_id, "checkout.session.completed", now())? {
-                return Ok(Applied::Duplicate);
-            }
-            let (project_slug, amount_cents, donor, status) = pledge_row(tx, &pledge_id)?;
-            if !matches!(status, PledgeStatus::Pending | PledgeStatus::Expired) {
-                return Ok(Applied::NoEffect { reason: "pledge already settled" });
-            }
-            let project = catalog
-                .projects
-                .get(&project_slug)
-                .ok_or_else(|| StoreError::UnknownProject(project_slug.clone()))?;
-            let amount = from_cents(amount_cents)?;
-            // The project and its pools before this pledge.
-            let citizens = cents(tx, "SELECT COALESCE(SUM(amount_cents), 0) FROM pledges WHERE project = ?1 AND status = 'paid'", params![project_slug])?;
-            let matched = cents(tx, "SELECT COALESCE(SUM(amount_cents), 0) FROM matches WHERE project = ?1 AND active = 1", params![project_slug])?;
-            let backers: u32 = tx
-                .query_row("SELECT COUNT(DISTINCT donor) FROM pledges WHERE project = ?1 AND status = 'paid'", params![project_slug], |r| r.get(0))
-                .map_err(backend)?;
-            let known: bool = tx
-                .query_row(
-                    "SELECT EXISTS (SELECT 1 FROM pledges WHERE project = ?1 AND status = 'paid' AND donor = ?2)",
-                    params![project_slug, donor],
-                    |r| r.get(0),
-                )
-                .map_err(backend)?;
-            let state = ProjectState {
-                citizens_raised: citizens,
-                total: citizens + matched,
-                backers,
-            };
-            // A payment that cannot be counted is recorded, to be refunded whole.
-            let closed: bool = tx
-                .query_row("SELECT EXISTS (SELECT 1 FROM closes WHERE project = ?1)", params![project_slug], |r| r.get(0))
-                .map_err(backend)?;
-            let refused = if closed || day_in(paid_at, &project.timezone) > project.end {
-                Some(RefundReason::CampaignClosed)
-            } else if state.total + amount > project.cap {
-                Some(RefundReason::OverCap)
-            } else {
-                None
-            };
-            if let Some(reason) = refused {
-                tx.execute(
-                    "UPDATE pledges SET status = 'refunding', paid_at = ?2, payment_intent = COALESCE(?3, payment_intent), refund_reason = ?4 WHERE id = ?1",
-                    params![pledge_id, paid_at, payment_intent, reason.as_str()],
-                )
-                .map_err(backend)?;
-                return Ok(Applied::Refused { project: project_slug, reason });
-            }
-            let pools = catalog.pools_of(project);
-            let mut views = Vec::with_capacity(pools.len());
-            for (id, rules) in &pools {
-                let spent = cents(tx, "SELECT COALESCE(SUM(amount_cents), 0) FROM matches WHERE pool = ?1 AND active = 1", params![id])?;
-                let for_project = cents(
-                    tx,
-                    "SELECT COALESCE(SUM(amount_cents), 0) FROM matches WHERE pool = ?1 AND project = ?2 AND active = 1",
-                    params![id, project_slug],
-                )?;
-                let for_donor = cents(
-                    tx,
-                    "SELECT COALESCE(SUM(amount_cents), 0) FROM matches WHERE pool = ?1 AND project = ?2 AND donor = ?3 AND active = 1",
-                    params![id, project_slug, donor],
-                )?;
-                let lump_sum_paid: bool = tx
-                    .query_row(
-                        "SELECT EXISTS (SELECT 1 FROM matches WHERE pool = ?1 AND project = ?2 AND mode = 'lump_sum' AND active = 1)",
-                        params![id, project_slug],
-                        |r| r.get(0),
-                    )
-                    .map_err(backend)?;
-                views.push(PoolView {
-                    id,
-                    rules,
-                    spent,
-                    matched_for_project: for_project,
-                    matched_for_donor: for_donor,
-                    lump_sum_paid,
-                });
-            }
-            let pledge = matching::Pledge {
-                amount,
-                paid_on: day_in(paid_at, &project.timezone),
-                new_backer: !known,
-            };
-            let matches = matching::match_pledge(project, &views, &state, &pledge);
-            for m in &matches {
-                let mode = match catalog.pools.get(&m.pool_id).map(|p| p.mode) {
-                    Some(PoolMode::LumpSum) => "lump_sum",
-                    Some(PoolMode::OnSuccess) => "on_success",
-                    _ => "per_pledge",
-                };
-                tx.execute(
-                    "INSERT INTO matches (pledge_id, project, pool, donor, mode, amount_cents, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![pledge_id, project_slug, m.pool_id, donor, mode, to_cents(m.amount)?, paid_at],
-                )
-                .map_err(backend)?;
-            }
-            tx.execute(
-                "UPDATE pledges SET status = 'paid', paid_at = ?2, payment_intent = COALESCE(?3, payment_intent) WHERE id = ?1",
-                params![pledge_id, paid_at, payment_intent],
+        self.tx_blocking(move |tx| {
+            apply_paid_tx(
+                tx,
+                &catalog,
+                &event_id,
+                &pledge_id,
+                payment_intent.as_deref(),
+                paid_at,
             )
-            .map_err(backend)?;
-            Ok(Applied::Changed {
-                project: project_slug,
-                matches,
-            })
         })
         .await
     }
@@ -853,12 +1335,8 @@ impl Store for SqliteStore {
 
     async fn collected(&self, project: &str) -> Result<Decimal, StoreError> {
         let project = project.to_string();
-        self.tx(move |tx| {
-            let citizens = cents(tx, "SELECT COALESCE(SUM(amount_cents), 0) FROM pledges WHERE project = ?1 AND status = 'paid'", params![project])?;
-            let matched = cents(tx, "SELECT COALESCE(SUM(amount_cents), 0) FROM matches WHERE project = ?1 AND active = 1", params![project])?;
-            Ok(citizens + matched)
-        })
-        .await
+        self.tx(move |tx| Ok(project_state(tx, &project)?.total))
+            .await
     }
 
     async fn figures(&self, project: &str) -> Result<Figures, StoreError> {
@@ -867,12 +1345,13 @@ impl Store for SqliteStore {
     }
 
     async fn snapshot(&self) -> Result<Snapshot, StoreError> {
-        self.tx(|tx| {
+        self.tx_blocking(|tx| {
             let mut projects = BTreeMap::new();
             let slugs: Vec<String> = {
+                // Every project with a pledge, an offer or a close has its
+                // running totals.
                 let mut stmt = tx
-                    .prepare("SELECT DISTINCT project FROM pledges UNION SELECT DISTINCT project FROM offers \
-                     UNION SELECT project FROM closes ORDER BY 1")
+                    .prepare_cached("SELECT project FROM project_totals ORDER BY project")
                     .map_err(backend)?;
                 let rows = stmt.query_map([], |r| r.get(0)).map_err(backend)?;
                 rows.collect::<Result<_, _>>().map_err(backend)?
@@ -904,7 +1383,8 @@ impl Store for SqliteStore {
     async fn pledge_contact(&self, pledge_id: &str) -> Result<Option<PledgeContact>, StoreError> {
         let pledge_id = pledge_id.to_string();
         self.tx(move |tx| {
-            tx.query_row(
+            maybe(
+                tx,
                 "SELECT project, amount_cents, reward, display_name, email, lang FROM pledges WHERE id = ?1",
                 params![pledge_id],
                 |r| {
@@ -917,9 +1397,7 @@ impl Store for SqliteStore {
                         r.get::<_, String>(5)?,
                     ))
                 },
-            )
-            .optional()
-            .map_err(backend)?
+            )?
             .map(|(project, cents, reward, display_name, email, lang)| {
                 Ok(PledgeContact {
                     project,
@@ -941,7 +1419,7 @@ impl Store for SqliteStore {
             return Ok(Erased::default());
         }
         let erased = self
-            .tx(move |tx| {
+            .tx_blocking(move |tx| {
                 let mut erased = Erased::default();
                 let projects: Vec<String> = {
                     let mut stmt = tx
@@ -1026,12 +1504,13 @@ impl Store for SqliteStore {
 
     async fn project_ledger(&self, project: &str) -> Result<ProjectLedger, StoreError> {
         let project = project.to_string();
-        self.tx(move |tx| project_ledger_tx(tx, &project)).await
+        self.tx_blocking(move |tx| project_ledger_tx(tx, &project))
+            .await
     }
 
     async fn ledger_pledges(&self, project: &str) -> Result<Vec<LedgerPledge>, StoreError> {
         let project = project.to_string();
-        self.tx(move |tx| {
+        self.tx_blocking(move |tx| {
             let mut stmt = tx
                 .prepare_cached(&format!(
                     "SELECT {LEDGER_COLUMNS} FROM pledges WHERE project = ?1 \
@@ -1047,7 +1526,7 @@ impl Store for SqliteStore {
     }
 
     async fn pending_refunds(&self) -> Result<Vec<(String, LedgerPledge)>, StoreError> {
-        self.tx(move |tx| {
+        self.tx_blocking(move |tx| {
             let mut stmt = tx
                 .prepare_cached(&format!(
                     "SELECT project, {LEDGER_COLUMNS} FROM pledges WHERE status = 'refunding' ORDER BY project, id"
@@ -1082,31 +1561,19 @@ impl Store for SqliteStore {
                 .projects
                 .get(&slug)
                 .ok_or_else(|| StoreError::UnknownProject(slug.clone()))?;
-            let citizens = cents(tx, "SELECT COALESCE(SUM(amount_cents), 0) FROM pledges WHERE project = ?1 AND status = 'paid'", params![slug])?;
-            let matched = cents(tx, "SELECT COALESCE(SUM(amount_cents), 0) FROM matches WHERE project = ?1 AND active = 1", params![slug])?;
-            let backers: u32 = tx
-                .query_row("SELECT COUNT(DISTINCT donor) FROM pledges WHERE project = ?1 AND status = 'paid'", params![slug], |r| r.get(0))
-                .map_err(backend)?;
-            let state = ProjectState {
-                citizens_raised: citizens,
-                total: citizens + matched,
-                backers,
-            };
-            let pools = catalog.pools_of(project);
-            let mut views = Vec::with_capacity(pools.len());
-            for (id, rules) in &pools {
-                let spent = cents(tx, "SELECT COALESCE(SUM(amount_cents), 0) FROM matches WHERE pool = ?1 AND active = 1", params![id])?;
-                let for_project = cents(
-                    tx,
-                    "SELECT COALESCE(SUM(amount_cents), 0) FROM matches WHERE pool = ?1 AND project = ?2 AND active = 1",
-                    params![id, slug],
-                )?;
-                views.push(PoolView {
-                    matched_for_project: for_project,
-                    spent,
-                    ..PoolView::fresh(id, rules)
-                });
-            }
+            let state = project_state(tx, &slug)?;
+            let views = catalog
+                .pools_of(project)
+                .into_iter()
+                .map(|(id, rules)| {
+                    // The close reads each pool's spending and its matches
+                    // for the project, nothing per donor.
+                    Ok(PoolView {
+                        lump_sum_paid: false,
+                        ..pool_view(tx, id, rules, &slug, None)?
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
             let matches = matching::settle_campaign(project, &views, &state);
             for m in &matches {
                 tx.execute(
@@ -1229,6 +1696,123 @@ impl Store for SqliteStore {
 mod tests {
     use super::*;
 
+    /// A database written before the running totals (schema version 2) is
+    /// migrated in place: the totals are backfilled from its ledger (paid,
+    /// refunded, refunding and pending pledges, active and cancelled
+    /// matches, lump sums, close matches, offers, closes), its figures are
+    /// those of the ledger, and later writes keep them equal.
+    #[tokio::test]
+    async fn a_version_2_database_gets_running_totals_from_its_ledger() {
+        let path = std::env::temp_dir().join(format!(
+            "pave-sqlite-migration-v2-{}.db",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&path);
+        let future = now() + 3600;
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            conn.execute_batch(MIGRATION_1).unwrap();
+            conn.execute_batch(MIGRATION_2).unwrap();
+            conn.execute_batch(&format!(
+                "INSERT INTO pledges (id, project, amount_cents, reward, email, donor, lang, status, created_at, expires_at, paid_at, refunded_at, refund_reason) VALUES
+                 ('p-1', 'cafe', 1000, 0, 'ada@example.org', 'a', 'fr', 'paid', 1, 2, 10, NULL, NULL),
+                 ('p-2', 'cafe', 500, NULL, 'ada@example.org', 'a', 'fr', 'paid', 1, 2, 20, NULL, NULL),
+                 ('p-3', 'cafe', 700, NULL, 'bob@example.org', 'b', 'fr', 'refunded', 1, 2, 15, 30, NULL),
+                 ('p-4', 'cafe', 300, 0, 'cy@example.org', 'c', 'fr', 'pending', 1, {future}, NULL, NULL, NULL),
+                 ('p-5', 'velo', 200, NULL, 'ada@example.org', 'a', 'fr', 'paid', 1, 2, 5, NULL, NULL),
+                 ('p-6', 'cafe', 400, NULL, 'dee@example.org', 'd', 'fr', 'refunding', 1, 2, 40, NULL, 'over_cap');
+                 INSERT INTO matches (pledge_id, project, pool, donor, mode, amount_cents, active, created_at) VALUES
+                 ('p-1', 'cafe', 's/x', 'a', 'per_pledge', 500, 1, 10),
+                 ('p-3', 'cafe', 's/x', 'b', 'per_pledge', 300, 0, 15),
+                 ('p-2', 'cafe', 's/y', 'a', 'lump_sum', 1000, 1, 20),
+                 (NULL, 'cafe', 's/z', '', 'on_success', 200, 1, 50),
+                 ('p-5', 'velo', 's/x', 'a', 'per_pledge', 100, 1, 5);
+                 INSERT INTO offers (project, need, name, contact, message, created_at) VALUES
+                 ('cafe', NULL, 'n', 'c', 'm', 1), ('cafe', 0, 'n', 'c', 'm', 2), ('jardin', NULL, 'n', 'c', 'm', 3);
+                 INSERT INTO closes (project, state, started_at) VALUES ('parc', 'closing', 60);"
+            ))
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.audit_totals().await.unwrap(), Vec::<String>::new());
+        let figures = store.figures("cafe").await.unwrap();
+        assert_eq!(figures.raised, Decimal::new(1500, 2));
+        assert_eq!((figures.pledges, figures.backers), (2, 1));
+        assert_eq!((figures.refunds, figures.offers), (2, 2));
+        let matched: Vec<(&str, Decimal)> = figures
+            .matched
+            .iter()
+            .map(|(pool, a)| (pool.as_str(), a.0))
+            .collect();
+        assert_eq!(
+            matched,
+            [
+                ("s/x", Decimal::new(500, 2)),
+                ("s/y", Decimal::new(1000, 2)),
+                ("s/z", Decimal::new(200, 2))
+            ]
+        );
+        assert_eq!(figures.rewards, BTreeMap::from([(0, 2)]));
+        assert_eq!(figures.updated_at.as_deref(), Some("1970-01-01T00:00:30Z"));
+        assert_eq!(
+            store.collected("cafe").await.unwrap(),
+            Decimal::new(3200, 2)
+        );
+        assert_eq!(store.pool_spent("s/x").await.unwrap(), Decimal::new(600, 2));
+        let snapshot = store.snapshot().await.unwrap();
+        assert_eq!(
+            snapshot.projects.keys().collect::<Vec<_>>(),
+            ["cafe", "jardin", "parc", "velo"]
+        );
+        assert_eq!(snapshot.projects["cafe"], figures);
+        assert_eq!(snapshot.projects["jardin"].offers, 1);
+        let some = store
+            .snapshot_of(["velo".to_string(), "nowhere".to_string()])
+            .await
+            .unwrap();
+        assert_eq!(some.projects.keys().collect::<Vec<_>>(), ["velo"]);
+        assert_eq!(some.projects["velo"], snapshot.projects["velo"]);
+
+        // Later writes keep the totals equal to the ledger: a refund (its
+        // lump sum released), an erasure (the donor's key replaced).
+        store
+            .start_refund("p-2", RefundReason::GoalMissed, 70)
+            .await
+            .unwrap();
+        let figures = store.figures("cafe").await.unwrap();
+        assert_eq!(figures.raised, Decimal::new(1000, 2));
+        assert_eq!(
+            (figures.pledges, figures.backers, figures.refunds),
+            (1, 1, 3)
+        );
+        assert!(!figures.matched.contains_key("s/y"));
+        store.erase_donor("ada@example.org").await.unwrap();
+        assert_eq!(store.audit_totals().await.unwrap(), Vec::<String>::new());
+        assert_eq!(store.figures("cafe").await.unwrap(), figures);
+        let old_key: bool = store
+            .tx(|tx| {
+                tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM project_donors WHERE donor = 'a')",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(backend)
+            })
+            .await
+            .unwrap();
+        assert!(
+            !old_key,
+            "an erased donor's key does not stay in the totals"
+        );
+        drop(store);
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+    }
+
     /// A database written before the statements (schema version 1) opens
     /// with its ledger: its pledges did not ask for consent, so none shares
     /// a contact; new pledges record theirs.
@@ -1257,7 +1841,7 @@ mod tests {
             })
             .await
             .unwrap();
-        assert_eq!(version, 2);
+        assert_eq!(version, 3);
         assert_eq!(
             store.figures("cafe").await.unwrap().raised,
             Decimal::new(1250, 2)
