@@ -920,7 +920,7 @@ fn pool_view(r: &Renderer, s: &Sponsor, pool: &Pool, lang: Lang, with_projects: 
                 )],
             ));
             // Stable: equal amounts keep the content's order.
-            eligible.sort_by(|a, b| b.0.cmp(&a.0));
+            eligible.sort_by_key(|e| std::cmp::Reverse(e.0));
             eligible.truncate(POOL_PROJECTS_SHOWN);
         }
         projects = eligible
