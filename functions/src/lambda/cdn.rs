@@ -8,15 +8,13 @@
 //! service `cloudfront`. `AWS_ENDPOINT_URL_CLOUDFRONT` points it elsewhere
 //! (tests).
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use aws_sdk_dynamodb::config::Credentials;
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4;
+use aws_sigv4::http_request::SigningSettings;
 use axum::body::Bytes;
 use http_body_util::Full;
 
-use super::http::{Client, Request};
+use super::http::{Client, Request, Signing};
 use crate::store::dynamo::Connection;
 
 pub const DEFAULT_ENDPOINT: &str = "https://cloudfront.amazonaws.com";
@@ -93,51 +91,23 @@ impl Cdn {
             self.endpoint, self.distribution_id
         );
         let body = invalidation_batch(paths, caller_reference);
-        let mut request = Request::post(&url)
+        let request = Request::post(&url)
             .header("content-type", "application/xml")
             .body(Full::new(Bytes::from(body.clone())))
             .map_err(|e| e.to_string())?;
-        let identity = Credentials::new(
-            &self.connection.access_key_id,
-            &self.connection.secret_access_key,
-            self.connection.session_token.clone(),
-            None,
-            "pave-environment",
-        )
-        .into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(SIGNING_REGION)
-            .name("cloudfront")
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|e| format!("signing: {e}"))?
-            .into();
-        let headers: Vec<(&str, &str)> = request
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
-            .collect();
-        let signable = SignableRequest::new(
-            "POST",
-            &url,
-            headers.into_iter(),
-            SignableBody::Bytes(body.as_bytes()),
-        )
-        .map_err(|e| format!("signing: {e}"))?;
-        let (instructions, _) = sign(signable, &params)
-            .map_err(|e| format!("signing: {e}"))?
-            .into_parts();
-        instructions.apply_to_request_http1x(&mut request);
-        let (status, answer) = self.client.send(request).await?;
-        if !status.is_success() {
-            return Err(format!(
-                "CloudFront CreateInvalidation answered {status}: {}",
-                String::from_utf8_lossy(&answer[..answer.len().min(500)])
-            ));
-        }
-        Ok(())
+        self.client
+            .send_signed(
+                request,
+                body.as_bytes(),
+                &self.connection,
+                Signing {
+                    region: SIGNING_REGION,
+                    service: "cloudfront",
+                    settings: SigningSettings::default(),
+                },
+                "CloudFront CreateInvalidation",
+            )
+            .await
     }
 }
 

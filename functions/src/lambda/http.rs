@@ -1,10 +1,14 @@
 //! A small HTTP(S) client (hyper + rustls with ring and the webpki roots,
-//! all already in the dependency tree) for the two plain requests the Lambda
+//! all already in the dependency tree) for the plain requests the Lambda
 //! adapters make besides the SDKs: the Parameters and Secrets extension on
-//! localhost, and CloudFront's `CreateInvalidation`.
+//! localhost, and SigV4-signed calls to S3 (`PutObject`) and CloudFront
+//! (`CreateInvalidation`) through [`Client::send_signed`].
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
+use aws_sdk_dynamodb::config::Credentials;
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::sign::v4;
 use axum::body::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::Client as HyperClient;
@@ -12,6 +16,15 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 pub use axum::http::{Request, StatusCode};
+
+use crate::store::dynamo::Connection;
+
+/// Where and how a request is signed (SigV4).
+pub struct Signing<'a> {
+    pub region: &'a str,
+    pub service: &'a str,
+    pub settings: SigningSettings,
+}
 
 /// Answers above this are refused (both services answer a few kilobytes).
 const RESPONSE_LIMIT: usize = 1024 * 1024;
@@ -66,5 +79,61 @@ impl Client {
         tokio::time::timeout(self.timeout, exchange)
             .await
             .map_err(|_| format!("{uri}: no answer within {:?}", self.timeout))?
+    }
+
+    /// Signs `request` (whose body is `body`) with SigV4 as `signing` says,
+    /// with the connection's credentials, sends it, and fails with the start
+    /// of the answer unless it is a success; `what` names the call in errors.
+    pub async fn send_signed(
+        &self,
+        mut request: Request<Full<Bytes>>,
+        body: &[u8],
+        connection: &Connection,
+        signing: Signing<'_>,
+        what: &str,
+    ) -> Result<(), String> {
+        let identity = Credentials::new(
+            &connection.access_key_id,
+            &connection.secret_access_key,
+            connection.session_token.clone(),
+            None,
+            "pave-environment",
+        )
+        .into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(signing.region)
+            .name(signing.service)
+            .time(SystemTime::now())
+            .settings(signing.settings)
+            .build()
+            .map_err(|e| format!("{what}: signing: {e}"))?
+            .into();
+        let method = request.method().as_str().to_string();
+        let url = request.uri().to_string();
+        let headers: Vec<(&str, &str)> = request
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
+            .collect();
+        let signable = SignableRequest::new(
+            &method,
+            &url,
+            headers.into_iter(),
+            SignableBody::Bytes(body),
+        )
+        .map_err(|e| format!("{what}: signing: {e}"))?;
+        let (instructions, _) = sign(signable, &params)
+            .map_err(|e| format!("{what}: signing: {e}"))?
+            .into_parts();
+        instructions.apply_to_request_http1x(&mut request);
+        let (status, answer) = self.send(request).await?;
+        if !status.is_success() {
+            return Err(format!(
+                "{what} answered {status}: {}",
+                String::from_utf8_lossy(&answer[..answer.len().min(500)])
+            ));
+        }
+        Ok(())
     }
 }

@@ -9,18 +9,15 @@
 //! not cover); path-style on another endpoint (`AWS_ENDPOINT_URL_S3`: moto,
 //! MinIO), as the SDK did with `force_path_style`.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use aws_sdk_dynamodb::config::Credentials;
 use aws_sigv4::http_request::{
-    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
-    UriPathNormalizationMode, sign,
+    PayloadChecksumKind, PercentEncodingMode, SigningSettings, UriPathNormalizationMode,
 };
-use aws_sigv4::sign::v4;
 use axum::body::Bytes;
 use http_body_util::Full;
 
-use super::http::{Client, Request};
+use super::http::{Client, Request, Signing};
 use crate::store::dynamo::Connection;
 
 /// A bucket the rebuild puts objects in (cheap to clone: one connection pool).
@@ -87,54 +84,30 @@ impl Bucket {
             key,
         );
         let body = Bytes::from(body);
-        let mut request = Request::put(&url)
+        let request = Request::put(&url)
             .header("content-type", content_type)
             .header("cache-control", cache_control)
             .body(Full::new(body.clone()))
             .map_err(|e| format!("S3 PutObject {key}: {e}"))?;
-        let identity = Credentials::new(
-            &self.connection.access_key_id,
-            &self.connection.secret_access_key,
-            self.connection.session_token.clone(),
-            None,
-            "pave-environment",
-        )
-        .into();
         // S3's flavour of SigV4: the key encoded once, never normalised, and
         // the payload's SHA-256 sent as `x-amz-content-sha256`.
         let mut settings = SigningSettings::default();
         settings.percent_encoding_mode = PercentEncodingMode::Single;
         settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
         settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&self.connection.region)
-            .name("s3")
-            .time(SystemTime::now())
-            .settings(settings)
-            .build()
-            .map_err(|e| format!("signing: {e}"))?
-            .into();
-        let headers: Vec<(&str, &str)> = request
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
-            .collect();
-        let signable =
-            SignableRequest::new("PUT", &url, headers.into_iter(), SignableBody::Bytes(&body))
-                .map_err(|e| format!("signing: {e}"))?;
-        let (instructions, _) = sign(signable, &params)
-            .map_err(|e| format!("signing: {e}"))?
-            .into_parts();
-        instructions.apply_to_request_http1x(&mut request);
-        let (status, answer) = self.client.send(request).await?;
-        if !status.is_success() {
-            return Err(format!(
-                "S3 PutObject {key} answered {status}: {}",
-                String::from_utf8_lossy(&answer[..answer.len().min(500)])
-            ));
-        }
-        Ok(())
+        self.client
+            .send_signed(
+                request,
+                &body,
+                &self.connection,
+                Signing {
+                    region: &self.connection.region,
+                    service: "s3",
+                    settings,
+                },
+                &format!("S3 PutObject {key}"),
+            )
+            .await
     }
 }
 
