@@ -1696,6 +1696,26 @@ impl Store for SqliteStore {
 mod tests {
     use super::*;
 
+    /// One value read by `sql` (a test's look inside the database).
+    async fn scalar<T: rusqlite::types::FromSql + Send + 'static>(
+        store: &SqliteStore,
+        sql: &'static str,
+    ) -> T {
+        store
+            .tx(move |tx| tx.query_row(sql, [], |r| r.get(0)).map_err(backend))
+            .await
+            .unwrap()
+    }
+
+    /// Removes a test's database file and its WAL companions.
+    fn remove_database(path: &std::path::Path) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.as_os_str().to_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+    }
+
     /// A database written before the running totals (schema version 2) is
     /// migrated in place: the totals are backfilled from its ledger (paid,
     /// refunded, refunding and pending pledges, active and cancelled
@@ -1790,27 +1810,17 @@ mod tests {
         store.erase_donor("ada@example.org").await.unwrap();
         assert_eq!(store.audit_totals().await.unwrap(), Vec::<String>::new());
         assert_eq!(store.figures("cafe").await.unwrap(), figures);
-        let old_key: bool = store
-            .tx(|tx| {
-                tx.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM project_donors WHERE donor = 'a')",
-                    [],
-                    |r| r.get(0),
-                )
-                .map_err(backend)
-            })
-            .await
-            .unwrap();
+        let old_key: bool = scalar(
+            &store,
+            "SELECT EXISTS (SELECT 1 FROM project_donors WHERE donor = 'a')",
+        )
+        .await;
         assert!(
             !old_key,
             "an erased donor's key does not stay in the totals"
         );
         drop(store);
-        for suffix in ["", "-wal", "-shm"] {
-            let mut p = path.clone().into_os_string();
-            p.push(suffix);
-            let _ = std::fs::remove_file(p);
-        }
+        remove_database(&path);
     }
 
     /// A database written before the statements (schema version 1) opens
@@ -1834,13 +1844,7 @@ mod tests {
             .unwrap();
         }
         let store = SqliteStore::open(&path).unwrap();
-        let version: i64 = store
-            .tx(|tx| {
-                tx.query_row("PRAGMA user_version", [], |r| r.get(0))
-                    .map_err(backend)
-            })
-            .await
-            .unwrap();
+        let version: i64 = scalar(&store, "PRAGMA user_version").await;
         assert_eq!(version, 3);
         assert_eq!(
             store.figures("cafe").await.unwrap().raised,
@@ -1869,24 +1873,11 @@ mod tests {
             )
             .await
             .unwrap();
-        let shared: bool = store
-            .tx(|tx| {
-                tx.query_row(
-                    "SELECT share_contact FROM pledges WHERE id = 'p-2'",
-                    [],
-                    |r| r.get(0),
-                )
-                .map_err(backend)
-            })
-            .await
-            .unwrap();
+        let shared: bool =
+            scalar(&store, "SELECT share_contact FROM pledges WHERE id = 'p-2'").await;
         assert!(shared);
         drop(store);
-        for suffix in ["", "-wal", "-shm"] {
-            let mut p = path.clone().into_os_string();
-            p.push(suffix);
-            let _ = std::fs::remove_file(p);
-        }
+        remove_database(&path);
     }
 
     /// A database written before the campaign close (schema version 0) is
@@ -1936,10 +1927,6 @@ mod tests {
         // Opening again does not migrate twice.
         let store = SqliteStore::open(&path).unwrap();
         assert_eq!(store.figures("cafe").await.unwrap().matched.len(), 2);
-        for suffix in ["", "-wal", "-shm"] {
-            let mut p = path.clone().into_os_string();
-            p.push(suffix);
-            let _ = std::fs::remove_file(p);
-        }
+        remove_database(&path);
     }
 }
