@@ -44,6 +44,38 @@ fn read(out: &Path, rel: &str) -> String {
     std::fs::read_to_string(out.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
+/// The files whose bytes differ between two trees (new ones included).
+fn changed_files(
+    before: &BTreeMap<PathBuf, Vec<u8>>,
+    after: &BTreeMap<PathBuf, Vec<u8>>,
+) -> Vec<String> {
+    after
+        .iter()
+        .filter(|(p, bytes)| before.get(*p) != Some(bytes))
+        .map(|(p, _)| p.to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Every file of a full build of `content` with `snapshot` has the same
+/// bytes in `after` (the output of the incremental path).
+fn assert_equals_full_build(content: &Path, snapshot: &Path, after: &BTreeMap<PathBuf, Vec<u8>>) {
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("full");
+    build(
+        &repo_root(),
+        content,
+        &full,
+        &["--progress", snapshot.to_str().unwrap()],
+    );
+    for (path, bytes) in &tree(&full) {
+        assert!(
+            after.get(path) == Some(bytes),
+            "{} differs from a full rebuild",
+            path.display()
+        );
+    }
+}
+
 /// All files of a tree, with their bytes.
 fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     walkdir::WalkDir::new(root)
@@ -320,11 +352,7 @@ fn incremental_refresh_touches_only_pages_showing_the_figures() {
     );
     let after = tree(&out);
 
-    let changed: Vec<String> = after
-        .iter()
-        .filter(|(p, bytes)| before.get(*p) != Some(bytes))
-        .map(|(p, _)| p.to_string_lossy().into_owned())
-        .collect();
+    let changed = changed_files(&before, &after);
     let expected = [
         "en/index.html",
         "en/projets/cafe-du-coin/index.html",
@@ -366,21 +394,7 @@ fn incremental_refresh_touches_only_pages_showing_the_figures() {
     assert!(page.contains("58 contributeurs"));
 
     // The incremental result equals a full build with the new snapshot.
-    let full = dir.path().join("full");
-    build(
-        &repo_root(),
-        &repo_root().join("content"),
-        &full,
-        &["--progress", snapshot.to_str().unwrap()],
-    );
-    let full_tree = tree(&full);
-    for (path, bytes) in &full_tree {
-        assert!(
-            after.get(path) == Some(bytes),
-            "{} differs from a full rebuild",
-            path.display()
-        );
-    }
+    assert_equals_full_build(&repo_root().join("content"), &snapshot, &after);
 }
 
 #[test]
@@ -616,11 +630,7 @@ fn theme_pages_are_paginated_and_a_pledge_re_renders_its_own_page() {
         &["--progress", snapshot.to_str().unwrap(), "--changed", slug],
     );
     let after = tree(&out);
-    let changed: Vec<String> = after
-        .iter()
-        .filter(|(p, bytes)| before.get(*p) != Some(bytes))
-        .map(|(p, _)| p.to_string_lossy().into_owned())
-        .collect();
+    let changed = changed_files(&before, &after);
     for t in &projects[slug] {
         let in_theme: Vec<&String> = changed
             .iter()
@@ -629,19 +639,5 @@ fn theme_pages_are_paginated_and_a_pledge_re_renders_its_own_page() {
         assert_eq!(in_theme.len(), 1, "one page of {t} changed: {changed:?}");
         assert!(read(&out, in_theme[0]).contains(&format!("/projets/{slug}/")));
     }
-    let full = dir.path().join("full");
-    build(
-        &repo_root(),
-        &content,
-        &full,
-        &["--progress", snapshot.to_str().unwrap()],
-    );
-    let full_tree = tree(&full);
-    for (path, bytes) in &full_tree {
-        assert!(
-            after.get(path) == Some(bytes),
-            "{} differs from a full rebuild",
-            path.display()
-        );
-    }
+    assert_equals_full_build(&content, &snapshot, &after);
 }
