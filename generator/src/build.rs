@@ -25,6 +25,16 @@ pub struct BuildConfig {
     pub live_reload: bool,
 }
 
+impl BuildConfig {
+    /// What the renderer needs from this configuration besides the content.
+    pub fn options(&self) -> Options {
+        Options {
+            today: self.today,
+            live_reload: self.live_reload,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     #[error("the content has errors")]
@@ -136,15 +146,7 @@ pub fn refresh_loaded(
     config: &BuildConfig,
     projects: &BTreeSet<String>,
 ) -> Result<(usize, usize, WriteStats), BuildError> {
-    let renderer = Renderer::new(
-        site,
-        theme,
-        snapshot,
-        Options {
-            today: config.today,
-            live_reload: config.live_reload,
-        },
-    );
+    let renderer = Renderer::new(site, theme, snapshot, config.options());
     let files = renderer.render_affected(projects)?;
     let stats = output::write(&config.out, &files)?;
     Ok((files.len(), files.len(), stats))

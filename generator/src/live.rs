@@ -10,7 +10,7 @@ use crate::build::{self, BuildConfig, BuildError, Built};
 use crate::model::Site;
 use crate::render::output::{self, WriteStats};
 use crate::render::progress::{Figures, Snapshot};
-use crate::render::{Options, Prepared, Renderer, Theme};
+use crate::render::{Prepared, Renderer, Theme};
 
 pub struct LiveSite {
     config: BuildConfig,
@@ -62,10 +62,7 @@ impl LiveSite {
             &self.site,
             &self.theme,
             &self.prepared,
-            Options {
-                today: self.config.today,
-                live_reload: self.config.live_reload,
-            },
+            self.config.options(),
         )
     }
 
@@ -93,9 +90,5 @@ impl LiveSite {
             pages: files.len(),
             stats,
         })
-    }
-
-    pub fn site(&self) -> &Site {
-        &self.site
     }
 }

@@ -277,11 +277,6 @@ impl<'a> Renderer<'a> {
         self.entry(slug)?.card(lang)
     }
 
-    /// The pools that may match a published project (`sponsor/pool`, sorted).
-    pub fn pools_of(&self, slug: &str) -> &[String] {
-        self.entry(slug).map_or(&[], |e| e.pools.as_slice())
-    }
-
     /// A published project's figures (zero everywhere when it has none).
     pub fn figures(&self, slug: &str) -> &Figures {
         static NONE: std::sync::LazyLock<Figures> = std::sync::LazyLock::new(Figures::default);
