@@ -11,6 +11,12 @@ use super::format::Lang;
 #[serde(transparent)]
 pub struct Strings(BTreeMap<String, String>);
 
+impl From<BTreeMap<String, String>> for Strings {
+    fn from(map: BTreeMap<String, String>) -> Strings {
+        Strings(map)
+    }
+}
+
 impl Strings {
     /// The string for `key`; a missing key shows as itself, so it is visible in review.
     pub fn get<'a>(&'a self, key: &'a str) -> &'a str {
@@ -24,6 +30,11 @@ impl Strings {
             s = s.replace(&format!("{{{name}}}"), value);
         }
         s
+    }
+
+    /// The string for `key`, if there is one.
+    pub fn lookup(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &String> {

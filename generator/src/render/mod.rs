@@ -45,7 +45,7 @@ pub struct Options {
 }
 
 /// An error that stops the build (a template that fails to render).
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum RenderError {
     #[error("template {template} failed for {page}: {message}")]
     Template {
@@ -62,6 +62,8 @@ pub struct Renderer<'a> {
     pub options: Options,
     pub langs: Vec<Lang>,
     prepared: Cow<'a, Prepared>,
+    /// The menu in each language, rendered once (`pages::render_menu`).
+    menus: Vec<(Lang, Result<String, RenderError>)>,
 }
 
 /// What every page draws on, computed once for a site and its figures: each
@@ -80,6 +82,11 @@ pub struct Prepared {
     territories: HashMap<String, std::ops::Range<usize>>,
     /// Pool (`sponsor/pool`) → what it matched, over all published projects.
     pool_used: HashMap<String, Decimal>,
+    /// Theme slug → its published projects' positions in `entries`, in the
+    /// order of its pages (live first, ending soonest; see
+    /// `pages::sort_live_first`). The order depends on dates and titles,
+    /// never on figures, so [`Prepared::update`] keeps it.
+    themes: HashMap<String, Vec<usize>>,
 }
 
 /// One published project, prepared.
@@ -90,6 +97,9 @@ pub struct Entry {
     cards: Vec<(Lang, Card)>,
     /// The pools (`sponsor/pool`) that may match it, sorted.
     pub pools: Vec<String>,
+    /// Where it is in the site: its territory's position in
+    /// `Site::territories` and its own in that territory's `projects`.
+    at: (usize, usize),
 }
 
 impl Entry {
@@ -124,33 +134,35 @@ impl Prepared {
     /// The figures, cards and pools of every published project.
     pub fn new(site: &Site, theme: &Theme, snapshot: &Snapshot, today: Date) -> Prepared {
         let mut territories = HashMap::new();
-        let mut published: Vec<(&Territory, &Project)> = Vec::new();
-        for t in &site.territories {
+        let mut published: Vec<(&Territory, &Project, (usize, usize))> = Vec::new();
+        for (ti, t) in site.territories.iter().enumerate() {
             let first = published.len();
             published.extend(
                 t.projects
                     .iter()
-                    .filter(|p| is_published(p))
-                    .map(|p| (t, p)),
+                    .enumerate()
+                    .filter(|(_, p)| is_published(p))
+                    .map(|(pi, p)| (t, p, (ti, pi))),
             );
             territories.insert(t.doc.slug.clone(), first..published.len());
         }
         let langs = site_langs(site);
         let entries: Vec<Entry> = published
             .par_iter()
-            .map(|(t, p)| Entry {
+            .map(|&(t, p, at)| Entry {
                 figures: snapshot.figures(&p.doc.slug),
                 cards: Vec::new(),
                 pools: catalog::pools_for(site, t, p)
                     .into_iter()
                     .map(|(id, _, _)| id)
                     .collect(),
+                at,
             })
             .collect();
         let index = published
             .iter()
             .enumerate()
-            .map(|(i, (_, p))| (p.doc.slug.clone(), i))
+            .map(|(i, (_, p, _))| (p.doc.slug.clone(), i))
             .collect();
         let mut pool_used: HashMap<String, Decimal> = HashMap::new();
         for e in &entries {
@@ -164,15 +176,36 @@ impl Prepared {
             index,
             territories,
             pool_used,
+            themes: HashMap::new(),
         };
         let cards: Vec<Vec<(Lang, Card)>> = published
             .par_iter()
             .zip(prepared.entries.par_iter())
-            .map(|((t, p), e)| cards_of(site, theme, t, p, &e.figures, today, &langs))
+            .map(|((t, p, _), e)| cards_of(site, theme, t, p, &e.figures, today, &langs))
             .collect();
         for (entry, cards) in prepared.entries.iter_mut().zip(cards) {
             entry.cards = cards;
         }
+        prepared.themes = site
+            .themes
+            .iter()
+            .map(|th| {
+                let mut positions: Vec<usize> = published
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (_, p, _))| p.doc.meta.themes.contains(&th.slug))
+                    .map(|(i, _)| i)
+                    .collect();
+                let entries = &prepared.entries;
+                positions.sort_by(|&a, &b| {
+                    match (entries[a].card(langs[0]), entries[b].card(langs[0])) {
+                        (Some(a), Some(b)) => pages::live_first(a, b),
+                        _ => std::cmp::Ordering::Equal,
+                    }
+                });
+                (th.slug.clone(), positions)
+            })
+            .collect();
         prepared
     }
 
@@ -246,7 +279,36 @@ impl<'a> Renderer<'a> {
             langs: site_langs(site),
             options,
             prepared: Cow::Owned(prepared),
+            menus: Vec::new(),
         }
+        .with_menus()
+    }
+
+    fn with_menus(mut self) -> Self {
+        self.menus = self
+            .langs
+            .iter()
+            .map(|&lang| (lang, pages::render_menu(&self, lang)))
+            .collect();
+        self
+    }
+
+    /// The menu in `lang` (empty while it is being rendered, or when the
+    /// theme has none).
+    pub fn menu(&self, lang: Lang) -> &str {
+        self.menus
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .and_then(|(_, m)| m.as_deref().ok())
+            .unwrap_or("")
+    }
+
+    /// The error of the menu in `lang`, if it failed: every page shows it.
+    pub fn menu_error(&self, lang: Lang) -> Option<RenderError> {
+        self.menus
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .and_then(|(_, m)| m.as_ref().err().cloned())
     }
 
     /// A renderer on figures and cards prepared earlier (for the same site,
@@ -263,7 +325,9 @@ impl<'a> Renderer<'a> {
             langs: site_langs(site),
             options,
             prepared: Cow::Borrowed(prepared),
+            menus: Vec::new(),
         }
+        .with_menus()
     }
 
     fn entry(&self, slug: &str) -> Option<&Entry> {
@@ -275,6 +339,23 @@ impl<'a> Renderer<'a> {
 
     pub fn card(&self, slug: &str, lang: Lang) -> Option<&Card> {
         self.entry(slug)?.card(lang)
+    }
+
+    /// A published project with its territory and what was prepared for it.
+    pub fn project(&self, slug: &str) -> Option<(&'a Territory, &'a Project, &Entry)> {
+        let entry = self.entry(slug)?;
+        let territory = self.site.territories.get(entry.at.0)?;
+        Some((territory, territory.projects.get(entry.at.1)?, entry))
+    }
+
+    /// A theme's published projects in the order of its pages.
+    pub fn theme_entries(&self, theme: &str) -> impl Iterator<Item = &Entry> {
+        self.prepared
+            .themes
+            .get(theme)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.prepared.entries.get(i))
     }
 
     /// A published project's figures (zero everywhere when it has none).
@@ -340,16 +421,25 @@ impl<'a> Renderer<'a> {
     where
         E: From<RenderError> + Send,
     {
-        let pages = self.all_pages();
-        let mut paths: BTreeSet<String> = pages
+        // Page by page, all its languages together: they share its Markdown.
+        let keys = pages::all_keys(self.site);
+        let rendered: Vec<Vec<String>> = keys
             .par_iter()
-            .map(|(key, lang)| {
-                let file = pages::render(self, key, *lang)?;
-                let path = file.path.clone();
-                put(file)?;
-                Ok(path)
+            .map(|key| {
+                let shared = pages::Shared::default();
+                self.langs
+                    .iter()
+                    .map(|&lang| {
+                        let file = pages::render_shared(self, key, lang, &shared)?;
+                        let path = file.path.clone();
+                        put(file)?;
+                        Ok(path)
+                    })
+                    .collect::<Result<Vec<_>, E>>()
             })
             .collect::<Result<_, E>>()?;
+        let mut paths: BTreeSet<String> = rendered.into_iter().flatten().collect();
+        let pages = self.all_pages();
         let mut others = feeds::all(self);
         others.push(feeds::sitemap(self, &pages));
         others.push(feeds::robots(self));

@@ -11,7 +11,7 @@ use super::format::{self, Lang};
 use super::i18n::Strings;
 use super::markdown;
 use super::output::File;
-use super::theme::error_chain;
+use super::theme::{MENU_TEMPLATE, error_chain};
 use super::urls;
 use super::view::{self, Card, Image, Link, Totals};
 use super::{RenderError, Renderer, is_published};
@@ -215,8 +215,13 @@ struct Common<'a> {
     tagline: &'a str,
     base_url: &'a str,
     api_url: &'a str,
-    t: &'a Strings,
+    /// Only when a template looks strings up while rendering (the theme
+    /// writes the others into its templates).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    t: Option<&'a Strings>,
     nav: Nav,
+    /// The menu, rendered once ([`super::theme::MENU_TEMPLATE`]).
+    menu: &'a str,
     title: String,
     description: String,
     canonical: String,
@@ -235,6 +240,8 @@ struct Nav {
     themes: String,
     sponsors: String,
     stats: String,
+    /// In the menu's template, or on every page when the theme has none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     territories: Vec<Link>,
 }
 
@@ -268,22 +275,9 @@ fn common<'a>(
         tagline: &site.tagline,
         base_url: &site.base_url,
         api_url: &site.api_url,
-        t: r.theme.strings(lang),
-        nav: Nav {
-            home: urls::home(lang),
-            themes: urls::themes(lang),
-            sponsors: urls::sponsors(lang),
-            stats: urls::stats(lang),
-            territories: r
-                .site
-                .territories
-                .iter()
-                .map(|t| Link {
-                    url: urls::territory(lang, &t.doc.slug),
-                    label: t.doc.meta.name.clone(),
-                })
-                .collect(),
-        },
+        t: r.theme.looks_up_strings().then(|| r.theme.strings(lang)),
+        nav: nav(r, lang, !r.theme.has_menu()),
+        menu: r.menu(lang),
         canonical: format!("{}{}", site.base_url, path),
         alternates: r
             .langs
@@ -307,6 +301,46 @@ fn common<'a>(
         live_reload: r.options.live_reload,
         feed: urls::feed(lang),
     }
+}
+
+fn nav(r: &Renderer, lang: Lang, with_territories: bool) -> Nav {
+    Nav {
+        home: urls::home(lang),
+        themes: urls::themes(lang),
+        sponsors: urls::sponsors(lang),
+        stats: urls::stats(lang),
+        territories: if with_territories {
+            r.site
+                .territories
+                .iter()
+                .map(|t| Link {
+                    url: urls::territory(lang, &t.doc.slug),
+                    label: t.doc.meta.name.clone(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// The site's menu in `lang` ([`super::theme::MENU_TEMPLATE`]; empty when
+/// the theme has none), with the data of the home page plus the territories.
+pub fn render_menu(r: &Renderer, lang: Lang) -> Result<String, RenderError> {
+    if !r.theme.has_menu() {
+        return Ok(String::new());
+    }
+    let key = PageKey::Home;
+    let mut site = common(
+        r,
+        &key,
+        lang,
+        r.site.config.title.clone(),
+        r.site.config.tagline.clone(),
+    );
+    site.nav = nav(r, lang, true);
+    let file = render_template(r, MENU_TEMPLATE, &key, lang, site, ())?;
+    Ok(String::from_utf8(file.bytes).unwrap_or_default())
 }
 
 /// The common data of a page whose title and description are the
@@ -351,7 +385,7 @@ fn render_template<P: Serialize>(
         })?;
     let html = r
         .theme
-        .tera
+        .tera(lang)
         .render(template, &ctx)
         .map_err(|e| RenderError::Template {
             template: template.into(),
@@ -381,24 +415,23 @@ fn totals_of<'r>(lang: Lang, entries: impl Iterator<Item = &'r super::Entry>) ->
 }
 
 /// Live first (ending soonest first), then the rest; ties by title.
-fn sort_live_first(cards: &mut [&Card]) {
-    cards.sort_by(|a, b| {
-        b.open
-            .cmp(&a.open)
-            .then(a.end_iso.cmp(&b.end_iso))
-            .then(a.title.cmp(&b.title))
-    });
+pub(super) fn live_first(a: &Card, b: &Card) -> std::cmp::Ordering {
+    b.open
+        .cmp(&a.open)
+        .then(a.end_iso.cmp(&b.end_iso))
+        .then(a.title.cmp(&b.title))
 }
 
-/// A theme's published projects, live first (the order of its pages).
+fn sort_live_first(cards: &mut [&Card]) {
+    cards.sort_by(|a, b| live_first(a, b));
+}
+
+/// A theme's published projects, live first (the order of its pages,
+/// prepared once: it does not depend on figures).
 fn theme_cards<'r>(r: &'r Renderer, theme: &str, lang: Lang) -> Vec<&'r Card> {
-    let mut cards: Vec<&Card> = r
-        .published()
-        .filter(|(p, _)| p.doc.meta.themes.iter().any(|t| t == theme))
-        .filter_map(|(_, e)| e.card(lang))
-        .collect();
-    sort_live_first(&mut cards);
-    cards
+    r.theme_entries(theme)
+        .filter_map(|e| e.card(lang))
+        .collect()
 }
 
 /// The cards on one page of a theme (`page` from 1).
@@ -410,7 +443,39 @@ fn theme_page_cards<'r>(r: &'r Renderer, theme: &str, lang: Lang, page: usize) -
         .collect()
 }
 
+/// What the languages of one page share: its subject's Markdown, rendered
+/// by the first language that needs it (the stories are written once, in
+/// French, and shown as such on every language's page).
+#[derive(Default)]
+pub struct Shared {
+    body: std::sync::OnceLock<String>,
+    news: std::sync::OnceLock<Vec<String>>,
+}
+
+impl Shared {
+    fn body(&self, markdown: &str) -> String {
+        self.body
+            .get_or_init(|| markdown::to_html(markdown))
+            .clone()
+    }
+}
+
+/// Renders one page in one language.
 pub fn render(r: &Renderer, key: &PageKey, lang: Lang) -> Result<File, RenderError> {
+    render_shared(r, key, lang, &Shared::default())
+}
+
+/// Renders one page in one language, reusing what `shared` holds from its
+/// other languages.
+pub fn render_shared(
+    r: &Renderer,
+    key: &PageKey,
+    lang: Lang,
+    shared: &Shared,
+) -> Result<File, RenderError> {
+    if let Some(e) = r.menu_error(lang) {
+        return Err(e);
+    }
     let t = r.theme.strings(lang);
     let site = r.site;
     let published = || site.projects().filter(|p| is_published(p));
@@ -514,7 +579,7 @@ pub fn render(r: &Renderer, key: &PageKey, lang: Lang) -> Result<File, RenderErr
             let page = TerritoryPage {
                 name: &m.name,
                 region: &m.region,
-                body: markdown::to_html(&tr.doc.body),
+                body: shared.body(&tr.doc.body),
                 logo: m.branding.logo.as_ref().map(|l| Image {
                     url: urls::territory_asset(slug, l),
                     alt: t.fill("territory.logo_alt", &[("name", &m.name)]),
@@ -545,15 +610,10 @@ pub fn render(r: &Renderer, key: &PageKey, lang: Lang) -> Result<File, RenderErr
             render_template(r, "territory.html", key, lang, common, page)
         }
         PageKey::Project(slug) | PageKey::Widget(slug) => {
-            let Some((tr, p)) = site
-                .territories
-                .iter()
-                .flat_map(|tr| tr.projects.iter().map(move |p| (tr, p)))
-                .find(|(_, p)| &p.doc.slug == slug)
-            else {
+            let Some((tr, p, entry)) = r.project(slug) else {
                 return Ok(missing(key, lang));
             };
-            let Some(card) = r.card(slug, lang) else {
+            let Some(card) = entry.card(lang) else {
                 return Ok(missing(key, lang));
             };
             let mut common = common(
@@ -572,7 +632,7 @@ pub fn render(r: &Renderer, key: &PageKey, lang: Lang) -> Result<File, RenderErr
             if matches!(key, PageKey::Widget(_)) {
                 return render_template(r, "widget.html", key, lang, common, card);
             }
-            let page = project_page(r, tr, p, card, lang);
+            let page = project_page(r, tr, p, card, lang, shared);
             render_template(r, "project.html", key, lang, common, page)
         }
         PageKey::Call { territory, call } => {
@@ -598,7 +658,7 @@ pub fn render(r: &Renderer, key: &PageKey, lang: Lang) -> Result<File, RenderErr
             sort_live_first(&mut projects);
             let page = CallPage {
                 call: call_card(r, tr, c, lang),
-                body: markdown::to_html(&c.body),
+                body: shared.body(&c.body),
                 projects,
             };
             let mut common = common(r, key, lang, c.meta.title.clone(), c.meta.summary.clone());
@@ -703,7 +763,7 @@ pub fn render(r: &Renderer, key: &PageKey, lang: Lang) -> Result<File, RenderErr
                     url: urls::sponsor_asset(l),
                     alt: t.fill("sponsor.logo_alt", &[("name", &s.meta.name)]),
                 }),
-                body: markdown::to_html(&s.body),
+                body: shared.body(&s.body),
                 pools: s
                     .meta
                     .pools
@@ -1088,6 +1148,7 @@ fn project_page<'a>(
     p: &Project,
     card: &'a Card,
     lang: Lang,
+    shared: &Shared,
 ) -> ProjectPage<'a> {
     let t = r.theme.strings(lang);
     let m = &p.doc.meta;
@@ -1181,9 +1242,12 @@ fn project_page<'a>(
         urls::widget(lang, &p.doc.slug)
     );
     let api = r.site.config.api_url.trim_end_matches('/');
+    let news_bodies = shared
+        .news
+        .get_or_init(|| p.news.iter().map(|n| markdown::to_html(&n.body)).collect());
     ProjectPage {
         card,
-        body: markdown::to_html(&p.doc.body),
+        body: shared.body(&p.doc.body),
         holder: m.holder.name.clone(),
         holder_kind: t
             .get(&format!("holder.{}", holder_kind(m.holder.kind)))
@@ -1216,11 +1280,12 @@ fn project_page<'a>(
         news: p
             .news
             .iter()
-            .map(|n| NewsView {
+            .zip(news_bodies)
+            .map(|(n, body)| NewsView {
                 title: n.meta.title.clone(),
                 date: format::date(n.meta.date, lang),
                 date_iso: n.meta.date.to_string(),
-                body: markdown::to_html(&n.body),
+                body: body.clone(),
             })
             .collect(),
         location: LocationView {
