@@ -6,7 +6,7 @@
 //! It refuses to exist when a Stripe secret key is configured, so test
 //! payments can never be enabled together with real keys.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, State};
@@ -39,7 +39,32 @@ pub struct LocalPayments {
     /// Where the API is reached (for the checkout page's address).
     api_origin: String,
     webhook_secret: String,
-    sessions: Mutex<HashMap<String, Session>>,
+    sessions: Mutex<Sessions>,
+}
+
+/// The test checkouts that can still be paid. Each checkout drops the
+/// sessions that expired (the oldest first, from `expiring`), so a
+/// long-running `pave serve` keeps only those; B-trees grow node by node,
+/// so no checkout ever waits for the whole map to be moved or swept.
+#[derive(Default)]
+struct Sessions {
+    open: BTreeMap<String, Session>,
+    /// (expiry, session id) of every open session.
+    expiring: BTreeSet<(i64, String)>,
+}
+
+impl Sessions {
+    fn insert(&mut self, id: String, session: Session, now: i64) {
+        while let Some(first) = self.expiring.first()
+            && first.0 <= now
+        {
+            if let Some((_, expired)) = self.expiring.pop_first() {
+                self.open.remove(&expired);
+            }
+        }
+        self.expiring.insert((session.expires_at, id.clone()));
+        self.open.insert(id, session);
+    }
 }
 
 impl LocalPayments {
@@ -56,17 +81,17 @@ impl LocalPayments {
         Ok(LocalPayments {
             api_origin: api_origin.into(),
             webhook_secret: webhook_secret.into(),
-            sessions: Mutex::new(HashMap::new()),
+            sessions: Mutex::new(Sessions::default()),
         })
     }
 
     fn session(&self, id: &str) -> Option<Session> {
-        self.sessions.lock().ok()?.get(id).cloned()
+        self.sessions.lock().ok()?.open.get(id).cloned()
     }
 
     fn finish(&self, id: &str) {
         if let Ok(mut sessions) = self.sessions.lock()
-            && let Some(s) = sessions.get_mut(id)
+            && let Some(s) = sessions.open.get_mut(id)
         {
             s.done = true;
         }
@@ -109,7 +134,8 @@ impl Payments for LocalPayments {
         request: &'a CheckoutRequest,
     ) -> BoxFuture<'a, Result<CheckoutSession, PaymentError>> {
         Box::pin(async move {
-            request.check(now())?;
+            let now = now();
+            request.check(now)?;
             let id = random_id("cs_test_local");
             let session = Session {
                 pledge_id: request.pledge_id.clone(),
@@ -123,7 +149,7 @@ impl Payments for LocalPayments {
             self.sessions
                 .lock()
                 .map_err(|_| PaymentError::Config("local sessions lock poisoned".into()))?
-                .insert(id.clone(), session);
+                .insert(id.clone(), session, now);
             Ok(CheckoutSession {
                 url: format!("{}/api/test-checkout/{id}", self.api_origin),
                 id,
@@ -239,4 +265,41 @@ pub async fn cancel<S: Store>(
     };
     local.finish(&id);
     Redirect::to(&session.cancel_url).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(expires_at: i64) -> Session {
+        Session {
+            pledge_id: "pl_1".into(),
+            title: "Café".into(),
+            amount_cents: 1000,
+            success_url: String::new(),
+            cancel_url: String::new(),
+            expires_at,
+            done: false,
+        }
+    }
+
+    #[test]
+    fn expired_sessions_are_dropped_and_open_ones_kept() {
+        let mut sessions = Sessions::default();
+        let now = 1_000_000;
+        for i in 0..100 {
+            // Every other one still payable at `now`.
+            let expires_at = if i % 2 == 0 { now - 1 } else { now + 1800 };
+            sessions.insert(format!("cs_{i}"), session(expires_at), now - 3600);
+        }
+        assert_eq!(sessions.open.len(), 100, "none expired an hour before");
+        sessions.insert("cs_new".into(), session(now + 1800), now);
+        assert_eq!(sessions.open.len(), 51);
+        assert_eq!(sessions.expiring.len(), 51);
+        assert!(sessions.open.contains_key("cs_1") && sessions.open.contains_key("cs_new"));
+        assert!(
+            !sessions.open.contains_key("cs_0"),
+            "an expired session is gone"
+        );
+    }
 }

@@ -5,8 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, TryLockError};
+use std::sync::Arc;
 
 use jiff::civil::Date;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -358,14 +357,13 @@ const TOTALS_AUDIT: [(&str, &str, &str); 5] = [
     ),
 ];
 
-/// The SQLite store. Cheap to clone; one connection behind a mutex.
+/// The SQLite store. Cheap to clone; one connection behind a fair (FIFO)
+/// mutex: under load every operation waits its turn, none is overtaken by
+/// newcomers (an unfair lock let some pledges wait seconds while others
+/// went through).
 #[derive(Clone)]
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
-    /// Operations waiting for the connection on a blocking thread: while
-    /// there are some, new ones queue behind them instead of taking the
-    /// connection at once (no waiter is starved by newcomers).
-    waiting: Arc<AtomicUsize>,
+    conn: Arc<tokio::sync::Mutex<Connection>>,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -416,68 +414,41 @@ impl SqliteStore {
         // Every statement of the hot paths stays prepared (rusqlite keeps 16).
         conn.set_prepared_statement_cache_capacity(128);
         Ok(SqliteStore {
-            conn: Arc::new(Mutex::new(conn)),
-            waiting: Arc::new(AtomicUsize::new(0)),
+            conn: Arc::new(tokio::sync::Mutex::new(conn)),
         })
     }
 
-    /// Runs `f` in an immediate transaction: at once on this thread when
-    /// the connection is free (the common case; a payment or a pledge holds
-    /// it for well under a millisecond), else on a blocking thread, so an
-    /// async worker never waits for the lock.
+    /// Runs `f` in an immediate transaction when the connection is this
+    /// operation's (in arrival order), on this thread: a payment or a pledge
+    /// holds it for well under a millisecond. `f` may borrow.
     async fn tx<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
-    {
-        match self.try_now(f) {
-            Ok(done) => done,
-            Err(f) => self.tx_blocking(f).await,
-        }
-    }
-
-    /// Runs `f` in an immediate transaction if the connection is free;
-    /// gives `f` back if it is busy. `f` may borrow: nothing waits.
-    fn try_now<T, F>(&self, f: F) -> Result<Result<T, StoreError>, F>
     where
         F: FnOnce(&Connection) -> Result<T, StoreError>,
     {
-        if self.waiting.load(Ordering::Acquire) > 0 {
-            return Err(f);
-        }
-        match self.conn.try_lock() {
-            Ok(conn) => Ok(in_tx(&conn, f)),
-            Err(TryLockError::WouldBlock) => Err(f),
-            Err(TryLockError::Poisoned(_)) => Ok(Err(backend("store lock poisoned"))),
-        }
+        let conn = self.conn.lock().await;
+        in_tx(&conn, f)
     }
 
-    /// Runs `f` in an immediate transaction on a blocking thread: for the
-    /// long operations (the snapshot, a ledger, an erasure), and whatever
-    /// finds the connection busy.
+    /// Runs `f` in an immediate transaction on a blocking thread, the
+    /// connection taken in arrival order first: for the long operations (the
+    /// snapshot, a ledger, an erasure), which must not hold an async worker.
     async fn tx_blocking<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let conn = self.conn.clone();
-        let waiter = Waiter::new(&self.waiting);
-        let task = tokio::task::spawn_blocking(move || {
-            let conn = conn.lock();
-            drop(waiter);
-            let conn = conn.map_err(|_| backend("store lock poisoned"))?;
-            in_tx(&conn, f)
-        });
-        task.await.map_err(backend)?
+        let conn = self.conn.clone().lock_owned().await;
+        tokio::task::spawn_blocking(move || in_tx(&conn, f))
+            .await
+            .map_err(backend)?
     }
 
     /// The database as stored, for checks that personal data is gone (test
     /// support): the file and its write-ahead log; for an in-memory
     /// database, a copy of it (`VACUUM INTO`).
     pub async fn raw_bytes(&self) -> Result<Vec<u8>, StoreError> {
-        let conn = self.conn.clone();
+        let conn = self.conn.clone().lock_owned().await;
         tokio::task::spawn_blocking(move || {
-            let conn = conn.lock().map_err(|_| backend("store lock poisoned"))?;
             let file: String = conn
                 .query_row(
                     "SELECT file FROM pragma_database_list WHERE name = 'main'",
@@ -584,23 +555,6 @@ impl SqliteStore {
             )
         })
         .await
-    }
-}
-
-/// One operation counted in `SqliteStore::waiting` until it has the
-/// connection (or is dropped without running).
-struct Waiter(Arc<AtomicUsize>);
-
-impl Waiter {
-    fn new(waiting: &Arc<AtomicUsize>) -> Waiter {
-        waiting.fetch_add(1, Ordering::AcqRel);
-        Waiter(waiting.clone())
-    }
-}
-
-impl Drop for Waiter {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -1245,29 +1199,8 @@ impl Store for SqliteStore {
         payment_intent: Option<&str>,
         paid_at: i64,
     ) -> Result<Applied, StoreError> {
-        // The connection free: applied at once, the catalog borrowed.
-        let now_or_later = self
-            .try_now(|tx| apply_paid_tx(tx, catalog, event_id, pledge_id, payment_intent, paid_at));
-        if let Ok(done) = now_or_later {
-            return done;
-        }
-        let catalog = catalog.clone();
-        let (event_id, pledge_id, payment_intent) = (
-            event_id.to_string(),
-            pledge_id.to_string(),
-            payment_intent.map(str::to_string),
-        );
-        self.tx_blocking(move |tx| {
-            apply_paid_tx(
-                tx,
-                &catalog,
-                &event_id,
-                &pledge_id,
-                payment_intent.as_deref(),
-                paid_at,
-            )
-        })
-        .await
+        self.tx(|tx| apply_paid_tx(tx, catalog, event_id, pledge_id, payment_intent, paid_at))
+            .await
     }
 
     async fn apply_expired(&self, event_id: &str, pledge_id: &str) -> Result<Applied, StoreError> {
@@ -1473,9 +1406,8 @@ impl Store for SqliteStore {
             .await?;
         // The old rows may still be in the write-ahead log: fold it into
         // the database (whose freed space `secure_delete` zeroed) and empty it.
-        let conn = self.conn.clone();
+        let conn = self.conn.clone().lock_owned().await;
         tokio::task::spawn_blocking(move || {
-            let conn = conn.lock().map_err(|_| backend("store lock poisoned"))?;
             conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
                 .map_err(backend)
         })
