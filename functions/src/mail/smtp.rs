@@ -119,10 +119,14 @@ impl Mailer {
     /// Sends `email` to `to` as plain UTF-8 text.
     pub async fn send(&self, to: &str, email: &Email) -> Result<Delivery, MailError> {
         let Some(smtp) = &self.smtp else {
-            eprintln!(
-                "pave mail: not sent (no SMTP_URL): \"{}\"",
-                email.subject.replace(['\r', '\n'], " ")
-            );
+            // Once per process: a busy server would log a line per payment.
+            static TOLD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+            if !TOLD.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                eprintln!(
+                    "pave mail: not sent (no SMTP_URL): \"{}\" (the next emails not sent are not logged)",
+                    email.subject.replace(['\r', '\n'], " ")
+                );
+            }
             return Ok(Delivery::NotConfigured);
         };
         let to: Mailbox = to.trim().parse().map_err(|_| MailError::To)?;

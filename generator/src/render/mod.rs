@@ -84,7 +84,7 @@ pub struct Prepared {
     pool_used: HashMap<String, Decimal>,
     /// Theme slug → its published projects' positions in `entries`, in the
     /// order of its pages (live first, ending soonest; see
-    /// `pages::sort_live_first`). The order depends on dates and titles,
+    /// `pages::live_first`). The order depends on dates and titles,
     /// never on figures, so [`Prepared::update`] keeps it.
     themes: HashMap<String, Vec<usize>>,
 }
