@@ -71,7 +71,7 @@ pub fn close(db: &Path, catalog: &Path, now: Option<jiff::Timestamp>) -> ExitCod
         // --progress` read, next to the store.
         let progress = db.with_extension("progress.json");
         match runtime.block_on(crate::serve::write_snapshot(&store, &progress)) {
-            Ok(()) => {
+            Ok(_) => {
                 let slugs: Vec<&str> = report.projects.iter().map(|p| p.project.as_str()).collect();
                 eprintln!(
                     "pave close: figures written to {}; refresh the site with `pave build --progress {} --changed {}`",

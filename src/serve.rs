@@ -22,6 +22,7 @@ use notify::{RecursiveMode, Watcher};
 use pave_functions::api::local::LocalPayments;
 use pave_functions::api::{ApiConfig, AppState};
 use pave_functions::catalog::Catalog;
+use pave_functions::progress::Snapshot;
 use pave_functions::store::Store;
 use pave_functions::store::sqlite::SqliteStore;
 use pave_functions::stripe::client::{ENV_SECRET_KEY, Payments, StripeConfig, StripePayments};
@@ -151,13 +152,25 @@ pub async fn serve(
             tokio::time::sleep(Duration::from_millis(150)).await;
             while rx.try_recv().is_ok() {}
             let result = async {
-                write_snapshot(
+                let before = write_snapshot(
                     &rebuild_api.store,
                     rebuild_config.progress.as_deref().unwrap_or(&progress),
                 )
                 .await?;
                 rebuild(&rebuild_config, &rebuild_live).await?;
                 rebuild_api.set_catalog(read_catalog(&rebuild_config.out)?);
+                // Pledges paid while it built went to the previous site and
+                // were then overwritten with the figures read before: show
+                // them again on the new one.
+                let after = rebuild_api
+                    .store
+                    .snapshot()
+                    .await
+                    .map_err(|e| format!("cannot read the store: {e}"))?;
+                let paid_meanwhile = changed_projects(&before, &after);
+                if !paid_meanwhile.is_empty() {
+                    refresh_figures(&rebuild_api.store, &rebuild_live, paid_meanwhile).await?;
+                }
                 Ok::<(), String>(())
             }
             .await;
@@ -212,18 +225,38 @@ pub async fn serve(
         .map_err(|e| format!("server error: {e}"))
 }
 
-/// Writes the store's progress snapshot where the build reads it.
-/// Writes the store's progress snapshot (what the build shows) to `path`.
+/// Writes the store's progress snapshot (what the build shows) to `path`,
+/// and returns it.
 pub(crate) async fn write_snapshot(
     store: &SqliteStore,
     path: &std::path::Path,
-) -> Result<(), String> {
+) -> Result<Snapshot, String> {
     let snapshot = store
         .snapshot()
         .await
         .map_err(|e| format!("cannot read the store: {e}"))?;
     let json = serde_json::to_vec_pretty(&snapshot).map_err(|e| e.to_string())?;
-    std::fs::write(path, json).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    std::fs::write(path, json).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(snapshot)
+}
+
+/// The projects whose figures differ between two snapshots (including
+/// those present in only one).
+fn changed_projects(before: &Snapshot, after: &Snapshot) -> std::collections::BTreeSet<String> {
+    let mut changed: std::collections::BTreeSet<String> = after
+        .projects
+        .iter()
+        .filter(|(slug, figures)| before.projects.get(*slug) != Some(figures))
+        .map(|(slug, _)| slug.clone())
+        .collect();
+    changed.extend(
+        before
+            .projects
+            .keys()
+            .filter(|slug| !after.projects.contains_key(*slug))
+            .cloned(),
+    );
+    changed
 }
 
 fn read_catalog(out: &std::path::Path) -> Result<Catalog, String> {
@@ -340,5 +373,36 @@ impl futures_core::Stream for EventStream {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Self::Item>> {
         self.0.poll_recv(cx).map(|e| e.map(Ok))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pave_functions::progress::Figures;
+
+    fn snapshot(projects: &[(&str, u32)]) -> Snapshot {
+        Snapshot {
+            version: 1,
+            projects: projects
+                .iter()
+                .map(|(slug, backers)| {
+                    let figures = Figures {
+                        backers: *backers,
+                        ..Figures::default()
+                    };
+                    (slug.to_string(), figures)
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_projects_paid_during_a_rebuild_are_those_whose_figures_changed() {
+        let before = snapshot(&[("cafe", 3), ("jardin", 1), ("four", 2)]);
+        let after = snapshot(&[("cafe", 4), ("jardin", 1), ("velo", 1)]);
+        let changed: Vec<String> = changed_projects(&before, &after).into_iter().collect();
+        assert_eq!(changed, ["cafe", "four", "velo"]);
+        assert!(changed_projects(&after, &after).is_empty());
     }
 }
