@@ -359,8 +359,8 @@ const TOTALS_AUDIT: [(&str, &str, &str); 5] = [
 
 /// The SQLite store. Cheap to clone; one connection behind a fair (FIFO)
 /// mutex: under load every operation waits its turn, none is overtaken by
-/// newcomers (an unfair lock let some pledges wait seconds while others
-/// went through).
+/// newcomers (before, an operation that found the connection busy moved to
+/// a blocking thread and raced the others for an unfair lock).
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<tokio::sync::Mutex<Connection>>,
