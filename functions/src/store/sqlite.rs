@@ -491,24 +491,20 @@ impl SqliteStore {
     ) -> Result<Snapshot, StoreError> {
         let slugs: Vec<String> = projects.into_iter().collect();
         self.tx(move |tx| {
-            let mut projects = BTreeMap::new();
+            let mut known = Vec::new();
             for slug in slugs {
-                let known = maybe(
+                if maybe(
                     tx,
                     "SELECT 1 FROM project_totals WHERE project = ?1",
                     params![slug],
                     |_| Ok(()),
                 )?
-                .is_some();
-                if known {
-                    let figures = figures_tx(tx, &slug)?;
-                    projects.insert(slug, figures);
+                .is_some()
+                {
+                    known.push(slug);
                 }
             }
-            Ok(Snapshot {
-                version: SNAPSHOT_VERSION,
-                projects,
-            })
+            snapshot_tx(tx, known)
         })
         .await
     }
@@ -556,6 +552,20 @@ impl SqliteStore {
         })
         .await
     }
+}
+
+/// The snapshot of these projects (each with its running totals), in the
+/// caller's transaction.
+fn snapshot_tx(tx: &Connection, slugs: Vec<String>) -> Result<Snapshot, StoreError> {
+    let mut projects = BTreeMap::new();
+    for slug in slugs {
+        let figures = figures_tx(tx, &slug)?;
+        projects.insert(slug, figures);
+    }
+    Ok(Snapshot {
+        version: SNAPSHOT_VERSION,
+        projects,
+    })
 }
 
 /// Runs `f` in an immediate transaction on `conn` (`BEGIN IMMEDIATE` and
@@ -1279,7 +1289,6 @@ impl Store for SqliteStore {
 
     async fn snapshot(&self) -> Result<Snapshot, StoreError> {
         self.tx_blocking(|tx| {
-            let mut projects = BTreeMap::new();
             let slugs: Vec<String> = {
                 // Every project with a pledge, an offer or a close has its
                 // running totals.
@@ -1289,14 +1298,7 @@ impl Store for SqliteStore {
                 let rows = stmt.query_map([], |r| r.get(0)).map_err(backend)?;
                 rows.collect::<Result<_, _>>().map_err(backend)?
             };
-            for slug in slugs {
-                let figures = figures_tx(tx, &slug)?;
-                projects.insert(slug, figures);
-            }
-            Ok(Snapshot {
-                version: SNAPSHOT_VERSION,
-                projects,
-            })
+            snapshot_tx(tx, slugs)
         })
         .await
     }
