@@ -6,7 +6,6 @@
 
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_dynamodb::config::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use axum::body::Bytes;
@@ -92,14 +91,7 @@ impl Client {
         signing: Signing<'_>,
         what: &str,
     ) -> Result<(), String> {
-        let identity = Credentials::new(
-            &connection.access_key_id,
-            &connection.secret_access_key,
-            connection.session_token.clone(),
-            None,
-            "pave-environment",
-        )
-        .into();
+        let identity = connection.credentials().into();
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region(signing.region)

@@ -140,23 +140,28 @@ impl Connection {
         })
     }
 
+    /// The credentials of this connection, for the SDK's clients and for
+    /// requests Pavé signs itself (`lambda::http`).
+    pub fn credentials(&self) -> Credentials {
+        Credentials::new(
+            &self.access_key_id,
+            &self.secret_access_key,
+            self.session_token.clone(),
+            None,
+            "pave-environment",
+        )
+    }
+
     /// A new client, with its own HTTP connection pool (rustls with ring).
     pub fn client(&self) -> Client {
         use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
         let http = aws_smithy_http_client::Builder::new()
             .tls_provider(Provider::Rustls(CryptoMode::Ring))
             .build_https();
-        let credentials = Credentials::new(
-            &self.access_key_id,
-            &self.secret_access_key,
-            self.session_token.clone(),
-            None,
-            "pave-environment",
-        );
         let mut config = aws_sdk_dynamodb::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(self.region.clone()))
-            .credentials_provider(credentials)
+            .credentials_provider(self.credentials())
             .http_client(http);
         if let Some(endpoint) = &self.endpoint {
             config = config.endpoint_url(endpoint);
