@@ -119,22 +119,68 @@ pub fn build(config: &BuildConfig) -> Result<Built, BuildError> {
     crate::live::LiveSite::build(config.clone()).map(|(_, built)| built)
 }
 
-/// The incremental path: re-renders only the pages that show the figures of
-/// `projects`, from a new snapshot, and writes those that changed.
-pub fn refresh(config: &BuildConfig, projects: &BTreeSet<String>) -> Result<Built, BuildError> {
+/// What a build reads, and how long loading and checking it took.
+pub(crate) struct Inputs {
+    pub site: Site,
+    pub warnings: Report,
+    pub theme: Theme,
+    pub snapshot: Snapshot,
+    pub load_time: std::time::Duration,
+}
+
+/// Loads and checks the content of `config`, its theme and its snapshot.
+pub(crate) fn load_inputs(config: &BuildConfig) -> Result<Inputs, BuildError> {
     let start = std::time::Instant::now();
     let (site, warnings) = load_site(&config.content, config.territory.as_deref())?;
     let theme = Theme::load(&config.theme).map_err(BuildError::Input)?;
     let snapshot = read_snapshot(config.progress.as_deref())?;
-    let load_time = start.elapsed();
-    refresh_loaded(&site, &theme, &snapshot, config, projects).map(|(pages, files, stats)| Built {
-        pages,
-        files,
-        stats,
+    Ok(Inputs {
+        site,
         warnings,
-        load_time,
-        render_time: start.elapsed() - load_time,
+        theme,
+        snapshot,
+        load_time: start.elapsed(),
     })
+}
+
+impl Built {
+    /// A build's account: (pages, files, what was written) since `rendering`
+    /// started, after loading for `load_time`.
+    pub(crate) fn after(
+        (pages, files, stats): (usize, usize, WriteStats),
+        warnings: Report,
+        load_time: std::time::Duration,
+        rendering: std::time::Instant,
+    ) -> Built {
+        Built {
+            pages,
+            files,
+            stats,
+            warnings,
+            load_time,
+            render_time: rendering.elapsed(),
+        }
+    }
+}
+
+/// The incremental path: re-renders only the pages that show the figures of
+/// `projects`, from a new snapshot, and writes those that changed.
+pub fn refresh(config: &BuildConfig, projects: &BTreeSet<String>) -> Result<Built, BuildError> {
+    let inputs = load_inputs(config)?;
+    let rendering = std::time::Instant::now();
+    let written = refresh_loaded(
+        &inputs.site,
+        &inputs.theme,
+        &inputs.snapshot,
+        config,
+        projects,
+    )?;
+    Ok(Built::after(
+        written,
+        inputs.warnings,
+        inputs.load_time,
+        rendering,
+    ))
 }
 
 /// The incremental path on an already loaded site and theme (a long-running

@@ -32,12 +32,15 @@ impl LiveSite {
     /// Loads the content, the theme and the snapshot of `config`, builds the
     /// whole site, and keeps what it loaded.
     pub fn build(config: BuildConfig) -> Result<(LiveSite, Built), BuildError> {
-        let start = std::time::Instant::now();
-        let (site, warnings) = build::load_site(&config.content, config.territory.as_deref())?;
-        let load_time = start.elapsed();
-        let theme = Theme::load(&config.theme).map_err(BuildError::Input)?;
-        let snapshot = build::read_snapshot(config.progress.as_deref())?;
-        let prepared = Prepared::new(&site, &theme, &snapshot, config.today);
+        let build::Inputs {
+            site,
+            warnings,
+            theme,
+            snapshot,
+            load_time,
+        } = build::load_inputs(&config)?;
+        let rendering = std::time::Instant::now();
+        let prepared = Prepared::new(&site, &theme, &snapshot, &config.options());
         let live = LiveSite {
             config,
             site,
@@ -45,15 +48,7 @@ impl LiveSite {
             snapshot,
             prepared,
         };
-        let (pages, files, stats) = live.write_all()?;
-        let built = Built {
-            pages,
-            files,
-            stats,
-            warnings,
-            load_time,
-            render_time: start.elapsed() - load_time,
-        };
+        let built = Built::after(live.write_all()?, warnings, load_time, rendering);
         Ok((live, built))
     }
 

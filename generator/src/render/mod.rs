@@ -62,8 +62,6 @@ pub struct Renderer<'a> {
     pub options: Options,
     pub langs: Vec<Lang>,
     prepared: Cow<'a, Prepared>,
-    /// The menu in each language, rendered once (`pages::render_menu`).
-    menus: Vec<(Lang, Result<String, RenderError>)>,
 }
 
 /// What every page draws on, computed once for a site and its figures: each
@@ -87,6 +85,9 @@ pub struct Prepared {
     /// `pages::live_first`). The order depends on dates and titles,
     /// never on figures, so [`Prepared::update`] keeps it.
     themes: HashMap<String, Vec<usize>>,
+    /// The menu in each language (`pages::render_menu`): it shows no
+    /// figures, so it is rendered once here, not for every renderer.
+    menus: Vec<(Lang, Result<String, RenderError>)>,
 }
 
 /// One published project, prepared.
@@ -131,8 +132,9 @@ pub fn site_langs(site: &Site) -> Vec<Lang> {
 }
 
 impl Prepared {
-    /// The figures, cards and pools of every published project.
-    pub fn new(site: &Site, theme: &Theme, snapshot: &Snapshot, today: Date) -> Prepared {
+    /// The figures, cards and pools of every published project, and the menu.
+    pub fn new(site: &Site, theme: &Theme, snapshot: &Snapshot, options: &Options) -> Prepared {
+        let today = options.today;
         let mut territories = HashMap::new();
         let mut published: Vec<(&Territory, &Project, (usize, usize))> = Vec::new();
         for (ti, t) in site.territories.iter().enumerate() {
@@ -177,6 +179,7 @@ impl Prepared {
             territories,
             pool_used,
             themes: HashMap::new(),
+            menus: Vec::new(),
         };
         let cards: Vec<Vec<(Lang, Card)>> = published
             .par_iter()
@@ -206,6 +209,13 @@ impl Prepared {
                 (th.slug.clone(), positions)
             })
             .collect();
+        prepared.menus = {
+            let r = Renderer::with_prepared(site, theme, &prepared, options.clone());
+            langs
+                .iter()
+                .map(|&lang| (lang, pages::render_menu(&r, lang)))
+                .collect()
+        };
         prepared
     }
 
@@ -272,31 +282,21 @@ impl<'a> Renderer<'a> {
         snapshot: &Snapshot,
         options: Options,
     ) -> Renderer<'a> {
-        let prepared = Prepared::new(site, theme, snapshot, options.today);
+        let prepared = Prepared::new(site, theme, snapshot, &options);
         Renderer {
             site,
             theme,
             langs: site_langs(site),
             options,
             prepared: Cow::Owned(prepared),
-            menus: Vec::new(),
         }
-        .with_menus()
-    }
-
-    fn with_menus(mut self) -> Self {
-        self.menus = self
-            .langs
-            .iter()
-            .map(|&lang| (lang, pages::render_menu(&self, lang)))
-            .collect();
-        self
     }
 
     /// The menu in `lang` (empty while it is being rendered, or when the
     /// theme has none).
     pub fn menu(&self, lang: Lang) -> &str {
-        self.menus
+        self.prepared
+            .menus
             .iter()
             .find(|(l, _)| *l == lang)
             .and_then(|(_, m)| m.as_deref().ok())
@@ -305,14 +305,15 @@ impl<'a> Renderer<'a> {
 
     /// The error of the menu in `lang`, if it failed: every page shows it.
     pub fn menu_error(&self, lang: Lang) -> Option<RenderError> {
-        self.menus
+        self.prepared
+            .menus
             .iter()
             .find(|(l, _)| *l == lang)
             .and_then(|(_, m)| m.as_ref().err().cloned())
     }
 
-    /// A renderer on figures and cards prepared earlier (for the same site,
-    /// theme and day).
+    /// A renderer on figures, cards and menus prepared earlier (for the same
+    /// site, theme and options).
     pub fn with_prepared(
         site: &'a Site,
         theme: &'a Theme,
@@ -325,9 +326,7 @@ impl<'a> Renderer<'a> {
             langs: site_langs(site),
             options,
             prepared: Cow::Borrowed(prepared),
-            menus: Vec::new(),
         }
-        .with_menus()
     }
 
     fn entry(&self, slug: &str) -> Option<&Entry> {
