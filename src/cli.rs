@@ -283,6 +283,12 @@ fn build(config: BuildConfig, changed: &[String]) -> ExitCode {
                 built.render_time.as_millis(),
                 config.out.display()
             );
+            for kept in &built.stats.stale_kept {
+                eprintln!(
+                    "warning: the stale file {kept} could not be removed from {}; the next build tries again",
+                    config.out.display()
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(BuildError::Content(report)) => {

@@ -8,6 +8,8 @@
 use crate::text::Slice;
 use std::path::PathBuf;
 
+pub use crate::link::Link;
+
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -121,7 +123,7 @@ pub struct SponsorMeta {
     pub name: String,
     pub kind: SponsorKind,
     #[serde(default)]
-    pub website: Option<String>,
+    pub website: Option<Link>,
     #[serde(default)]
     pub logo: Option<String>,
     pub pools: Vec<Pool>,
@@ -270,7 +272,7 @@ pub struct Holder {
     pub name: String,
     pub kind: HolderKind,
     #[serde(default)]
-    pub website: Option<String>,
+    pub website: Option<Link>,
     /// An association eligible to issue French tax receipts (reçu fiscal).
     #[serde(default)]
     pub tax_receipt: bool,
@@ -338,6 +340,9 @@ pub struct Support {
     pub description: Option<String>,
     #[serde(default, deserialize_with = "money::de_opt")]
     pub amount: Option<Decimal>,
+    /// The actor's page about this support (a label's, a lender's).
+    #[serde(default)]
+    pub website: Option<Link>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -418,6 +423,8 @@ pub struct Site {
     pub config: SiteConfig,
     pub themes: Vec<Theme>,
     pub sponsors: Vec<Sponsor>,
+    /// Files in `sponsors/` besides the sponsors' pages (their logos).
+    pub sponsor_assets: Vec<PathBuf>,
     pub territories: Vec<Territory>,
 }
 

@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 
 use super::source::{self, Source};
 use super::yaml::{self, UnknownField, YamlPath};
+use super::{assets, svg};
 use crate::diagnostics::{Diagnostic, display_path};
 use crate::model::*;
 use crate::validate::{Issue, Issues};
@@ -50,7 +51,11 @@ enum Kind {
         territory: String,
         path: PathBuf,
     },
-    SponsorAsset,
+    SponsorAsset {
+        path: PathBuf,
+    },
+    /// `README.md` at the root: documentation for editors, not content.
+    Documentation,
     Unexpected,
 }
 
@@ -72,9 +77,11 @@ fn classify(rel: &Path) -> Kind {
     match parts.as_slice() {
         ["site.yaml"] => Kind::Site,
         ["themes.yaml"] => Kind::Themes,
-        ["README.md"] => Kind::SponsorAsset, // documentation for editors, not content
+        ["README.md"] => Kind::Documentation,
         ["sponsors", f] if f.ends_with(".md") => Kind::Sponsor { slug: stem(f) },
-        ["sponsors", f] if !is_text(f) => Kind::SponsorAsset,
+        ["sponsors", f] if !is_text(f) => Kind::SponsorAsset {
+            path: PathBuf::from(f),
+        },
         ["territories", t, "_territory.md"] => Kind::Territory {
             territory: t.to_string(),
         },
@@ -170,6 +177,7 @@ enum Parsed {
     News(String, String, News),
     ProjectAsset(String, String, PathBuf),
     TerritoryAsset(String, PathBuf),
+    SponsorAsset(PathBuf),
     Nothing,
 }
 
@@ -184,13 +192,15 @@ struct FileResult {
 
 /// Loads the content tree rooted at `root`.
 pub fn load(root: &Path) -> Loaded {
+    // Links are followed only to files inside this folder.
+    let canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let walked = walk(root);
     // Files outside territory folders, then every territory folder walked and
     // read in parallel (they are most of the tree).
     let mut results: Vec<FileResult> = walked
         .files
         .par_iter()
-        .map(|rel| load_file(root, rel))
+        .map(|rel| load_file(root, &canonical, rel))
         .collect();
     let per_territory: Vec<(Vec<PathBuf>, Vec<FileResult>, Vec<Diagnostic>)> = walked
         .territory_dirs
@@ -200,7 +210,7 @@ pub fn load(root: &Path) -> Loaded {
             let results = sub
                 .files
                 .par_iter()
-                .map(|rel| load_file(root, rel))
+                .map(|rel| load_file(root, &canonical, rel))
                 .collect();
             (sub.folders, results, sub.diagnostics)
         })
@@ -263,7 +273,9 @@ fn walk_dir(root: &Path, dir: &Path, mut descend: impl FnMut(&Path) -> bool) -> 
                 let Ok(rel) = e.path().strip_prefix(root) else {
                     continue;
                 };
-                if e.file_type().is_file() {
+                // A link is never followed by the walk: `load_file` accepts
+                // it only when it resolves to a file inside the content.
+                if e.file_type().is_file() || e.file_type().is_symlink() {
                     walked.files.push(rel.to_path_buf());
                 } else if e.file_type().is_dir() && !rel.as_os_str().is_empty() {
                     walked.folders.push(rel.to_path_buf());
@@ -303,6 +315,7 @@ fn assemble(
     let mut news: BTreeMap<(String, String), Vec<News>> = BTreeMap::new();
     let mut project_assets: BTreeMap<(String, String), Vec<PathBuf>> = BTreeMap::new();
     let mut territory_assets: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+    let mut sponsor_assets = Vec::new();
 
     let mut territory_files = BTreeSet::new();
     let mut project_files = BTreeSet::new();
@@ -348,6 +361,7 @@ fn assemble(
                 project_assets.entry((t, p)).or_default().push(path)
             }
             Parsed::TerritoryAsset(t, path) => territory_assets.entry(t).or_default().push(path),
+            Parsed::SponsorAsset(path) => sponsor_assets.push(path),
             Parsed::Nothing => {}
         }
     }
@@ -456,12 +470,13 @@ fn assemble(
         config: config.unwrap_or_else(SiteConfig::fallback),
         themes: themes.unwrap_or_default(),
         sponsors,
+        sponsor_assets,
         territories: territory_list,
     });
     loaded
 }
 
-fn load_file(root: &Path, rel: &Path) -> FileResult {
+fn load_file(root: &Path, canonical: &Path, rel: &Path) -> FileResult {
     let shown = display_path(root, rel);
     let kind = classify(rel);
     let mut result = FileResult {
@@ -472,6 +487,20 @@ fn load_file(root: &Path, rel: &Path) -> FileResult {
         diagnostics: Vec::new(),
         issues: Vec::new(),
     };
+    if let Some(refused) = link_outside(root, canonical, rel, &shown) {
+        result.diagnostics.push(refused);
+        return result;
+    }
+    let published = matches!(
+        kind,
+        Kind::ProjectAsset { .. } | Kind::TerritoryAsset { .. } | Kind::SponsorAsset { .. }
+    );
+    if published {
+        result.diagnostics = check_published(&root.join(rel), &shown);
+        if !result.diagnostics.is_empty() {
+            return result;
+        }
+    }
     match kind {
         Kind::ProjectAsset {
             territory,
@@ -485,7 +514,11 @@ fn load_file(root: &Path, rel: &Path) -> FileResult {
             result.parsed = Parsed::TerritoryAsset(territory, path);
             return result;
         }
-        Kind::SponsorAsset => return result,
+        Kind::SponsorAsset { path } => {
+            result.parsed = Parsed::SponsorAsset(path);
+            return result;
+        }
+        Kind::Documentation => return result,
         Kind::Unexpected => {
             let name = rel.to_string_lossy();
             let is_text = [".md", ".yaml", ".yml", ".markdown"]
@@ -651,6 +684,112 @@ impl ParseCtx<'_> {
             }
         }
     }
+}
+
+/// A file that is a link is refused unless it resolves to a file inside
+/// the content folder (`canonical`): content can only use its own files.
+fn link_outside(root: &Path, canonical: &Path, rel: &Path, shown: &Path) -> Option<Diagnostic> {
+    let full = root.join(rel);
+    let is_link = std::fs::symlink_metadata(&full).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link {
+        return None;
+    }
+    let fix = "replace the link by the file itself: content can only use its own files";
+    match assets::resolve_inside(canonical, &full) {
+        Ok(target) if target.is_file() => None,
+        Ok(_) => Some(
+            Diagnostic::error(
+                "link-to-folder",
+                shown,
+                "this is a link to a folder: Pavé does not follow links to folders",
+            )
+            .help("move the folder here instead of linking to it"),
+        ),
+        Err(assets::Outside::Leaves(target)) => Some(
+            Diagnostic::error(
+                "link-outside-content",
+                shown,
+                format!(
+                    "this file is a link to {}, outside the content folder",
+                    target.display()
+                ),
+            )
+            .help(fix),
+        ),
+        Err(assets::Outside::Broken(_)) => Some(
+            Diagnostic::error("broken-link", shown, "this file is a link to nothing").help(fix),
+        ),
+    }
+}
+
+/// The checks of a file published as it is (an image next to a page): its
+/// kind, its size, and for an SVG, no active content.
+fn check_published(path: &Path, shown: &Path) -> Vec<Diagnostic> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if !assets::is_published_kind(name) {
+        return vec![
+            Diagnostic::error(
+                "unsupported-file",
+                shown,
+                format!(
+                    "`{name}` would be published on the site, but only images and PDF documents are"
+                ),
+            )
+            .help(format!(
+                "keep only files ending in {} here (other files, such as web pages or scripts, are never published)",
+                assets::PUBLISHED_EXTENSIONS
+                    .iter()
+                    .map(|e| format!(".{e}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        ];
+    }
+    let size = match std::fs::metadata(path) {
+        Ok(m) => m.len(),
+        Err(e) => {
+            return vec![
+                Diagnostic::error("unreadable-file", shown, format!("cannot read: {e}"))
+                    .help("check the permissions of this file"),
+            ];
+        }
+    };
+    if size > assets::MAX_ASSET_BYTES {
+        return vec![
+            Diagnostic::error(
+                "file-too-large",
+                shown,
+                format!(
+                    "this file is {} — published files must stay under {} MiB",
+                    source::human_size(size),
+                    assets::MAX_ASSET_BYTES / (1024 * 1024)
+                ),
+            )
+            .help("make the image smaller (a cover of 1600 pixels wide is plenty)"),
+        ];
+    }
+    if assets::extension(name).as_deref() != Some("svg") {
+        return Vec::new();
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            return vec![
+                Diagnostic::error("unreadable-file", shown, format!("cannot read: {e}"))
+                    .help("check the permissions of this file"),
+            ];
+        }
+    };
+    svg::check(&bytes)
+        .into_iter()
+        .map(|p| {
+            Diagnostic::error("svg-active-content", shown, p.message)
+                .at(p.line as usize, p.column as usize)
+                .help(
+                    "an SVG must be a picture only: export it again without scripts, links or                      embedded HTML (e.g. with svgo, or Inkscape's \"Optimized SVG\"), or use a PNG",
+                )
+        })
+        .collect()
 }
 
 fn unknown_field_issue<T: 'static>(file: &Path, path: YamlPath) -> Issue {

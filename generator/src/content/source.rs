@@ -142,7 +142,7 @@ fn io_error(shown: &Path, e: &std::io::Error) -> Diagnostic {
     .help("check that the file exists and is readable")
 }
 
-fn human_size(bytes: u64) -> String {
+pub fn human_size(bytes: u64) -> String {
     if bytes >= 1024 * 1024 {
         format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
     } else {

@@ -44,9 +44,11 @@ impl Strings {
 
 /// Loads `i18n/<lang>.yaml` of a theme.
 pub fn load(theme: &Path, lang: Lang) -> Result<Strings, String> {
-    let path = theme.join("i18n").join(format!("{}.yaml", lang.code()));
-    let text = std::fs::read_to_string(&path)
+    let rel = Path::new("i18n").join(format!("{}.yaml", lang.code()));
+    let path = theme.join(&rel);
+    let bytes = crate::content::assets::read_inside(theme, &rel)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = String::from_utf8(bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     serde_saphyr::from_str::<BTreeMap<String, String>>(&text)
         .map(Strings)
         .map_err(|e| format!("{}: {e}", path.display()))

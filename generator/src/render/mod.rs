@@ -32,6 +32,7 @@ use progress::{Figures, Snapshot};
 pub use theme::Theme;
 use view::Card;
 
+use crate::content::assets::read_inside;
 use crate::model::{Project, Site, Status, Territory};
 
 /// What a build needs besides the content and the theme.
@@ -457,12 +458,15 @@ impl<'a> Renderer<'a> {
         let mut assets = pages::asset_sources(self.site);
         assets.retain(|(path, _)| paths.insert(path.clone()));
         // A file that vanished since loading is skipped: `pave check` saw it.
+        // Read inside the content folder only, whatever links changed since.
         let vanished: Vec<String> = assets
             .into_par_iter()
-            .map(|(path, source)| match std::fs::read(&source) {
-                Ok(bytes) => put(File { path, bytes }).map(|()| None),
-                Err(_) => Ok(Some(path)),
-            })
+            .map(
+                |(path, source)| match read_inside(&self.site.root, &source) {
+                    Ok(bytes) => put(File { path, bytes }).map(|()| None),
+                    Err(_) => Ok(Some(path)),
+                },
+            )
             .collect::<Result<Vec<_>, E>>()?
             .into_iter()
             .flatten()

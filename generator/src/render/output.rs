@@ -25,6 +25,9 @@ pub struct WriteStats {
     pub written: usize,
     pub unchanged: usize,
     pub removed: usize,
+    /// Stale files that could not be removed (kept in the manifest, tried
+    /// again by the next build), each with why.
+    pub stale_kept: Vec<String>,
 }
 
 /// Writes files under an output folder as they come (from several threads),
@@ -45,8 +48,19 @@ impl Writer {
         })
     }
 
-    /// Writes one file unless it already holds exactly these bytes.
+    /// Writes one file unless it already holds exactly these bytes. A path
+    /// that is not relative, plain names only, is refused: nothing is ever
+    /// written outside the output folder.
     pub fn put(&self, file: &File) -> io::Result<()> {
+        if !is_safe_relative(&file.path) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "refused to write `{}`: not a path inside the output folder",
+                    file.path
+                ),
+            ));
+        }
         let counter = if write_if_changed(&self.out.join(&file.path), &file.bytes)? {
             &self.written
         } else {
@@ -62,30 +76,55 @@ impl Writer {
             written: self.written.load(Ordering::Relaxed),
             unchanged: self.unchanged.load(Ordering::Relaxed),
             removed: 0,
+            stale_kept: Vec::new(),
         }
     }
 
-    /// Ends a full build whose files are `paths`: removes what the previous
-    /// build wrote and this one did not, and records the new manifest.
+    /// Ends a full build whose files are `paths`: removes every file the
+    /// previous builds wrote and this one did not (and the folders left
+    /// empty), and records the new manifest. A stale file that cannot be
+    /// removed stays in the manifest, so the next build tries again, and is
+    /// reported (`WriteStats::stale_kept`); a manifest line that is not a
+    /// path inside the output folder (a manifest edited by hand) is never
+    /// followed, and reported likewise.
     pub fn finish_full(self, paths: &BTreeSet<String>) -> io::Result<WriteStats> {
         let mut stats = self.stats();
         let manifest = self.out.join(MANIFEST);
-        if let Ok(previous) = std::fs::read_to_string(&manifest) {
-            for old in previous
-                .lines()
-                .filter(|l| !l.is_empty() && !paths.contains(*l))
-            {
-                if is_safe_relative(old) && std::fs::remove_file(self.out.join(old)).is_ok() {
+        let mut listing: BTreeSet<&str> = paths.iter().map(String::as_str).collect();
+        let previous = match std::fs::read_to_string(&manifest) {
+            Ok(previous) => previous,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(e),
+        };
+        for old in previous
+            .lines()
+            .filter(|l| !l.is_empty() && !paths.contains(*l))
+        {
+            if !is_safe_relative(old) {
+                stats
+                    .stale_kept
+                    .push(format!("{old} (not a path inside the output folder)"));
+                continue;
+            }
+            let file = self.out.join(old);
+            match std::fs::remove_file(&file) {
+                Ok(()) => {
                     stats.removed += 1;
+                    remove_empty_parents(&self.out, &file);
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    stats.stale_kept.push(format!("{old} ({e})"));
+                    listing.insert(old);
                 }
             }
         }
-        let mut listing = String::new();
-        for path in paths {
-            listing.push_str(path);
-            listing.push('\n');
+        let mut text = String::new();
+        for path in listing {
+            text.push_str(path);
+            text.push('\n');
         }
-        write_if_changed(&manifest, listing.as_bytes())?;
+        write_if_changed(&manifest, text.as_bytes())?;
         Ok(stats)
     }
 }
@@ -97,8 +136,26 @@ pub fn write(out: &Path, files: &[File]) -> io::Result<WriteStats> {
     Ok(writer.stats())
 }
 
+/// A path relative to the output folder, made of plain names only.
 fn is_safe_relative(path: &str) -> bool {
-    !path.starts_with('/') && !path.split('/').any(|part| part == ".." || part.is_empty())
+    !path.is_empty()
+        && !path.starts_with('/')
+        && !path.contains('\\')
+        && !path.chars().any(char::is_control)
+        && path
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..")
+}
+
+/// Removes the folders between `file` and `out` that its removal left empty.
+fn remove_empty_parents(out: &Path, file: &Path) {
+    let mut dir = file.parent();
+    while let Some(d) = dir {
+        if d == out || !d.starts_with(out) || std::fs::remove_dir(d).is_err() {
+            break;
+        }
+        dir = d.parent();
+    }
 }
 
 /// Writes `bytes` at `path` unless the file already holds exactly them.
@@ -121,4 +178,70 @@ fn write_if_changed(path: &Path, bytes: &[u8]) -> io::Result<bool> {
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nothing_is_written_outside_the_output_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let writer = Writer::new(&out).unwrap();
+        for path in [
+            "../escape.html",
+            "a/../../escape.html",
+            "/tmp/escape.html",
+            "a//b.html",
+            "./a.html",
+            "a\\..\\b.html",
+            "",
+        ] {
+            let file = File {
+                path: path.into(),
+                bytes: b"x".to_vec(),
+            };
+            let e = writer.put(&file).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{path:?}");
+        }
+        assert!(!dir.path().join("escape.html").exists());
+        writer
+            .put(&File {
+                path: "projets/a/index.html".into(),
+                bytes: b"ok".to_vec(),
+            })
+            .unwrap();
+        assert_eq!(writer.stats().written, 1);
+    }
+
+    #[test]
+    fn a_stale_file_that_cannot_be_removed_stays_in_the_manifest() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        let writer = Writer::new(out).unwrap();
+        for path in ["a/index.html", "b/index.html"] {
+            writer
+                .put(&File {
+                    path: path.into(),
+                    bytes: b"x".to_vec(),
+                })
+                .unwrap();
+        }
+        let all: BTreeSet<String> = ["a/index.html", "b/index.html"].map(String::from).into();
+        writer.finish_full(&all).unwrap();
+        // `b/index.html` became a folder: it cannot be removed as a file.
+        std::fs::remove_file(out.join("b/index.html")).unwrap();
+        std::fs::create_dir(out.join("b/index.html")).unwrap();
+        std::fs::write(out.join("b/index.html/keep"), "x").unwrap();
+        let only_a: BTreeSet<String> = ["a/index.html".to_string()].into();
+        let stats = Writer::new(out).unwrap().finish_full(&only_a).unwrap();
+        assert_eq!(stats.stale_kept.len(), 1, "{stats:?}");
+        assert!(stats.stale_kept[0].starts_with("b/index.html ("));
+        let manifest = std::fs::read_to_string(out.join(MANIFEST)).unwrap();
+        assert_eq!(
+            manifest, "a/index.html\nb/index.html\n",
+            "tried again next time"
+        );
+    }
 }

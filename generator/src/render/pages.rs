@@ -2,6 +2,7 @@
 //! and the data each template receives.
 
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -758,7 +759,7 @@ pub fn render_shared(
                 kind: t
                     .get(&format!("sponsor.kind.{}", sponsor_kind(s.meta.kind)))
                     .to_string(),
-                website: s.meta.website.clone(),
+                website: s.meta.website.as_ref().and_then(crate::link::Link::href),
                 logo: s.meta.logo.as_ref().map(|l| Image {
                     url: urls::sponsor_asset(l),
                     alt: t.fill("sponsor.logo_alt", &[("name", &s.meta.name)]),
@@ -1125,6 +1126,7 @@ struct SupportView {
     actor: String,
     description: Option<String>,
     amount: Option<String>,
+    website: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -1252,7 +1254,7 @@ fn project_page<'a>(
         holder_kind: t
             .get(&format!("holder.{}", holder_kind(m.holder.kind)))
             .to_string(),
-        holder_website: m.holder.website.clone(),
+        holder_website: m.holder.website.as_ref().and_then(crate::link::Link::href),
         cap: money(m.effective_cap(tr.doc.meta.overfunding_cap)),
         matched,
         rewards,
@@ -1275,6 +1277,7 @@ fn project_page<'a>(
                 actor: s.actor.clone(),
                 description: s.description.clone(),
                 amount: s.amount.map(money),
+                website: s.website.as_ref().and_then(crate::link::Link::href),
             })
             .collect(),
         news: p
@@ -1345,16 +1348,16 @@ fn support_kind(k: SupportKind) -> &'static str {
     }
 }
 
-/// Content files copied next to the pages that use them (covers, logos).
 /// The content's files copied to the site (territory logos, project covers
-/// and images, sponsor logos): their path in the site and their source.
-pub fn asset_sources(site: &Site) -> Vec<(String, std::path::PathBuf)> {
+/// and images, sponsor logos): their path in the site, and their source
+/// relative to the content folder (read with `assets::read_inside`).
+pub fn asset_sources(site: &Site) -> Vec<(String, PathBuf)> {
     let mut files = Vec::new();
-    let mut copy = |url: String, source: std::path::PathBuf| {
+    let mut copy = |url: String, source: PathBuf| {
         files.push((url.trim_start_matches('/').to_string(), source));
     };
     for tr in &site.territories {
-        let dir = site.root.join("territories").join(&tr.doc.slug);
+        let dir = Path::new("territories").join(&tr.doc.slug);
         for a in &tr.assets {
             copy(
                 urls::territory_asset(&tr.doc.slug, &a.to_string_lossy()),
@@ -1372,11 +1375,13 @@ pub fn asset_sources(site: &Site) -> Vec<(String, std::path::PathBuf)> {
         }
     }
     for s in &site.sponsors {
-        if let Some(logo) = &s.meta.logo {
-            copy(
-                urls::sponsor_asset(logo),
-                site.root.join("sponsors").join(logo),
-            );
+        // Only a logo that names one of the sponsors' files (`pave check`
+        // refuses any other).
+        if let Some(logo) = s.meta.logo.as_deref()
+            && let Ok(name) = crate::content::assets::reference(logo)
+            && site.sponsor_assets.contains(&name)
+        {
+            copy(urls::sponsor_asset(logo), Path::new("sponsors").join(name));
         }
     }
     files

@@ -25,20 +25,43 @@ pub struct Theme {
     pub css_version: String,
 }
 
+/// Every file under `dir/sub` (name relative to it, with `/`, and bytes),
+/// in name order. A link is read only when it resolves inside the theme
+/// folder: the build never reads outside the content or theme folder.
+fn theme_files(dir: &Path, sub: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let base = dir.join(sub);
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(&base).sort_by_file_name() {
+        let entry = entry.map_err(|e| format!("cannot read the theme's {sub}: {e}"))?;
+        let kind = entry.file_type();
+        if !(kind.is_file() || kind.is_symlink()) {
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(dir) else {
+            continue;
+        };
+        let bytes = crate::content::assets::read_inside(dir, rel)
+            .map_err(|e| format!("the theme's {}: {e}", rel.display()))?;
+        let name = entry
+            .path()
+            .strip_prefix(&base)
+            .map_err(|e| e.to_string())?
+            .to_string_lossy()
+            .replace('\\', "/");
+        files.push((name, bytes));
+    }
+    Ok(files)
+}
+
 impl Theme {
     /// Loads `themes/<name>/` (its `templates/`, `i18n/` and `static/`).
     pub fn load(dir: &Path) -> Result<Theme, String> {
         let pattern = dir.join("templates").join("**").join("*");
         let mut templates = Vec::new();
-        for entry in walkdir::WalkDir::new(dir.join("templates")).sort_by_file_name() {
-            let entry = entry.map_err(|e| format!("cannot read the theme's templates: {e}"))?;
-            if entry.file_type().is_file()
-                && let Ok(rel) = entry.path().strip_prefix(dir.join("templates"))
-            {
-                let source = std::fs::read_to_string(entry.path())
-                    .map_err(|e| format!("{}: {e}", entry.path().display()))?;
-                templates.push((rel.to_string_lossy().replace('\\', "/"), source));
-            }
+        for (name, bytes) in theme_files(dir, "templates")? {
+            let source = String::from_utf8(bytes)
+                .map_err(|e| format!("the theme's template {name} is not UTF-8: {e}"))?;
+            templates.push((name, source));
         }
         if templates.is_empty() {
             return Err(format!("no templates found in {}", pattern.display()));
@@ -63,21 +86,16 @@ impl Theme {
             strings.insert(lang, lang_strings);
         }
         let mut static_files = Vec::new();
-        let static_dir = dir.join("static");
-        for entry in walkdir::WalkDir::new(&static_dir).sort_by_file_name() {
-            let entry = entry.map_err(|e| format!("cannot read the theme's static files: {e}"))?;
-            if entry.file_type().is_file() {
-                let rel = entry
-                    .path()
-                    .strip_prefix(&static_dir)
-                    .map_err(|e| e.to_string())?;
-                let bytes = std::fs::read(entry.path())
-                    .map_err(|e| format!("{}: {e}", entry.path().display()))?;
-                static_files.push(File {
-                    path: rel.to_string_lossy().replace('\\', "/"),
-                    bytes,
-                });
+        for (path, bytes) in theme_files(dir, "static")? {
+            if path.to_ascii_lowercase().ends_with(".svg")
+                && let Some(p) = crate::content::svg::check(&bytes).first()
+            {
+                return Err(format!(
+                    "the theme's static/{path}:{}:{}: {} (an SVG must be a picture only)",
+                    p.line, p.column, p.message
+                ));
             }
+            static_files.push(File { path, bytes });
         }
         let css_version = static_files
             .iter()

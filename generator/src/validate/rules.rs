@@ -7,6 +7,7 @@ use jiff::civil::Date;
 use rust_decimal::Decimal;
 
 use super::{Issue, Issues};
+use crate::content::assets;
 use crate::content::load::LoadFlags;
 use crate::content::yaml::{Seg, YamlPath};
 use crate::model::*;
@@ -31,7 +32,7 @@ pub fn validate(site: &Site, flags: &LoadFlags) -> Issues {
     }
     check_themes(&mut issues, site);
     for sponsor in &site.sponsors {
-        check_sponsor(&mut issues, &refs, sponsor);
+        check_sponsor(&mut issues, &refs, sponsor, &site.sponsor_assets);
     }
     let mut first_use: BTreeMap<&str, &Path> = BTreeMap::new();
     for territory in &site.territories {
@@ -232,6 +233,22 @@ fn check_text(issues: &mut Issues, file: &Path, path: YamlPath, value: &str, wha
     }
 }
 
+/// A link field ([`Link`]): only `https:`, `http:` and `mailto:`.
+fn check_link(issues: &mut Issues, file: &Path, path: YamlPath, link: Option<&Link>) {
+    let Some(link) = link else { return };
+    if let Err(e) = link.parse() {
+        issues.push(
+            Issue::new(
+                file,
+                path,
+                "bad-link",
+                format!("`{}` is not a link: {e}", link.as_str()),
+            )
+            .help(e.hint()),
+        );
+    }
+}
+
 fn check_slug(issues: &mut Issues, file: &Path, path: YamlPath, value: &str, what: &str) {
     if !slug::is_valid(value) {
         issues.push(
@@ -298,6 +315,9 @@ fn check_colour(issues: &mut Issues, file: &Path, path: YamlPath, value: &str) {
     }
 }
 
+/// A field naming a file of the content (a cover, a logo): a relative path
+/// of plain names ([`assets::reference`]) to a file that is there (links
+/// leaving the content were refused when loading, so they are not there).
 fn check_asset(
     issues: &mut Issues,
     file: &Path,
@@ -306,22 +326,17 @@ fn check_asset(
     assets: &[PathBuf],
     folder: &str,
 ) {
-    let safe = !src.is_empty()
-        && !src.starts_with('/')
-        && !src.contains("..")
-        && !src.contains("://")
-        && !src.contains('\\');
-    if !safe {
-        issues.push(
-            Issue::new(
-                file,
-                path,
-                "bad-file-reference",
-                format!("`{src}` must be the name of a file in {folder}"),
-            )
-            .help("put the image next to this file and write its name, e.g. cover.jpg"),
-        );
-    } else if !assets.iter().any(|a| a == Path::new(src)) {
+    let reference = match assets::reference(src) {
+        Ok(reference) => reference,
+        Err(why) => {
+            issues.push(
+                Issue::new(file, path, "bad-file-reference", why.describe(src, folder))
+                    .help("put the image next to this file and write its name, e.g. cover.jpg"),
+            );
+            return;
+        }
+    };
+    if !assets.contains(&reference) {
         issues.push(
             Issue::new(
                 file,
@@ -478,7 +493,7 @@ fn check_themes(issues: &mut Issues, site: &Site) {
     }
 }
 
-fn check_sponsor(issues: &mut Issues, refs: &Refs, sponsor: &Sponsor) {
+fn check_sponsor(issues: &mut Issues, refs: &Refs, sponsor: &Sponsor, sponsor_assets: &[PathBuf]) {
     let file = sponsor.file.as_path();
     let m = &sponsor.meta;
     check_slug(
@@ -489,6 +504,17 @@ fn check_sponsor(issues: &mut Issues, refs: &Refs, sponsor: &Sponsor) {
         "file name (the sponsor's slug)",
     );
     check_text(issues, file, path!["name"], &m.name, "name");
+    check_link(issues, file, path!["website"], m.website.as_ref());
+    if let Some(logo) = &m.logo {
+        check_asset(
+            issues,
+            file,
+            path!["logo"],
+            logo,
+            sponsor_assets,
+            "the sponsors' folder",
+        );
+    }
     if m.pools.is_empty() {
         issues.push(
             Issue::new(
@@ -635,6 +661,20 @@ fn check_pool_mode(issues: &mut Issues, file: &Path, i: usize, pool: &Pool) {
         PoolMode::PerPledge => {
             required(issues, "ratio", pool.ratio.is_some());
             if let Some(r) = pool.ratio {
+                if !is_whole_cents(r) {
+                    issues.push(
+                        Issue::new(
+                            file,
+                            p("ratio"),
+                            "too-many-decimals",
+                            format!("the ratio `{r}` has more than two decimals"),
+                        )
+                        .help(format!(
+                            "a ratio is written with at most two decimals (euros added per citizen euro), e.g. {}",
+                            r.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::ToZero)
+                        )),
+                    );
+                }
                 check_ratio(
                     issues,
                     file,
@@ -884,6 +924,12 @@ fn check_project(
         &m.holder.name,
         "holder's name",
     );
+    check_link(
+        issues,
+        file,
+        path!["holder", "website"],
+        m.holder.website.as_ref(),
+    );
     if m.holder.tax_receipt && m.holder.kind != HolderKind::Association {
         issues.push(
             Issue::new(
@@ -1060,6 +1106,12 @@ fn check_project(
             path!["support", i, "actor"],
             &support.actor,
             "actor",
+        );
+        check_link(
+            issues,
+            file,
+            path!["support", i, "website"],
+            support.website.as_ref(),
         );
         if let Some(amount) = support.amount {
             check_money(issues, file, path!["support", i, "amount"], amount, false);
