@@ -212,7 +212,11 @@ pub async fn serve(
         .route("/__pave/events", get(events))
         .with_state(shared)
         .merge(pave_functions::api::router(api))
-        .fallback_service(site);
+        .fallback_service(site)
+        .layer(axum::middleware::from_fn_with_state(
+            config.live_reload,
+            security_headers,
+        ));
     eprintln!(
         "pave serve: http://{local}/ (store: {}; Ctrl-C to stop)",
         db.display()
@@ -223,6 +227,27 @@ pub async fn serve(
         })
         .await
         .map_err(|e| format!("server error: {e}"))
+}
+
+/// The security headers of every response, pages, files and API alike
+/// (`pave_generator::headers`): the live-reload script is allowed only
+/// while live reload is on.
+async fn security_headers(
+    State(live_reload): State<bool>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = request.uri().path().to_string();
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let csp = pave_generator::headers::content_security_policy(&path, live_reload);
+    if let Ok(value) = header::HeaderValue::from_str(&csp) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    for (name, value) in pave_generator::headers::OTHER_HEADERS {
+        headers.insert(name, header::HeaderValue::from_static(value));
+    }
+    response
 }
 
 /// Writes the store's progress snapshot (what the build shows) to `path`,

@@ -49,3 +49,58 @@ fn the_template_names_every_function_binary_and_no_secret() {
         );
     }
 }
+
+/// The CloudFront response headers policies send exactly the headers of
+/// `pave_generator::headers` (what `pave serve` sends), the API's origin
+/// added to `form-action` while the API has its own domain.
+#[test]
+fn the_distribution_sends_the_sites_security_headers() {
+    use pave_generator::headers;
+    let template =
+        std::fs::read_to_string(repo().join("deploy/template.yaml")).expect("the template");
+    let policies: Vec<String> = template
+        .lines()
+        .map(str::trim)
+        .filter_map(|l| l.strip_prefix("- \"default-src"))
+        .map(|l| format!("default-src{}", l.trim_end_matches('"')))
+        .map(|l| l.replace(" ${ApiOrigin}", ""))
+        .collect();
+    assert_eq!(
+        policies,
+        [
+            headers::content_security_policy("/", false),
+            headers::content_security_policy("/projets/x/widget/", false),
+        ],
+        "the template's two Content-Security-Policies"
+    );
+    assert!(template.contains("ResponseHeadersPolicyId: !Ref SecurityHeaders"));
+    for pattern in ["projets/*/widget/*", "en/projets/*/widget/*"] {
+        let at = template
+            .find(&format!("PathPattern: {pattern}"))
+            .unwrap_or_else(|| panic!("no cache behaviour for {pattern}"));
+        let behaviour = &template[at..];
+        let next = behaviour[1..]
+            .find("PathPattern")
+            .map_or(behaviour.len(), |n| n + 1);
+        assert!(
+            behaviour[..next].contains("ResponseHeadersPolicyId: !Ref WidgetSecurityHeaders"),
+            "{pattern}"
+        );
+    }
+    assert!(template.contains(&format!(
+        "AccessControlMaxAgeSec: {}",
+        headers::STRICT_TRANSPORT_SECURITY
+            .strip_prefix("max-age=")
+            .and_then(|s| s.split(';').next())
+            .unwrap()
+    )));
+    for (name, value) in headers::OTHER_HEADERS {
+        match name {
+            "x-content-type-options" => assert!(template.contains("ContentTypeOptions:")),
+            "referrer-policy" => {
+                assert!(template.contains(&format!("ReferrerPolicy: {value}")))
+            }
+            other => panic!("{other} is not in the template"),
+        }
+    }
+}

@@ -8,6 +8,7 @@ pub mod build;
 pub mod check;
 pub mod content;
 pub mod diagnostics;
+pub mod headers;
 pub mod link;
 pub mod live;
 pub mod model;

@@ -452,6 +452,7 @@ impl<'a> Renderer<'a> {
                 json
             },
         });
+        others.extend(self.site.territories.iter().map(pages::brand_css));
         others.extend(self.theme.static_files.iter().cloned());
         others.retain(|f| paths.insert(f.path.clone()));
         others.into_par_iter().try_for_each(put)?;

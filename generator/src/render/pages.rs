@@ -256,8 +256,9 @@ struct Alternate {
 
 #[derive(Serialize, Clone)]
 struct Brand {
-    primary: String,
-    accent: Option<String>,
+    /// The territory's colours, as a stylesheet of its own (never inline:
+    /// the Content-Security-Policy allows only the site's own stylesheets).
+    css: String,
 }
 
 fn common<'a>(
@@ -358,9 +359,38 @@ fn translated_common<'a>(r: &'a Renderer, key: &PageKey, lang: Lang, prefix: &st
 }
 
 fn brand_of(t: &Territory) -> Brand {
+    let file = brand_css(t);
     Brand {
-        primary: t.doc.meta.branding.primary.clone(),
-        accent: t.doc.meta.branding.accent.clone(),
+        css: format!(
+            "/{}?v={:08x}",
+            file.path,
+            super::theme::fnv1a(&file.bytes) as u32
+        ),
+    }
+}
+
+/// A territory's colours as a stylesheet (`territoires/<slug>/brand.css`).
+/// Only colours written `#` and six hexadecimal digits are kept (`pave
+/// check` refuses the others).
+pub fn brand_css(t: &Territory) -> File {
+    let b = &t.doc.meta.branding;
+    let colour = |c: &str| {
+        (c.len() == 7 && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| c.to_string())
+    };
+    let mut css = String::from(":root{");
+    if let Some(primary) = colour(&b.primary) {
+        css.push_str(&format!("--brand:{primary};"));
+    }
+    if let Some(accent) = b.accent.as_deref().and_then(colour) {
+        css.push_str(&format!("--accent:{accent};"));
+    }
+    css.push_str("}\n");
+    File {
+        path: urls::territory_asset(&t.doc.slug, "brand.css")
+            .trim_start_matches('/')
+            .to_string(),
+        bytes: css.into_bytes(),
     }
 }
 

@@ -1,0 +1,89 @@
+//! The security headers every response of the site carries, the one
+//! definition that `pave serve` sends and that the CloudFront response
+//! headers policies of `deploy/template.yaml` repeat (a test compares them).
+//!
+//! The site has no script of its own, so the Content-Security-Policy
+//! forbids every script (`script-src 'none'`), every inline style and every
+//! resource from elsewhere: a sanitiser bypass, an SVG opened directly or a
+//! hostile file could then still not run anything on the site's origin.
+//! Only the preview of `pave serve` loads its live-reload script (its own
+//! file, `script-src 'self'`). Forms post to the site itself (the API is
+//! under `/api/`) and the pledge form is redirected to Stripe Checkout,
+//! which `form-action` must allow. Pages cannot be framed, except the
+//! embeddable widget (`/projets/<slug>/widget/`), which any site may frame.
+
+/// Where a form may be submitted, redirects included: the site and Stripe Checkout.
+pub const FORM_ACTION: &str = "form-action 'self' https://checkout.stripe.com";
+
+/// The policy of every response but the widget's, without `frame-ancestors`.
+const POLICY: &str = "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self'; \
+font-src 'self'; connect-src 'self'; base-uri 'none'; object-src 'none'";
+
+/// The live preview's: the same, with the live-reload script (its own file).
+const PREVIEW_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+font-src 'self'; connect-src 'self'; base-uri 'none'; object-src 'none'";
+
+/// The Content-Security-Policy of a response for `path` (the request's
+/// path), with the live-reload script allowed when `live_reload`.
+pub fn content_security_policy(path: &str, live_reload: bool) -> String {
+    let policy = if live_reload { PREVIEW_POLICY } else { POLICY };
+    let frames = if is_widget(path) {
+        "frame-ancestors *"
+    } else {
+        "frame-ancestors 'none'"
+    };
+    format!("{policy}; {FORM_ACTION}; {frames}")
+}
+
+/// Whether a path is an embeddable widget (`/projets/<slug>/widget/…`, in
+/// any language).
+pub fn is_widget(path: &str) -> bool {
+    let path = path.strip_prefix("/en").unwrap_or(path);
+    let mut parts = path.trim_start_matches('/').split('/');
+    matches!(
+        (parts.next(), parts.next(), parts.next()),
+        (Some("projets"), Some(slug), Some("widget")) if !slug.is_empty()
+    )
+}
+
+/// The other security headers of every response (HSTS is sent only over
+/// HTTPS, by the reverse proxy or CloudFront: see [`STRICT_TRANSPORT_SECURITY`]).
+pub const OTHER_HEADERS: [(&str, &str); 2] = [
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "strict-origin-when-cross-origin"),
+];
+
+/// HSTS, for the HTTPS front (CloudFront, Caddy): two years, subdomains.
+pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=63072000; includeSubDomains";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_script_runs_and_only_the_widget_is_framed() {
+        let page = content_security_policy("/projets/cafe-du-coin/", false);
+        assert!(page.contains("script-src 'none'"), "{page}");
+        assert!(page.contains("frame-ancestors 'none'"), "{page}");
+        assert!(!page.contains("unsafe-inline"), "{page}");
+        for widget in [
+            "/projets/cafe-du-coin/widget/",
+            "/en/projets/cafe-du-coin/widget/index.html",
+        ] {
+            assert!(
+                content_security_policy(widget, false).ends_with("frame-ancestors *"),
+                "{widget}"
+            );
+        }
+        for not_widget in [
+            "/projets/widget/",
+            "/widget/",
+            "/projets//widget/",
+            "/api/pledges",
+        ] {
+            assert!(!is_widget(not_widget), "{not_widget}");
+        }
+        let preview = content_security_policy("/", true);
+        assert!(preview.contains("script-src 'self'"), "{preview}");
+    }
+}
