@@ -58,7 +58,17 @@ async fn pay(
     };
     store.create_pledge(pledge, None).await.unwrap();
     let applied = store
-        .apply_paid(catalog, &format!("evt_{id}"), id, intent, paid_at())
+        .apply_paid(
+            catalog,
+            &format!("evt_{id}"),
+            id,
+            &pave_functions::payment::Payment {
+                intent,
+                amount_cents: 12_000,
+                currency: "eur",
+            },
+            paid_at(),
+        )
         .await
         .unwrap();
     assert!(matches!(applied, Applied::Changed { .. }), "{applied:?}");

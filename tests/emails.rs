@@ -449,7 +449,17 @@ async fn pave_erase_anonymises_the_donor_and_says_how_many_records() {
             .await
             .unwrap();
         store
-            .apply_paid(&catalog(), "evt_erase", "pl_erase", Some("pi_erase"), now)
+            .apply_paid(
+                &catalog(),
+                "evt_erase",
+                "pl_erase",
+                &pave_functions::payment::Payment {
+                    intent: Some("pi_erase"),
+                    amount_cents: 1_250,
+                    currency: "eur",
+                },
+                now,
+            )
             .await
             .unwrap();
     }

@@ -89,7 +89,11 @@ async fn pay(store: &SqliteStore, catalog: &Catalog, p: &Pledge<'_>) {
             catalog,
             &format!("evt_{}", p.id),
             p.id,
-            Some("pi_secret_intent"),
+            &pave_functions::payment::Payment {
+                intent: Some("pi_secret_intent"),
+                amount_cents: pave_functions::money::to_cents(p.amount.parse().unwrap()).unwrap(),
+                currency: "eur",
+            },
             at,
         )
         .await

@@ -10,6 +10,7 @@ pub mod mail;
 pub mod matching;
 pub mod messages;
 pub mod money;
+pub mod payment;
 pub mod pledge;
 pub mod progress;
 pub mod statements;

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use pave_functions::catalog::Catalog;
+use pave_functions::payment::Payment;
 use pave_functions::store::dynamo::{Connection, DynamoStore};
 use pave_functions::store::{NewPledge, Store};
 use pave_functions::stripe::double::{self, StripeDouble};
@@ -454,7 +455,17 @@ async fn the_rebuild_lambda_puts_the_changed_pages_on_s3_and_invalidates_them() 
         .await
         .expect("pledge");
     store
-        .apply_paid(&catalog, "evt_rebuild", "pl_rebuild", Some("pi_1"), now)
+        .apply_paid(
+            &catalog,
+            "evt_rebuild",
+            "pl_rebuild",
+            &Payment {
+                intent: Some("pi_1"),
+                amount_cents: 2_000,
+                currency: "eur",
+            },
+            now,
+        )
         .await
         .expect("paid");
     let s3 = s3_client(&connection, connection.endpoint.clone());
@@ -683,7 +694,17 @@ async fn paid_pledge(
         .expect("a PaymentIntent")
         .to_string();
     store
-        .apply_paid(catalog, &format!("evt_{id}"), id, Some(&intent), paid_at)
+        .apply_paid(
+            catalog,
+            &format!("evt_{id}"),
+            id,
+            &Payment {
+                intent: Some(&intent),
+                amount_cents: i64::from(euros) * 100,
+                currency: "eur",
+            },
+            paid_at,
+        )
         .await
         .expect("paid");
     intent

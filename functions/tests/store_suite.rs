@@ -29,14 +29,15 @@ use pave_functions::catalog::Catalog;
 use pave_functions::close::{self, CloseReport, FailedRefund, RefundPolicy};
 use pave_functions::mail::Mailer;
 use pave_functions::matching::Match;
-use pave_functions::money::is_cents;
+use pave_functions::money::{is_cents, to_cents};
+use pave_functions::payment::Payment;
 use pave_functions::progress::{Figures, Snapshot};
 use pave_functions::statements::ProjectTotals;
 use pave_functions::store::dynamo::DynamoStore;
 use pave_functions::store::sqlite::SqliteStore;
 use pave_functions::store::{
     Applied, CloseState, LedgerPledge, NewPledge, Offer, Outcome, PledgeStatus, ProjectLedger,
-    RefundReason, Store, StoreError,
+    RefundExtent, RefundReason, Store, StoreError,
 };
 use pave_functions::stripe::client::{
     BoxFuture, CheckoutRequest, CheckoutSession, Locale, PaymentError, Payments, Refund,
@@ -46,6 +47,10 @@ use pave_functions::stripe::double::{RecordedRequest, StripeDouble, StripeFailur
 use rust_decimal::Decimal;
 
 mod moto;
+
+#[path = "store_suite/event_order.rs"]
+mod event_order;
+use event_order::*;
 
 // ------------------------------------------------------------------ backends
 
@@ -352,11 +357,33 @@ impl<S: Backend> Suite<S> {
             .unwrap_or_else(|e| panic!("create {}: {e}", pledge.id));
     }
 
-    /// `checkout.session.completed` with event id `event`.
+    /// `checkout.session.completed` with event id `event`, for the
+    /// pledge's amount in euros (as Stripe sends it for that checkout).
     async fn pay(&self, event: &str, pledge: &str) -> Applied {
+        let amount = match self.store.pledge_contact(pledge).await {
+            Ok(Some(contact)) => to_cents(contact.amount).expect("cents"),
+            _ => 0,
+        };
+        self.pay_as(event, pledge, amount, "eur", now()).await
+    }
+
+    /// `checkout.session.completed` with what Stripe says was paid, at `at`.
+    async fn pay_as(
+        &self,
+        event: &str,
+        pledge: &str,
+        amount_cents: i64,
+        currency: &str,
+        at: i64,
+    ) -> Applied {
         let intent = format!("pi_{pledge}");
+        let payment = Payment {
+            intent: Some(&intent),
+            amount_cents,
+            currency,
+        };
         self.store
-            .apply_paid(&self.catalog, event, pledge, Some(&intent), now())
+            .apply_paid(&self.catalog, event, pledge, &payment, at)
             .await
             .unwrap_or_else(|e| panic!("paid {event} {pledge}: {e}"))
     }
@@ -372,7 +399,7 @@ impl<S: Backend> Suite<S> {
     /// `charge.refunded`.
     async fn refund(&self, event: &str, pledge: &str) -> Applied {
         self.store
-            .apply_refunded(event, pledge, now())
+            .apply_refunded(event, pledge, RefundExtent::Full, None, now())
             .await
             .unwrap_or_else(|e| panic!("refunded {event} {pledge}: {e}"))
     }
@@ -764,26 +791,27 @@ async fn out_of_order_events_are_harmless<S: Backend>(db: impl Fn() -> S) {
     assert_eq!(suite.figures(CAFE).await, before, "paid once, matched once");
     assert_eq!(suite.spent(HABITAT).await, d("30"));
 
-    // `refunded` before `paid`: nothing to refund; the payment still applies.
+    // `refunded` before `paid`: the refund wins, the late completion is
+    // never counted (Stripe does not promise the order of its events).
     let b = pledge("p-b", CAFE, "40");
     suite.create(&b).await;
-    assert!(matches!(
+    assert_eq!(
         suite.refund("evt_refunded_b", &b.id).await,
+        changed(CAFE, vec![])
+    );
+    let refunds_before = suite.figures(CAFE).await.refunds;
+    assert!(matches!(
+        suite.pay("evt_paid_b", &b.id).await,
         Applied::NoEffect { .. }
     ));
-    assert_eq!(suite.figures(CAFE).await, before);
-    let applied = suite.pay("evt_paid_b", &b.id).await;
-    assert_eq!(
-        applied,
-        changed(CAFE, vec![m(HABITAT, "40"), m(REGION, "20")])
-    );
-    ledger.paid(&b, &applied);
-
     let figures = suite.figures(CAFE).await;
     assert_eq!(
         (figures.raised, figures.pledges, figures.backers),
-        (d("70"), 2, 2)
+        (d("30"), 1, 1),
+        "the refunded payment is never counted"
     );
+    assert_eq!(figures.refunds, refunds_before);
+    assert_eq!(suite.spent(HABITAT).await, d("30"), "nor matched");
     suite.audit(&ledger).await;
 }
 
@@ -986,14 +1014,23 @@ async fn refunds_release_matches_to_the_pool<S: Backend>(db: impl Fn() -> S) {
     ));
     assert_eq!(suite.spent(SMALL).await, d("20"));
 
-    // Refunding a pending pledge does nothing.
+    // Refunding a pending pledge counts nothing: it is recorded refunded.
     let pending = pledge("p-pending", ATELIER, "15");
     suite.create(&pending).await;
-    assert!(matches!(
+    assert_eq!(
         suite.refund("evt_refunded_pending", &pending.id).await,
-        Applied::NoEffect { .. }
-    ));
-    assert_eq!(suite.figures(ATELIER).await, figures);
+        changed(ATELIER, vec![])
+    );
+    let after = suite.figures(ATELIER).await;
+    assert_eq!(
+        (after.raised, &after.matched, after.pledges, after.backers),
+        (
+            figures.raised,
+            &figures.matched,
+            figures.pledges,
+            figures.backers
+        )
+    );
 
     // The 80 € returned are spent again: 70 € matched in full (90 € spent).
     let c = pledge("p-c", ATELIER, "70");
@@ -1492,7 +1529,11 @@ impl<S: Backend> Suite<S> {
                 &self.catalog,
                 &format!("evt_paid_{}", p.id),
                 &p.id,
-                Some(&intent),
+                &Payment {
+                    intent: Some(&intent),
+                    amount_cents: to_cents(p.amount).expect("cents"),
+                    currency: "eur",
+                },
                 paid_at,
             )
             .await
@@ -2303,6 +2344,11 @@ macro_rules! store_suite {
             concurrent_close_runs_refund_once,
             erasure_forgets_the_donor_and_keeps_the_ledger,
             statements_equal_the_ledger,
+            a_refund_before_its_completion_wins,
+            a_late_completion_rechecks_the_reward,
+            an_amount_or_currency_mismatch_is_never_counted,
+            a_partial_refund_takes_the_pledge_and_its_matches_out,
+            webhook_refunds_the_rest_of_a_partial_refund,
         );
     };
     (@tests $module:ident, $setup:ident: $($check:ident),* $(,)?) => {

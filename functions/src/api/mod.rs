@@ -36,8 +36,9 @@ use crate::catalog::Catalog;
 use crate::close;
 use crate::mail::{self, Mailer, RefundCause};
 use crate::messages::{Lang, Message};
+use crate::payment::Payment;
 use crate::pledge::{self, PledgeRequest};
-use crate::store::{Applied, NewPledge, Offer, Store, StoreError};
+use crate::store::{Applied, NewPledge, Offer, RefundExtent, RefundReason, Store, StoreError};
 use crate::stripe::client::{CheckoutRequest, Locale, Payments, checkout_expiry};
 use crate::stripe::events::{self, EventError, PaymentStatus, StripeEvent};
 use crate::stripe::signature;
@@ -449,71 +450,105 @@ pub async fn handle_webhook<S: Store>(
         }
     };
     let catalog = state.catalog();
-    let applied = match &event {
+    let (applied, payment_intent) = match &event {
         StripeEvent::CheckoutCompleted {
             event_id,
             pledge_id,
             payment_intent,
+            amount_total_cents,
+            currency,
             payment_status: PaymentStatus::Paid,
             ..
         } => {
+            let payment = Payment {
+                intent: payment_intent.as_deref(),
+                amount_cents: *amount_total_cents,
+                currency,
+            };
             let applied = state
                 .store
-                .apply_paid(
-                    &catalog,
-                    event_id,
-                    pledge_id,
-                    payment_intent.as_deref(),
-                    now(),
-                )
+                .apply_paid(&catalog, event_id, pledge_id, &payment, now())
                 .await;
-            if let Ok(Applied::Refused { project, reason }) = &applied {
-                // Never counted: refunded whole, now; a failure stays
-                // pending for the next close run (`pave close`).
-                let failed = close::refund_refused(
-                    &state.store,
-                    state.payments.as_ref(),
-                    project,
-                    pledge_id,
-                    payment_intent.as_deref(),
-                    *reason,
-                    now(),
-                )
-                .await
-                .map_err(ApiError::store)?;
-                if failed.is_some() {
-                    return Ok("refund_pending");
-                }
-                // Told why, once: only this webhook's newly applied refusal
-                // gets here (a redelivery is a duplicate).
-                mail::notify(
-                    &state.mailer,
-                    &state.store,
-                    &catalog,
-                    pledge_id,
-                    mail::Event::Refunded(RefundCause::from(*reason)),
-                    now(),
-                )
-                .await;
-                return Ok("refunded");
-            }
-            applied
+            (applied, payment_intent)
         }
         StripeEvent::CheckoutCompleted { .. } => return Ok("not_paid"),
         StripeEvent::CheckoutExpired {
             event_id,
             pledge_id,
             ..
-        } => state.store.apply_expired(event_id, pledge_id).await,
+        } => (state.store.apply_expired(event_id, pledge_id).await, &None),
         StripeEvent::ChargeRefunded {
             event_id,
             pledge_id,
-            refunded: true,
+            payment_intent,
+            refunded,
             ..
-        } => state.store.apply_refunded(event_id, pledge_id, now()).await,
-        StripeEvent::ChargeRefunded { .. } => return Ok("partial_refund_ignored"),
+        } => {
+            let extent = if *refunded {
+                RefundExtent::Full
+            } else {
+                RefundExtent::Partial
+            };
+            let applied = state
+                .store
+                .apply_refunded(
+                    event_id,
+                    pledge_id,
+                    extent,
+                    payment_intent.as_deref(),
+                    now(),
+                )
+                .await;
+            (applied, payment_intent)
+        }
         StripeEvent::Other { .. } => return Ok("ignored"),
     };
+    if let Ok(Applied::Refused { project, reason }) = &applied {
+        let pledge_id = event.pledge_id().unwrap_or_default();
+        if *reason == RefundReason::AmountMismatch
+            && let StripeEvent::CheckoutCompleted {
+                amount_total_cents,
+                currency,
+                ..
+            } = &event
+        {
+            eprintln!(
+                "pave api: payment of pledge {pledge_id} refused: Stripe's amount {amount_total_cents} {currency} differs from the pledge's; refunding it"
+            );
+        }
+        // A partial refund took the pledge out of the figures.
+        if let Some(changes) = &state.changes {
+            let _ = changes.send(project.clone());
+        }
+        // Never counted: refunded whole (or the rest of it), now; a
+        // failure stays pending for the next close run (`pave close`).
+        let failed = close::refund_refused(
+            &state.store,
+            state.payments.as_ref(),
+            project,
+            pledge_id,
+            payment_intent.as_deref(),
+            *reason,
+            now(),
+        )
+        .await
+        .map_err(ApiError::store)?;
+        if failed.is_some() {
+            return Ok("refund_pending");
+        }
+        // Told why, once: only this webhook's newly applied refusal gets
+        // here (a redelivery is a duplicate).
+        mail::notify(
+            &state.mailer,
+            &state.store,
+            &catalog,
+            pledge_id,
+            mail::Event::Refunded(RefundCause::from(*reason)),
+            now(),
+        )
+        .await;
+        return Ok("refunded");
+    }
     // The email a newly applied change sends (after the commit, once).
     let mail_event = match &event {
         StripeEvent::CheckoutCompleted { pledge_id, .. } => Some((pledge_id, mail::Event::Paid)),

@@ -46,6 +46,13 @@ pub enum RefundCause {
     OverCap,
     /// Refunded by the platform (from the payment provider's dashboard).
     ByPlatform,
+    /// The payment arrived after its checkout had expired, and the reward's
+    /// last places had been taken meanwhile.
+    RewardSoldOut,
+    /// The amount or the currency paid differed from the pledge.
+    AmountMismatch,
+    /// Part of the payment was refunded: Pavé refunds the rest.
+    PartialRefund,
 }
 
 /// One email to send.
@@ -230,6 +237,19 @@ et vous est rendu en totalité."
 pu être compté et vous est rendu en totalité."
         }
         RefundCause::ByPlatform => "La plateforme a remboursé votre paiement.",
+        RefundCause::RewardSoldOut => {
+            "Votre paiement a été confirmé après l'expiration de votre réservation, et les \
+dernières places de la contrepartie choisie avaient été prises entre-temps : il n'a pas pu être \
+compté et vous est rendu en totalité. Vous pouvez contribuer à nouveau, sans contrepartie ou avec une autre."
+        }
+        RefundCause::AmountMismatch => {
+            "Le montant payé ne correspondait pas à celui de votre contribution : par sécurité, \
+il n'a pas été compté et vous est rendu en totalité."
+        }
+        RefundCause::PartialRefund => {
+            "Une partie de votre paiement a été remboursée. Pavé ne garde pas de contribution \
+remboursée en partie : le reste vous est rendu aussi, et la contribution ne compte plus pour le projet."
+        }
     };
     let text = format!(
         "{}\n\nVotre paiement de {amount} pour le projet « {} » vous a été remboursé le {}.\n{why}\n\
@@ -262,6 +282,19 @@ given back in full."
 counted and is given back in full."
         }
         RefundCause::ByPlatform => "The platform refunded your payment.",
+        RefundCause::RewardSoldOut => {
+            "Your payment was confirmed after your reservation had expired, and the last places \
+of the reward you chose had been taken meanwhile: it could not be counted and is given back in \
+full. You may give again, with no reward or another one."
+        }
+        RefundCause::AmountMismatch => {
+            "The amount paid differed from your pledge: to be safe, it was not counted and is \
+given back in full."
+        }
+        RefundCause::PartialRefund => {
+            "Part of your payment was refunded. Pavé keeps no partly refunded pledge: the rest is \
+given back too, and the pledge no longer counts for the project."
+        }
     };
     let text = format!(
         "{}\n\nYour payment of {amount} to the project \"{}\" was refunded on {}.\n{why}\n\

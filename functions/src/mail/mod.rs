@@ -32,6 +32,9 @@ impl From<RefundReason> for RefundCause {
             RefundReason::GoalMissed => RefundCause::GoalMissed,
             RefundReason::CampaignClosed => RefundCause::AfterClose,
             RefundReason::OverCap => RefundCause::OverCap,
+            RefundReason::RewardSoldOut => RefundCause::RewardSoldOut,
+            RefundReason::AmountMismatch => RefundCause::AmountMismatch,
+            RefundReason::PartialRefund => RefundCause::PartialRefund,
         }
     }
 }

@@ -43,11 +43,13 @@ use self::items::{Donor, Item, Key, MatchItem, PledgeItem, Reservation, Totals};
 use self::plan::{Cancelled, PaidRead, RefundRead, RewardCheck};
 use super::{
     Applied, CloseRecord, CloseState, Erased, LedgerEntry, LedgerPledge, NewPledge, Offer, Outcome,
-    PledgeContact, PledgeStatus, ProjectLedger, RefundReason, RefundResult, Store, StoreError,
+    PledgeContact, PledgeStatus, ProjectLedger, RefundExtent, RefundReason, RefundResult, Store,
+    StoreError,
 };
 use crate::catalog::Catalog;
 use crate::matching::Match;
 use crate::money::{from_cents, to_cents};
+use crate::payment::Payment;
 use crate::progress::{Figures, SNAPSHOT_VERSION, Snapshot};
 
 /// How many times an operation is tried when concurrent writers keep
@@ -534,6 +536,7 @@ impl DynamoStore {
                     reward: None,
                     donor: String::new(),
                     status: PledgeStatus::Pending,
+                    expires_at: 0,
                     contact: None,
                 },
             ))),
@@ -561,10 +564,11 @@ impl DynamoStore {
         catalog: &Catalog,
         event_id: &str,
         pledge_id: &str,
-        payment_intent: Option<&str>,
+        paid: &Payment<'_>,
         paid_at: i64,
         known: &mut Option<PledgeItem>,
     ) -> Result<Step<Applied>, StoreError> {
+        let payment_intent = paid.intent;
         const KIND: &str = "checkout.session.completed";
         let (seen, pledge, prefetched) = match known.take() {
             // A retry: a pledge's project and donor never change, so one
@@ -617,17 +621,52 @@ impl DynamoStore {
             let cents = item.as_ref().map_or(Ok(0), |i| items::num(i, "spent"))?;
             spent.insert(id.to_string(), cents);
         }
+        let totals = found[0]
+            .as_ref()
+            .map_or(Ok(Totals::default()), Totals::from_item)?;
+        // A reservation that no longer holds its place: count the places
+        // taken by others (read after the totals: a place taken in between
+        // bumps the version the payment is conditioned on).
+        let limited = pledge
+            .reward
+            .and_then(|i| project.rewards.iter().find(|r| r.index == i))
+            .is_some_and(|r| r.limit.is_some());
+        let held = crate::payment::place_held(
+            pledge.status == PledgeStatus::Pending,
+            pledge.expires_at,
+            paid_at,
+        );
+        let reward_recheck = match pledge.reward {
+            Some(reward) if limited && !held => {
+                let reserved = self
+                    .query(
+                        items::RESERVATIONS_PARTITION,
+                        &items::reservation_prefix(&pledge.project, Some(reward)),
+                        Some(paid_at),
+                    )
+                    .await?
+                    .len();
+                let taken = totals.reward_paid(reward) + reserved as i64;
+                Some((
+                    u32::try_from(taken).unwrap_or(u32::MAX),
+                    RewardCheck {
+                        version: totals.reward_versions.get(&reward).copied(),
+                    },
+                ))
+            }
+            _ => None,
+        };
         let read = PaidRead {
-            totals: found[0]
-                .as_ref()
-                .map_or(Ok(Totals::default()), Totals::from_item)?,
+            totals,
             donor: found[1]
                 .as_ref()
                 .map_or(Ok(Donor::default()), Donor::from_item)?,
             spent,
             pledge,
+            reward_recheck,
         };
-        if let Some(reason) = plan::refusal(project, &read.totals, &read.pledge, paid_at)? {
+        let facts = plan::facts(project, &read, paid_at)?;
+        if let Err(reason) = crate::payment::decide(project, &facts, paid, paid_at) {
             let writes = plan::refused(
                 project,
                 &read,
@@ -691,6 +730,8 @@ impl DynamoStore {
         &self,
         event_id: &str,
         pledge_id: &str,
+        extent: RefundExtent,
+        payment_intent: Option<&str>,
         at: i64,
     ) -> Result<Step<Applied>, StoreError> {
         const KIND: &str = "charge.refunded";
@@ -701,30 +742,63 @@ impl DynamoStore {
         if seen {
             return Ok(Step::Done(Applied::Duplicate));
         }
-        if pledge.status == PledgeStatus::Refunding {
-            let writes = plan::refund_completed(event_id, &pledge, now());
-            let reason = "refund already recorded";
-            return self
-                .commit_event(writes, Applied::NoEffect { reason })
-                .await;
-        }
-        if pledge.status != PledgeStatus::Paid {
-            let writes = plan::no_effect(event_id, KIND, now(), &pledge);
-            let reason = "pledge not paid";
-            return self
-                .commit_event(writes, Applied::NoEffect { reason })
-                .await;
-        }
-        let read = match self.refund_read(pledge).await? {
-            Step::Done(read) => read,
-            Step::Retry => return Ok(Step::Retry),
+        let partial = extent == RefundExtent::Partial;
+        let recorded = Applied::NoEffect {
+            reason: "refund already recorded",
         };
-        let (writes, cancelled) = plan::refunded(&read, event_id, at, now())?;
-        let changed = Applied::Changed {
-            project: read.pledge.project.clone(),
-            matches: cancelled,
-        };
-        self.commit_event(writes, changed).await
+        match pledge.status {
+            PledgeStatus::Refunding if !partial => {
+                let writes = plan::refund_completed(event_id, &pledge, now());
+                self.commit_event(writes, recorded).await
+            }
+            PledgeStatus::Refunding | PledgeStatus::Refunded => {
+                let writes = plan::no_effect(event_id, KIND, now(), &pledge);
+                self.commit_event(writes, recorded).await
+            }
+            PledgeStatus::Pending | PledgeStatus::Expired => {
+                let reason = partial.then_some(RefundReason::PartialRefund);
+                let writes = plan::refunded_before_paid(
+                    event_id,
+                    &pledge,
+                    reason,
+                    payment_intent,
+                    at,
+                    now(),
+                );
+                let applied = match reason {
+                    Some(reason) => Applied::Refused {
+                        project: pledge.project.clone(),
+                        reason,
+                    },
+                    None => Applied::Changed {
+                        project: pledge.project.clone(),
+                        matches: Vec::new(),
+                    },
+                };
+                self.commit_event(writes, applied).await
+            }
+            PledgeStatus::Paid => {
+                let read = match self.refund_read(pledge).await? {
+                    Step::Done(read) => read,
+                    Step::Retry => return Ok(Step::Retry),
+                };
+                let project = read.pledge.project.clone();
+                if partial {
+                    let (writes, _) = plan::partly_refunded(&read, event_id, at, now())?;
+                    let refused = Applied::Refused {
+                        project,
+                        reason: RefundReason::PartialRefund,
+                    };
+                    return self.commit_event(writes, refused).await;
+                }
+                let (writes, cancelled) = plan::refunded(&read, event_id, at, now())?;
+                let changed = Applied::Changed {
+                    project,
+                    matches: cancelled,
+                };
+                self.commit_event(writes, changed).await
+            }
+        }
     }
 
     /// What taking a paid pledge out of the figures reads: the totals, the
@@ -986,22 +1060,15 @@ impl Store for DynamoStore {
         catalog: &Catalog,
         event_id: &str,
         pledge_id: &str,
-        payment_intent: Option<&str>,
+        paid: &Payment<'_>,
         paid_at: i64,
     ) -> Result<Applied, StoreError> {
         let mut known = None;
         retrying!(
             self,
             "apply_paid",
-            self.try_paid(
-                catalog,
-                event_id,
-                pledge_id,
-                payment_intent,
-                paid_at,
-                &mut known
-            )
-            .await?
+            self.try_paid(catalog, event_id, pledge_id, paid, paid_at, &mut known)
+                .await?
         )
     }
 
@@ -1017,12 +1084,15 @@ impl Store for DynamoStore {
         &self,
         event_id: &str,
         pledge_id: &str,
+        extent: RefundExtent,
+        payment_intent: Option<&str>,
         at: i64,
     ) -> Result<Applied, StoreError> {
         retrying!(
             self,
             "apply_refunded",
-            self.try_refunded(event_id, pledge_id, at).await?
+            self.try_refunded(event_id, pledge_id, extent, payment_intent, at)
+                .await?
         )
     }
 

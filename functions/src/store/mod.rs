@@ -105,25 +105,48 @@ pub enum RefundReason {
     CampaignClosed,
     /// The payment would have taken the project past its cap.
     OverCap,
+    /// The payment arrived once its checkout had expired, and the reward's
+    /// last places had been taken meanwhile.
+    RewardSoldOut,
+    /// Stripe's amount or currency differs from the pledge's.
+    AmountMismatch,
+    /// Part of the payment was refunded (from Stripe's dashboard): Pavé
+    /// keeps no partly refunded pledge, it refunds the rest.
+    PartialRefund,
 }
 
 impl RefundReason {
+    pub const ALL: [RefundReason; 6] = [
+        RefundReason::GoalMissed,
+        RefundReason::CampaignClosed,
+        RefundReason::OverCap,
+        RefundReason::RewardSoldOut,
+        RefundReason::AmountMismatch,
+        RefundReason::PartialRefund,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             RefundReason::GoalMissed => "goal_missed",
             RefundReason::CampaignClosed => "campaign_closed",
             RefundReason::OverCap => "over_cap",
+            RefundReason::RewardSoldOut => "reward_sold_out",
+            RefundReason::AmountMismatch => "amount_mismatch",
+            RefundReason::PartialRefund => "partial_refund",
         }
     }
 
     pub fn parse(s: &str) -> Option<RefundReason> {
-        match s {
-            "goal_missed" => Some(RefundReason::GoalMissed),
-            "campaign_closed" => Some(RefundReason::CampaignClosed),
-            "over_cap" => Some(RefundReason::OverCap),
-            _ => None,
-        }
+        RefundReason::ALL.into_iter().find(|r| r.as_str() == s)
     }
+}
+
+/// How much of a payment Stripe says was refunded (`charge.refunded`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundExtent {
+    Full,
+    /// Part of it: Pavé refunds the rest (`RefundReason::PartialRefund`).
+    Partial,
 }
 
 /// A pledge as the close sees it: every pledge of a project that was paid
@@ -342,14 +365,18 @@ pub trait Store: Send + Sync + 'static {
         session_id: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// `checkout.session.completed`: the pledge is paid; its matches are
-    /// computed and written with it, in one transaction, once per event id.
+    /// `checkout.session.completed`: once per event id, the payment goes
+    /// through [`crate::payment::decide`] on what the store reads in its
+    /// transaction; counted, the pledge is paid and its matches written
+    /// with it; refused, it is recorded `refunding` with the reason
+    /// (`Applied::Refused`), never counted. A pledge already settled (paid,
+    /// refunding, refunded — a refund that came first) changes nothing.
     fn apply_paid(
         &self,
         catalog: &Catalog,
         event_id: &str,
         pledge_id: &str,
-        payment_intent: Option<&str>,
+        payment: &crate::payment::Payment<'_>,
         paid_at: i64,
     ) -> impl Future<Output = Result<Applied, StoreError>> + Send;
 
@@ -360,11 +387,21 @@ pub trait Store: Send + Sync + 'static {
         pledge_id: &str,
     ) -> impl Future<Output = Result<Applied, StoreError>> + Send;
 
-    /// `charge.refunded`: a paid pledge is refunded and its matches cancelled.
+    /// `charge.refunded`, once per event id. In full: a paid pledge is
+    /// refunded and its matches cancelled (`Changed`); a pledge not yet
+    /// counted (pending or expired: the refund came before the completion)
+    /// is recorded refunded, so that a later completion counts nothing
+    /// (`Changed`, no match); a refund Pavé started is completed
+    /// (`NoEffect`). In part (`RefundExtent::Partial`): the pledge leaves
+    /// the figures as for a full refund, but `refunding` with the reason
+    /// `partial_refund`, and the caller refunds the rest (`Refused`).
+    /// `payment_intent` is the charge's, recorded for that refund.
     fn apply_refunded(
         &self,
         event_id: &str,
         pledge_id: &str,
+        extent: RefundExtent,
+        payment_intent: Option<&str>,
         at: i64,
     ) -> impl Future<Output = Result<Applied, StoreError>> + Send;
 

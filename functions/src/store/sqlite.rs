@@ -7,18 +7,18 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use jiff::civil::Date;
 use rusqlite::{Connection, OptionalExtension, params};
 use rust_decimal::Decimal;
 
 use super::{
     Applied, CloseRecord, CloseState, Contact, ERASED_TEXT, Erased, LedgerEntry, LedgerPledge,
-    NewPledge, Offer, Outcome, PledgeContact, PledgeStatus, ProjectLedger, RefundReason,
-    RefundResult, Store, StoreError, anonymous_donor_key, contact_names_email,
+    NewPledge, Offer, Outcome, PledgeContact, PledgeStatus, ProjectLedger, RefundExtent,
+    RefundReason, RefundResult, Store, StoreError, anonymous_donor_key, contact_names_email,
 };
 use crate::catalog::{Catalog, PoolMode};
 use crate::matching::{self, Match, PoolView, ProjectState};
 use crate::money::{from_cents, to_cents};
+use crate::payment::{self, Payment};
 use crate::progress::{Amount, Figures, SNAPSHOT_VERSION, Snapshot};
 
 const SCHEMA: &str = "
@@ -716,45 +716,38 @@ fn record_event(tx: &Connection, event_id: &str, kind: &str, now: i64) -> Result
     Ok(inserted == 1)
 }
 
-fn pledge_row(
-    tx: &Connection,
-    id: &str,
-) -> Result<(String, i64, String, PledgeStatus), StoreError> {
+/// A pledge as a payment or a refund reads it.
+struct PledgeRow {
+    project: String,
+    amount_cents: i64,
+    donor: String,
+    status: PledgeStatus,
+    reward: Option<usize>,
+    expires_at: i64,
+}
+
+fn pledge_row(tx: &Connection, id: &str) -> Result<PledgeRow, StoreError> {
     maybe(
         tx,
-        "SELECT project, amount_cents, donor, status FROM pledges WHERE id = ?1",
+        "SELECT project, amount_cents, donor, status, reward, expires_at FROM pledges WHERE id = ?1",
         params![id],
         |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-            ))
+            Ok(PledgeRow {
+                project: r.get(0)?,
+                amount_cents: r.get(1)?,
+                donor: r.get(2)?,
+                status: PledgeStatus::parse(&r.get::<_, String>(3)?)
+                    .unwrap_or(PledgeStatus::Pending),
+                reward: r.get::<_, Option<i64>>(4)?.map(|r| r as usize),
+                expires_at: r.get(5)?,
+            })
         },
     )?
-    .map(|(p, a, d, s)| {
-        (
-            p,
-            a,
-            d,
-            PledgeStatus::parse(&s).unwrap_or(PledgeStatus::Pending),
-        )
-    })
     .ok_or_else(|| StoreError::UnknownPledge(id.to_string()))
 }
 
 fn now() -> i64 {
     jiff::Timestamp::now().as_second()
-}
-
-/// The calendar day of a unix time in a time zone (UTC if unknown).
-fn day_in(at: i64, timezone: &str) -> Date {
-    let tz = jiff::tz::TimeZone::get(timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-    jiff::Timestamp::from_second(at)
-        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-        .to_zoned_datetime(tz)
-        .date()
 }
 
 fn figures_tx(tx: &Connection, project: &str) -> Result<Figures, StoreError> {
@@ -1009,6 +1002,32 @@ fn project_ledger_tx(tx: &Connection, project: &str) -> Result<ProjectLedger, St
     })
 }
 
+/// The places of a reward taken by others than `pledge_id` at `at`: paid
+/// pledges (a running total) and open reservations.
+fn reward_taken(
+    tx: &Connection,
+    project: &str,
+    reward: usize,
+    pledge_id: &str,
+    at: i64,
+) -> Result<u32, StoreError> {
+    let paid: u32 = maybe(
+        tx,
+        "SELECT paid FROM project_rewards WHERE project = ?1 AND reward = ?2",
+        params![project, reward as i64],
+        |r| r.get(0),
+    )?
+    .unwrap_or(0);
+    let reserved: u32 = one(
+        tx,
+        "SELECT COUNT(*) FROM pledges WHERE project = ?1 AND reward = ?2 \
+         AND status = 'pending' AND reward IS NOT NULL AND expires_at > ?3 AND id <> ?4",
+        params![project, reward as i64, at, pledge_id],
+        |r| r.get(0),
+    )?;
+    Ok(paid.saturating_add(reserved))
+}
+
 /// Takes a paid pledge out of the figures: its matches are cancelled (and
 /// returned), its status becomes `status`. The caller checked it is paid.
 fn unpay_tx(
@@ -1044,29 +1063,33 @@ fn unpay_tx(
     Ok(cancelled)
 }
 
-/// A checkout paid (`Store::apply_paid`), in its transaction.
+/// A checkout paid (`Store::apply_paid`), in its transaction: the facts
+/// read, [`payment::decide`], then the payment or its refusal written.
 fn apply_paid_tx(
     tx: &Connection,
     catalog: &Catalog,
     event_id: &str,
     pledge_id: &str,
-    payment_intent: Option<&str>,
+    paid: &Payment<'_>,
     paid_at: i64,
 ) -> Result<Applied, StoreError> {
-    if !record_event(tx, event_id, "checkout.session.completed", now())? {
+    if !record_event(tx, event_id, "checkout.session.completed", paid_at)? {
         return Ok(Applied::Duplicate);
     }
-    let (project_slug, amount_cents, donor, status) = pledge_row(tx, pledge_id)?;
-    if !matches!(status, PledgeStatus::Pending | PledgeStatus::Expired) {
+    let row = pledge_row(tx, pledge_id)?;
+    if !matches!(row.status, PledgeStatus::Pending | PledgeStatus::Expired) {
         return Ok(Applied::NoEffect {
             reason: "pledge already settled",
         });
     }
+    let project_slug = row.project.clone();
+    let donor = row.donor.clone();
+    let payment_intent = paid.intent;
     let project = catalog
         .projects
         .get(&project_slug)
         .ok_or_else(|| StoreError::UnknownProject(project_slug.clone()))?;
-    let amount = from_cents(amount_cents)?;
+    let amount = from_cents(row.amount_cents)?;
     // The project and its pools before this pledge (running totals).
     let state = project_state(tx, &project_slug)?;
     let known = maybe(
@@ -1076,16 +1099,24 @@ fn apply_paid_tx(
         |_| Ok(()),
     )?
     .is_some();
-    // A payment that cannot be counted is recorded, to be refunded whole.
-    let closed = close_tx(tx, &project_slug)?.is_some();
-    let refused = if closed || day_in(paid_at, &project.timezone) > project.end {
-        Some(RefundReason::CampaignClosed)
-    } else if state.total + amount > project.cap {
-        Some(RefundReason::OverCap)
-    } else {
-        None
+    let facts = payment::Facts {
+        amount_cents: row.amount_cents,
+        reward: row.reward,
+        place_held: payment::place_held(
+            row.status == PledgeStatus::Pending,
+            row.expires_at,
+            paid_at,
+        ),
+        reward_taken_by_others: match row.reward {
+            Some(reward) => reward_taken(tx, &project_slug, reward, pledge_id, paid_at)?,
+            None => 0,
+        },
+        close_started: close_tx(tx, &project_slug)?.is_some(),
+        total_cents: to_cents(state.total)?,
+        cap_cents: to_cents(crate::money::floor_cents(project.cap))?,
     };
-    if let Some(reason) = refused {
+    // A payment that cannot be counted is recorded, to be refunded whole.
+    if let Err(reason) = payment::decide(project, &facts, paid, paid_at) {
         exec(
             tx,
             "UPDATE pledges SET status = 'refunding', paid_at = ?2, payment_intent = COALESCE(?3, payment_intent), refund_reason = ?4 WHERE id = ?1",
@@ -1103,7 +1134,7 @@ fn apply_paid_tx(
         .collect::<Result<Vec<_>, _>>()?;
     let pledge = matching::Pledge {
         amount,
-        paid_on: day_in(paid_at, &project.timezone),
+        paid_on: payment::day_in(paid_at, &project.timezone),
         new_backer: !known,
     };
     let matches = matching::match_pledge(project, &views, &state, &pledge);
@@ -1143,22 +1174,10 @@ impl Store for SqliteStore {
         let amount = to_cents(pledge.amount)?;
         self.tx(move |tx| {
             if let (Some(reward), Some(limit)) = (pledge.reward, limit) {
-                // Its paid pledges (a running total) and its open reservations.
-                let paid: u32 = maybe(
-                    tx,
-                    "SELECT paid FROM project_rewards WHERE project = ?1 AND reward = ?2",
-                    params![pledge.project, reward as i64],
-                    |r| r.get(0),
-                )?
-                .unwrap_or(0);
-                let reserved: u32 = one(
-                    tx,
-                    "SELECT COUNT(*) FROM pledges WHERE project = ?1 AND reward = ?2 \
-                     AND status = 'pending' AND reward IS NOT NULL AND expires_at > ?3",
-                    params![pledge.project, reward as i64, pledge.created_at],
-                    |r| r.get(0),
-                )?;
-                if paid.saturating_add(reserved) >= limit {
+                // Its paid pledges and its open reservations.
+                let taken =
+                    reward_taken(tx, &pledge.project, reward, &pledge.id, pledge.created_at)?;
+                if taken >= limit {
                     return Err(StoreError::RewardSoldOut);
                 }
             }
@@ -1206,10 +1225,10 @@ impl Store for SqliteStore {
         catalog: &Catalog,
         event_id: &str,
         pledge_id: &str,
-        payment_intent: Option<&str>,
+        paid: &Payment<'_>,
         paid_at: i64,
     ) -> Result<Applied, StoreError> {
-        self.tx(|tx| apply_paid_tx(tx, catalog, event_id, pledge_id, payment_intent, paid_at))
+        self.tx(|tx| apply_paid_tx(tx, catalog, event_id, pledge_id, paid, paid_at))
             .await
     }
 
@@ -1219,7 +1238,9 @@ impl Store for SqliteStore {
             if !record_event(tx, &event_id, "checkout.session.expired", now())? {
                 return Ok(Applied::Duplicate);
             }
-            let (project, _, _, status) = pledge_row(tx, &pledge_id)?;
+            let PledgeRow {
+                project, status, ..
+            } = pledge_row(tx, &pledge_id)?;
             if status != PledgeStatus::Pending {
                 return Ok(Applied::NoEffect {
                     reason: "pledge not pending",
@@ -1242,36 +1263,85 @@ impl Store for SqliteStore {
         &self,
         event_id: &str,
         pledge_id: &str,
+        extent: RefundExtent,
+        payment_intent: Option<&str>,
         at: i64,
     ) -> Result<Applied, StoreError> {
         let (event_id, pledge_id) = (event_id.to_string(), pledge_id.to_string());
+        let intent = payment_intent.map(str::to_string);
         self.tx(move |tx| {
-            if !record_event(tx, &event_id, "charge.refunded", now())? {
+            if !record_event(tx, &event_id, "charge.refunded", at)? {
                 return Ok(Applied::Duplicate);
             }
-            let (project, _, _, status) = pledge_row(tx, &pledge_id)?;
-            if status == PledgeStatus::Refunding {
-                // A refund Pavé started: the ledger changed then; only the
-                // status is completed here.
-                tx.execute(
-                    "UPDATE pledges SET status = 'refunded' WHERE id = ?1",
-                    params![pledge_id],
-                )
-                .map_err(backend)?;
-                return Ok(Applied::NoEffect {
+            let PledgeRow {
+                project, status, ..
+            } = pledge_row(tx, &pledge_id)?;
+            let partial = extent == RefundExtent::Partial;
+            match status {
+                // A refund Pavé started: the ledger changed then; a full
+                // refund completes its status, a partial one is its first part.
+                PledgeStatus::Refunding if !partial => {
+                    exec(
+                        tx,
+                        "UPDATE pledges SET status = 'refunded' WHERE id = ?1",
+                        params![pledge_id],
+                    )?;
+                    Ok(Applied::NoEffect {
+                        reason: "refund already recorded",
+                    })
+                }
+                PledgeStatus::Refunding | PledgeStatus::Refunded => Ok(Applied::NoEffect {
                     reason: "refund already recorded",
-                });
+                }),
+                PledgeStatus::Paid => {
+                    let (status, reason) = if partial {
+                        (PledgeStatus::Refunding, Some(RefundReason::PartialRefund))
+                    } else {
+                        (PledgeStatus::Refunded, None)
+                    };
+                    let cancelled = unpay_tx(tx, &pledge_id, status, reason, at)?;
+                    exec(
+                        tx,
+                        "UPDATE pledges SET payment_intent = COALESCE(payment_intent, ?2) WHERE id = ?1",
+                        params![pledge_id, intent],
+                    )?;
+                    Ok(match reason {
+                        Some(reason) => Applied::Refused { project, reason },
+                        None => Applied::Changed {
+                            project,
+                            matches: cancelled,
+                        },
+                    })
+                }
+                // Refunded before its completion arrived: never counted,
+                // and the completion will find it settled.
+                PledgeStatus::Pending | PledgeStatus::Expired => {
+                    let (status, reason) = if partial {
+                        (PledgeStatus::Refunding, Some(RefundReason::PartialRefund))
+                    } else {
+                        (PledgeStatus::Refunded, None)
+                    };
+                    exec(
+                        tx,
+                        "UPDATE pledges SET status = ?2, paid_at = COALESCE(paid_at, ?3), refunded_at = ?3, \
+                         refund_reason = ?4, payment_intent = COALESCE(payment_intent, ?5) WHERE id = ?1",
+                        params![
+                            pledge_id,
+                            status.as_str(),
+                            at,
+                            reason.map(RefundReason::as_str),
+                            intent
+                        ],
+                    )?;
+                    Ok(match reason {
+                        Some(reason) => Applied::Refused { project, reason },
+                        None => Applied::Changed {
+                            project,
+                            matches: Vec::new(),
+                        },
+                    })
+                }
             }
-            if status != PledgeStatus::Paid {
-                return Ok(Applied::NoEffect {
-                    reason: "pledge not paid",
-                });
-            }
-            let cancelled = unpay_tx(tx, &pledge_id, PledgeStatus::Refunded, None, at)?;
-            Ok(Applied::Changed {
-                project,
-                matches: cancelled,
-            })
         })
         .await
     }
@@ -1569,7 +1639,9 @@ impl Store for SqliteStore {
     ) -> Result<Applied, StoreError> {
         let pledge_id = pledge_id.to_string();
         self.tx(move |tx| {
-            let (project, _, _, status) = pledge_row(tx, &pledge_id)?;
+            let PledgeRow {
+                project, status, ..
+            } = pledge_row(tx, &pledge_id)?;
             if status != PledgeStatus::Paid {
                 return Ok(Applied::NoEffect {
                     reason: "pledge not paid",
@@ -1593,7 +1665,7 @@ impl Store for SqliteStore {
             RefundResult::Failed(code) => (false, code.to_string()),
         };
         self.tx(move |tx| {
-            let (_, _, _, status) = pledge_row(tx, &pledge_id)?;
+            let status = pledge_row(tx, &pledge_id)?.status;
             let refund_id = (!text.is_empty()).then_some(text.as_str());
             match (status, issued) {
                 (PledgeStatus::Refunding, true) => tx.execute(

@@ -69,6 +69,8 @@ pub enum StripeEvent {
         payment_intent: Option<String>,
         /// Total in cents, in the session's currency.
         amount_total_cents: i64,
+        /// The session's currency, lower case (`eur`); empty when absent.
+        currency: String,
         /// Whether the money is there: only [`PaymentStatus::Paid`] is money.
         payment_status: PaymentStatus,
     },
@@ -106,6 +108,17 @@ pub enum StripeEvent {
 }
 
 impl StripeEvent {
+    /// Pavé's pledge id, for the events about one.
+    #[must_use]
+    pub fn pledge_id(&self) -> Option<&str> {
+        match self {
+            Self::CheckoutCompleted { pledge_id, .. }
+            | Self::CheckoutExpired { pledge_id, .. }
+            | Self::ChargeRefunded { pledge_id, .. } => Some(pledge_id),
+            Self::Other { .. } => None,
+        }
+    }
+
     /// Stripe's event id, whatever the variant.
     #[must_use]
     pub fn event_id(&self) -> &str {
@@ -199,6 +212,8 @@ struct SessionObject {
     payment_intent: Option<IdOrObject>,
     #[serde(default)]
     amount_total: Option<i64>,
+    #[serde(default)]
+    currency: Option<String>,
     payment_status: String,
 }
 
@@ -247,6 +262,7 @@ pub fn parse(body: &[u8]) -> Result<StripeEvent, EventError> {
                 pledge_id,
                 payment_intent: checked.optional_id(session.payment_intent)?,
                 amount_total_cents,
+                currency: session.currency.unwrap_or_default().to_ascii_lowercase(),
                 payment_status: PaymentStatus::from_stripe(&session.payment_status),
             })
         }
@@ -361,7 +377,7 @@ mod tests {
 
     fn session(extra: serde_json::Value) -> serde_json::Value {
         let mut s = json!({
-            "id": "cs_1", "object": "checkout.session", "amount_total": 2000,
+            "id": "cs_1", "object": "checkout.session", "amount_total": 2000, "currency": "eur",
             "payment_status": "paid", "payment_intent": "pi_1",
             "metadata": { "pledge_id": "pl_1" }, "client_reference_id": "pl_1"
         });
@@ -382,6 +398,7 @@ mod tests {
                 pledge_id: "pl_1".into(),
                 payment_intent: Some("pi_1".into()),
                 amount_total_cents: 2000,
+                currency: "eur".into(),
                 payment_status: PaymentStatus::Paid,
             }
         );

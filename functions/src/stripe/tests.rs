@@ -163,6 +163,7 @@ async fn completed_and_expired_events_parse_with_the_pledge_id() {
         pledge_id,
         payment_intent,
         amount_total_cents,
+        currency,
         payment_status,
     } = receive(&completed, t)
     else {
@@ -177,6 +178,7 @@ async fn completed_and_expired_events_parse_with_the_pledge_id() {
             .is_some_and(|pi| pi.starts_with("pi_"))
     );
     assert_eq!(amount_total_cents, 2_500);
+    assert_eq!(currency, "eur");
     assert_eq!(payment_status, PaymentStatus::Paid);
 
     let expired = double.expire_checkout(&left.id, t).unwrap();

@@ -216,6 +216,8 @@ pub struct PledgeItem {
     pub reward: Option<usize>,
     pub donor: String,
     pub status: PledgeStatus,
+    /// When its checkout (and its reservation) expires.
+    pub expires_at: i64,
     /// The name and email, only when the donor agreed to share them.
     pub contact: Option<Contact>,
 }
@@ -244,6 +246,7 @@ impl PledgeItem {
             donor: string(item, "donor")?,
             status: PledgeStatus::parse(&status)
                 .ok_or_else(|| bad("status", &format!("is unknown: {status:?}")))?,
+            expires_at: opt_num(item, "expires_at")?.unwrap_or(0),
             contact: contact(item)?,
         })
     }

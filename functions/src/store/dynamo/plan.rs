@@ -7,8 +7,6 @@
 
 use std::collections::BTreeMap;
 
-use jiff::civil::Date;
-
 use super::expr::{Expr, Range, Write};
 use super::guards::{self, Counter, PoolRead};
 use super::items::{
@@ -56,15 +54,6 @@ pub fn classify(reasons: &[Option<String>]) -> Cancelled {
     } else {
         Cancelled::Fatal(fatal.join(", "))
     }
-}
-
-/// The calendar day of a unix time in a time zone (UTC if unknown).
-pub fn day_in(at: i64, timezone: &str) -> Date {
-    let tz = jiff::tz::TimeZone::get(timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-    jiff::Timestamp::from_second(at)
-        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-        .to_zoned_datetime(tz)
-        .date()
 }
 
 /// Records an event id, once (always the first write).
@@ -127,6 +116,48 @@ pub struct PaidRead {
     pub donor: Donor,
     /// Each of the project's pools' spending (cents).
     pub spent: BTreeMap<String, i64>,
+    /// When the pledge's reservation no longer held its place, the places
+    /// of its reward taken by others, and the version they were counted at
+    /// (the payment or its refusal is written only if it has not moved).
+    pub reward_recheck: Option<(u32, RewardCheck)>,
+}
+
+/// What [`crate::payment::decide`] needs, from what `apply_paid` read.
+pub fn facts(
+    project: &CatalogProject,
+    read: &PaidRead,
+    paid_at: i64,
+) -> Result<crate::payment::Facts, StoreError> {
+    let pledge = &read.pledge;
+    Ok(crate::payment::Facts {
+        amount_cents: pledge.amount,
+        reward: pledge.reward,
+        place_held: read.reward_recheck.is_none()
+            && crate::payment::place_held(
+                pledge.status == PledgeStatus::Pending,
+                pledge.expires_at,
+                paid_at,
+            ),
+        reward_taken_by_others: read.reward_recheck.map_or(0, |(taken, _)| taken),
+        close_started: read.totals.close.is_some(),
+        total_cents: read.totals.total,
+        cap_cents: cap_cents(project)?,
+    })
+}
+
+/// The condition that a limited reward's places have not moved since they
+/// were counted (a re-checked place).
+fn reward_unmoved(expr: Expr, pledge: &PledgeItem, read: &PaidRead) -> Expr {
+    match (pledge.reward, read.reward_recheck) {
+        (Some(reward), Some((_, check))) => {
+            let attr = reward_version_attr(reward);
+            match check.version {
+                Some(v) => expr.equals(&attr, n(v)),
+                None => expr.absent(&attr),
+            }
+        }
+        _ => expr,
+    }
 }
 
 /// The payment of a pending (or expired) pledge: its matches from the
@@ -145,6 +176,7 @@ pub fn paid(
         totals,
         donor,
         spent,
+        reward_recheck: _,
     } = read;
     let pools = catalog.pools_of(project);
     let counters: Vec<PoolRead> = pools
@@ -174,7 +206,7 @@ pub fn paid(
     };
     let engine_pledge = matching::Pledge {
         amount: from_cents(pledge.amount)?,
-        paid_on: day_in(paid_at, &project.timezone),
+        paid_on: crate::payment::day_in(paid_at, &project.timezone),
         new_backer: donor.paid == 0,
     };
     let matches = matching::match_pledge(project, &views, &state, &engine_pledge);
@@ -235,6 +267,7 @@ pub fn paid(
     t = t
         .absent("close_state")
         .within("total", Range::at_most(cap_cents(project)? - pledge.amount));
+    t = reward_unmoved(t, pledge, read);
     for (counter, range) in &guards.0 {
         t = match counter {
             Counter::Citizens => t.within("raised", *range),
@@ -380,26 +413,6 @@ fn refunding_marker(pledge: &PledgeItem) -> Write {
     }
 }
 
-/// Why a payment cannot be counted, from what `apply_paid` read: the close
-/// started or the campaign is over (`campaign_closed`), or it would take the
-/// project past its cap (`over_cap`).
-pub fn refusal(
-    project: &CatalogProject,
-    totals: &Totals,
-    pledge: &PledgeItem,
-    paid_at: i64,
-) -> Result<Option<RefundReason>, StoreError> {
-    Ok(
-        if totals.close.is_some() || day_in(paid_at, &project.timezone) > project.end {
-            Some(RefundReason::CampaignClosed)
-        } else if totals.total + pledge.amount > cap_cents(project)? {
-            Some(RefundReason::OverCap)
-        } else {
-            None
-        },
-    )
-}
-
 /// A payment refused on arrival: recorded (`refunding`, with its reason),
 /// never counted, under the condition that made it refused.
 pub fn refused(
@@ -428,6 +441,9 @@ pub fn refused(
             "total",
             Range::at_least(cap_cents(project)? - pledge.amount + 1),
         );
+    }
+    if reason == RefundReason::RewardSoldOut {
+        t = reward_unmoved(t, pledge, read);
     }
     let mut writes = vec![
         record_event(event_id, "checkout.session.completed", now),
@@ -495,6 +511,78 @@ pub fn refunded(
     now: i64,
 ) -> Result<(Vec<Write>, Vec<Match>), StoreError> {
     unpaid(read, Some(event_id), None, at, now)
+}
+
+/// `charge.refunded` for part of a paid pledge: it leaves the figures as
+/// for a full refund, `refunding` (`partial_refund`): Pavé refunds the rest.
+pub fn partly_refunded(
+    read: &RefundRead,
+    event_id: &str,
+    at: i64,
+    now: i64,
+) -> Result<(Vec<Write>, Vec<Match>), StoreError> {
+    unpaid(
+        read,
+        Some(event_id),
+        Some(RefundReason::PartialRefund),
+        at,
+        now,
+    )
+}
+
+/// `charge.refunded` before the pledge's completion was counted (pending
+/// or expired): recorded `refunded` (or `refunding`, `partial_refund`, for a
+/// partial refund whose rest Pavé refunds), never counted, so that a later
+/// completion finds it settled; its reservation ends.
+pub fn refunded_before_paid(
+    event_id: &str,
+    pledge: &PledgeItem,
+    reason: Option<RefundReason>,
+    payment_intent: Option<&str>,
+    at: i64,
+    now: i64,
+) -> Vec<Write> {
+    let status = match reason {
+        Some(_) => PledgeStatus::Refunding,
+        None => PledgeStatus::Refunded,
+    };
+    let mut p = Expr::new()
+        .set("status", s(status.as_str()))
+        .set("paid_at", n(at))
+        .set("refunded_at", n(at));
+    if let Some(reason) = reason {
+        p = p.set("refund_reason", s(reason.as_str()));
+    }
+    if let Some(intent) = payment_intent {
+        p = p.set("payment_intent", s(intent));
+    }
+    let mut entry = ledger_entry(pledge, status, payment_intent, reason, at, &[]);
+    if let Write::Put { item, .. } = &mut entry {
+        item.insert("refunded_at".to_string(), n(at));
+    }
+    let mut writes = vec![
+        record_event(event_id, "charge.refunded", now),
+        Write::Update {
+            key: Key::pledge(&pledge.id),
+            expr: p.equals("status", s(pledge.status.as_str())),
+        },
+        Write::Update {
+            key: Key::totals(&pledge.project),
+            expr: Expr::new()
+                .set("project", s(&pledge.project))
+                .add("refunds", 1),
+        },
+        entry,
+    ];
+    if reason.is_some() {
+        writes.push(refunding_marker(pledge));
+    }
+    if let Some(reward) = pledge.reward {
+        writes.push(Write::Delete {
+            key: Key::reservation(&pledge.project, reward, &pledge.id),
+        });
+    }
+    writes
 }
 
 /// A paid pledge taken out of the figures to be refunded by Pavé
@@ -916,6 +1004,7 @@ mod tests {
             reward: None,
             donor: "d".into(),
             status: PledgeStatus::Pending,
+            expires_at: i64::MAX,
             contact: None,
         }
     }
@@ -929,8 +1018,22 @@ mod tests {
             total: 7000,
             ..Totals::default()
         };
+        // What the store reads, through the one decision of `payment`.
         let refusal = |totals: &Totals, amount, at| {
-            super::refusal(&project, totals, &paid_pledge(amount), at).unwrap()
+            let read = PaidRead {
+                pledge: paid_pledge(amount),
+                totals: totals.clone(),
+                donor: Donor::default(),
+                spent: BTreeMap::new(),
+                reward_recheck: None,
+            };
+            let facts = super::facts(&project, &read, at).unwrap();
+            let payment = crate::payment::Payment {
+                intent: None,
+                amount_cents: amount,
+                currency: "eur",
+            };
+            crate::payment::decide(&project, &facts, &payment, at).err()
         };
         // Up to the cap exactly is counted; one cent more is not.
         assert_eq!(refusal(&totals, 3000, in_campaign), None);
