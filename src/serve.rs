@@ -13,12 +13,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::ConnectInfo;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use notify::{RecursiveMode, Watcher};
+use pave_functions::api::limits::{self, ClientAddr, Limits};
 use pave_functions::api::local::LocalPayments;
 use pave_functions::api::{ApiConfig, AppState};
 use pave_functions::catalog::Catalog;
@@ -112,12 +114,16 @@ pub async fn serve(
             site_url,
             allowed_origins,
             webhook_secret,
+            api_url: None,
         },
         changes: Some(changes_tx),
         local: local_payments,
         // SMTP_URL and MAIL_FROM; without them the emails are only logged.
         mailer: pave_functions::mail::Mailer::from_env(),
+        // PAVE_PLEDGES_PER_MINUTE, PAVE_OFFERS_PER_MINUTE.
+        limits: Limits::from_env()?,
     });
+    let trusted = trusted_proxies()?;
 
     let (reloads, _) = broadcast::channel(16);
     let shared = Shared {
@@ -214,6 +220,10 @@ pub async fn serve(
         .merge(pave_functions::api::router(api))
         .fallback_service(site)
         .layer(axum::middleware::from_fn_with_state(
+            Arc::new(trusted),
+            client_addr,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             config.live_reload,
             security_headers,
         ));
@@ -221,12 +231,48 @@ pub async fn serve(
         "pave serve: http://{local}/ (store: {}; Ctrl-C to stop)",
         db.display()
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .map_err(|e| format!("server error: {e}"))
+}
+
+/// The proxies whose `X-Forwarded-For` names the client
+/// (`PAVE_TRUSTED_PROXIES`, comma-separated addresses, e.g. `127.0.0.1,::1`
+/// behind a local Caddy): none by default, the connection's peer is the client.
+fn trusted_proxies() -> Result<Vec<std::net::IpAddr>, String> {
+    std::env::var("PAVE_TRUSTED_PROXIES")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(|a| {
+            a.parse::<std::net::IpAddr>()
+                .map(|ip| ip.to_canonical())
+                .map_err(|_| format!("PAVE_TRUSTED_PROXIES: `{a}` is not an IP address"))
         })
-        .await
-        .map_err(|e| format!("server error: {e}"))
+        .collect()
+}
+
+/// Tells the API who the client is ([`ClientAddr`], for its limits).
+async fn client_addr(
+    State(trusted): State<Arc<Vec<std::net::IpAddr>>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let forwarded = request
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    let client = limits::client_behind(peer.ip(), forwarded, &trusted);
+    request.extensions_mut().insert(ClientAddr(client));
+    next.run(request).await
 }
 
 /// The security headers of every response, pages, files and API alike

@@ -55,6 +55,7 @@ async fn pay(
         share_contact: false,
         created_at: paid_at() - 60,
         expires_at: paid_at() + 3600,
+        client: None,
     };
     store.create_pledge(pledge, None).await.unwrap();
     let applied = store

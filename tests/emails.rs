@@ -104,10 +104,12 @@ async fn world() -> World {
             site_url: "https://pave.example".into(),
             allowed_origins: vec![],
             webhook_secret: WEBHOOK_SECRET.into(),
+            api_url: None,
         },
         changes: None,
         local: None,
         mailer,
+        limits: pave_functions::api::limits::Limits::none(),
     });
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
@@ -407,6 +409,7 @@ async fn without_smtp_the_payment_goes_through_and_nothing_is_sent() {
         changes: None,
         local: None,
         mailer: Mailer::disabled(),
+        limits: pave_functions::api::limits::Limits::none(),
     };
     let event = w
         .stripe
@@ -443,6 +446,7 @@ async fn pave_erase_anonymises_the_donor_and_says_how_many_records() {
                     share_contact: true,
                     created_at: now,
                     expires_at: now + 3600,
+                    client: None,
                 },
                 None,
             )

@@ -79,6 +79,7 @@ async fn pay(store: &SqliteStore, catalog: &Catalog, p: &Pledge<'_>) {
                 share_contact: p.share,
                 created_at: at - 60,
                 expires_at: at + 3600,
+                client: None,
             },
             None,
         )

@@ -40,6 +40,24 @@ fn refuse(code: &'static str, status: u16, message: Message) -> Refusal {
 pub const MAX_NAME_CHARS: usize = 60;
 pub const MAX_EMAIL_CHARS: usize = 254;
 
+/// A donor's email address: valid by the standard (RFC 5322 address
+/// syntax, checked by the `email_address` crate), at most
+/// [`MAX_EMAIL_CHARS`] long, a bare address (no display name, no comment),
+/// on a public domain (with a dot: `root@localhost` reaches no donor).
+pub fn is_email(email: &str) -> bool {
+    let email = email.trim();
+    email.len() <= MAX_EMAIL_CHARS
+        && !email.contains(|c: char| c.is_whitespace() || c.is_control() || c == '<' || c == '(')
+        && email_address::EmailAddress::parse_with_options(email, email_address::Options::default())
+            .is_ok_and(|a| {
+                let domain = a.domain();
+                domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !domain.starts_with('[')
+            })
+}
+
 /// Checks a pledge request. `today` is the project's current calendar day in
 /// its time zone; `collected` what the project holds (citizens + matching).
 pub fn check<'c>(
@@ -76,9 +94,8 @@ pub fn check<'c>(
             Message::CampaignEnded { end: project.end },
         ));
     }
-    if !money::is_cents(req.amount) {
-        return Err(refuse("amount_not_cents", 422, Message::AmountNotCents));
-    }
+    // Bounds first: a negative or zero amount is out of bounds, whatever
+    // its digits.
     if req.amount < catalog.pledge_min || req.amount > catalog.pledge_max {
         return Err(refuse(
             "amount_out_of_bounds",
@@ -88,6 +105,9 @@ pub fn check<'c>(
                 max: catalog.pledge_max,
             },
         ));
+    }
+    if !money::is_cents(req.amount) {
+        return Err(refuse("amount_not_cents", 422, Message::AmountNotCents));
     }
     if let Some(index) = req.reward {
         let reward = project
@@ -112,13 +132,7 @@ pub fn check<'c>(
             },
         ));
     }
-    let email = req.email.trim();
-    let valid_email = email.len() <= MAX_EMAIL_CHARS
-        && email.split_once('@').is_some_and(|(user, host)| {
-            !user.is_empty() && host.contains('.') && !host.starts_with('.') && !host.ends_with('.')
-        })
-        && !email.contains(char::is_whitespace);
-    if !valid_email {
+    if !is_email(&req.email) {
         return Err(refuse("invalid_email", 422, Message::InvalidEmail));
     }
     if req
@@ -135,4 +149,38 @@ pub fn check<'c>(
         ));
     }
     Ok(project)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_email;
+
+    #[test]
+    fn an_email_is_a_bare_address_on_a_public_domain() {
+        for ok in [
+            "camille@example.org",
+            "a.b+dons@sous.domaine.fr",
+            " zoe@example.org ",
+        ] {
+            assert!(is_email(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "pas-un-courriel",
+            "a@b",
+            "@example.org",
+            "a@",
+            "a..b@example.org",
+            "Zoé <z@example.org>",
+            "z@example.org (Zoé)",
+            "a b@example.org",
+            "a@example.org.",
+            "a@[127.0.0.1]",
+            "a@exa\nmple.org",
+        ] {
+            assert!(!is_email(bad), "{bad:?}");
+        }
+        let long = format!("{}@example.org", "a".repeat(250));
+        assert!(!is_email(&long));
+    }
 }

@@ -449,6 +449,7 @@ async fn the_rebuild_lambda_puts_the_changed_pages_on_s3_and_invalidates_them() 
                 share_contact: false,
                 created_at: now,
                 expires_at: now + 3600,
+                client: None,
             },
             None,
         )
@@ -664,6 +665,7 @@ async fn paid_pledge(
                 share_contact: false,
                 created_at: paid_at,
                 expires_at: paid_at + 3600,
+                client: None,
             },
             None,
         )

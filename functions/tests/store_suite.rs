@@ -50,7 +50,10 @@ mod moto;
 
 #[path = "store_suite/event_order.rs"]
 mod event_order;
+#[path = "store_suite/places.rs"]
+mod places;
 use event_order::*;
+use places::*;
 
 // ------------------------------------------------------------------ backends
 
@@ -178,7 +181,7 @@ const SMALL: &str = "ville-du-puy/petit-coup-de-pouce"; // ratio 1, budget 100 �
 const UNCAPPED: &str = "mecene-local/doublement"; // ratio 1, budget 100 000 €
 
 // Projects.
-const CAFE: &str = "cafe-du-coin"; // HABITAT then REGION; reward 1 limited to 2
+const CAFE: &str = "cafe-du-coin"; // HABITAT then REGION; reward 1 limited to 2, reward 2 to 20
 const JARDIN: &str = "jardin-partage"; // DOUBLING, cap far away
 const ATELIER: &str = "atelier-velo"; // SMALL; reward 0 limited to 2
 const FOURNIL: &str = "fournil-solidaire"; // UNCAPPED, cap 990 €
@@ -195,7 +198,8 @@ const CATALOG: &str = r#"{
       "start": "2020-01-01", "end": "2099-12-31", "timezone": "Europe/Paris",
       "rewards": [
         { "index": 0, "min": "5", "title": "Un café offert", "limit": null },
-        { "index": 1, "min": "10", "title": "Un repas de lancement", "limit": 2 }
+        { "index": 1, "min": "10", "title": "Un repas de lancement", "limit": 2 },
+        { "index": 2, "min": "15", "title": "Un panier de l'AMAP", "limit": 20 }
       ],
       "pools": ["fondation-btp-plus/habitat-2026", "region-aura/initiatives-2026"],
       "holder": {"name": "Collectif", "kind": "collective", "tax_receipt": false}
@@ -305,6 +309,7 @@ fn pledge(id: &str, project: &str, amount: &str) -> NewPledge {
         share_contact: false,
         created_at: at,
         expires_at: at + CHECKOUT_TTL,
+        client: None,
     }
 }
 
@@ -1408,6 +1413,25 @@ impl Stripe {
     }
 }
 
+/// The API's state on a store and the Stripe double, for webhook checks.
+fn webhook_state<S: Backend>(store: S, suite: &Suite<S>, stripe: &Stripe) -> AppState<S> {
+    AppState {
+        store,
+        catalog: std::sync::RwLock::new(suite.catalog.clone()),
+        payments: Arc::new(StripePayments::new(&stripe.double.config()).expect("client")),
+        config: ApiConfig {
+            site_url: "https://pave.example".into(),
+            allowed_origins: vec![],
+            webhook_secret: pave_functions::stripe::double::WEBHOOK_SECRET.into(),
+            api_url: None,
+        },
+        changes: None,
+        local: None,
+        mailer: pave_functions::mail::Mailer::disabled(),
+        limits: pave_functions::api::limits::Limits::none(),
+    }
+}
+
 /// A Stripe whose connection dies after `ok` refund calls: the next call
 /// reaches Stripe but its answer is lost, the ones after never leave.
 struct Crashing<'a> {
@@ -1421,6 +1445,13 @@ impl Payments for Crashing<'_> {
         request: &'a CheckoutRequest,
     ) -> BoxFuture<'a, Result<CheckoutSession, PaymentError>> {
         self.inner.create_checkout(request)
+    }
+
+    fn expire_checkout<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), PaymentError>> {
+        self.inner.expire_checkout(session_id)
     }
 
     fn refund<'a>(
@@ -1461,6 +1492,13 @@ impl Payments for Accepting {
         &'a self,
         _request: &'a CheckoutRequest,
     ) -> BoxFuture<'a, Result<CheckoutSession, PaymentError>> {
+        Box::pin(async { Err(PaymentError::Config("no checkout here".into())) })
+    }
+
+    fn expire_checkout<'a>(
+        &'a self,
+        _session_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), PaymentError>> {
         Box::pin(async { Err(PaymentError::Config("no checkout here".into())) })
     }
 
@@ -2004,19 +2042,7 @@ async fn over_cap_payments_are_refunded_whole<S: Backend>(db: impl Fn() -> S) {
 async fn webhook_refunds_a_late_payment<S: Backend>(db: impl Fn() -> S) {
     let suite = Suite::closing(db());
     let stripe = Stripe::start().await;
-    let state = AppState {
-        store: db(),
-        catalog: std::sync::RwLock::new(suite.catalog.clone()),
-        payments: Arc::new(StripePayments::new(&stripe.double.config()).expect("client")),
-        config: ApiConfig {
-            site_url: "https://pave.example".into(),
-            allowed_origins: vec![],
-            webhook_secret: pave_functions::stripe::double::WEBHOOK_SECRET.into(),
-        },
-        changes: None,
-        local: None,
-        mailer: pave_functions::mail::Mailer::disabled(),
-    };
+    let state = webhook_state(db(), &suite, &stripe);
     // VELO ended on 31 March 2026; the webhook pays now.
     let p = pledge("p-late", VELO, "25");
     suite.create(&p).await;
@@ -2349,6 +2375,7 @@ macro_rules! store_suite {
             an_amount_or_currency_mismatch_is_never_counted,
             a_partial_refund_takes_the_pledge_and_its_matches_out,
             webhook_refunds_the_rest_of_a_partial_refund,
+            no_one_holds_more_than_their_share_of_places,
         );
     };
     (@tests $module:ident, $setup:ident: $($check:ident),* $(,)?) => {

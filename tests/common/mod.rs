@@ -154,11 +154,17 @@ impl Drop for Server {
 
 /// Starts `pave serve` with `args` (plus `--port 0`) and waits for its address.
 pub fn start_server(cwd: &Path, args: &[&str]) -> Server {
+    start_server_with(cwd, args, &[])
+}
+
+/// [`start_server`] with environment variables.
+pub fn start_server_with(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
     use std::io::BufRead;
     let mut child = Command::new(env!("CARGO_BIN_EXE_pave"))
         .arg("serve")
         .args(args)
         .args(["--port", "0"])
+        .envs(env.iter().copied())
         .current_dir(cwd)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -193,6 +199,11 @@ pub fn start_server(cwd: &Path, args: &[&str]) -> Server {
 /// `pave serve` on a copy of the sample content in `dir` (with the theme of
 /// the repository, output in `dir/public`, store in `dir/data`), plus `extra` arguments.
 pub fn start_sample_server(dir: &Path, extra: &[&str]) -> Server {
+    start_sample_server_with(dir, extra, &[])
+}
+
+/// [`start_sample_server`] with environment variables.
+pub fn start_sample_server_with(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
     let theme = repo_root().join("themes/default");
     let mut args = vec![
         "--content",
@@ -205,7 +216,7 @@ pub fn start_sample_server(dir: &Path, extra: &[&str]) -> Server {
         "data/pave.sqlite",
     ];
     args.extend_from_slice(extra);
-    start_server(dir, &args)
+    start_server_with(dir, &args, env)
 }
 
 /// Builds the sample site with the sample figures (`tests/fixtures/progress.json`)

@@ -14,6 +14,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: Message,
+    /// Seconds to wait before trying again (`Retry-After`), when limited.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -22,6 +24,22 @@ impl ApiError {
             status,
             code,
             message,
+            retry_after: None,
+        }
+    }
+
+    /// 429: too many requests from this client; try again after `wait`.
+    pub fn rate_limited(wait: std::time::Duration) -> ApiError {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        ApiError {
+            retry_after: Some(seconds.max(1)),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                Message::RateLimited {
+                    seconds: seconds.max(1),
+                },
+            )
         }
     }
 
@@ -35,6 +53,13 @@ impl ApiError {
                 StatusCode::CONFLICT,
                 "reward_sold_out",
                 Message::RewardSoldOut,
+            ),
+            StoreError::TooManyPlacesHeld => ApiError::new(
+                StatusCode::CONFLICT,
+                "too_many_places_held",
+                Message::TooManyPlacesHeld {
+                    max: crate::store::MAX_PLACES_HELD,
+                },
             ),
             StoreError::UnknownPledge(_) => ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -60,7 +85,7 @@ impl ApiError {
     /// JSON, or a page with a link back to the site for form posts, in `lang`.
     pub fn respond(&self, form: bool, lang: Lang, site_url: &str) -> Response {
         let message = self.message.render(lang);
-        if form {
+        let mut response = if form {
             (self.status, Html(error_page(&message, lang, site_url))).into_response()
         } else {
             (
@@ -70,7 +95,13 @@ impl ApiError {
                 ),
             )
                 .into_response()
+        };
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
         }
+        response
     }
 }
 

@@ -158,6 +158,27 @@ impl Payments for LocalPayments {
         })
     }
 
+    fn expire_checkout<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), PaymentError>> {
+        Box::pin(async move {
+            let mut sessions = self
+                .sessions
+                .lock()
+                .map_err(|_| PaymentError::Config("local sessions lock poisoned".into()))?;
+            match sessions.open.get_mut(session_id) {
+                Some(s) if !s.done && s.expires_at > now() => {
+                    s.done = true;
+                    Ok(())
+                }
+                _ => Err(PaymentError::Invalid(format!(
+                    "the test checkout {session_id} is not open"
+                ))),
+            }
+        })
+    }
+
     fn refund<'a>(
         &'a self,
         _payment_intent: &'a str,
@@ -179,6 +200,21 @@ fn euros(cents: i64) -> String {
 
 fn not_found() -> Response {
     (StatusCode::NOT_FOUND, Html("<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Paiement introuvable</title></head><body><main><h1>Paiement de test introuvable ou expiré</h1></main></body></html>")).into_response()
+}
+
+/// The test checkout page's stylesheet (a file: the Content-Security-Policy
+/// allows no inline style).
+pub const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;color:#1d2420}\
+.test{background:#8a1c1c;color:#fff;padding:1rem;border-radius:6px}\
+button{font:inherit;font-weight:700;padding:.6rem 1.2rem;border:0;border-radius:4px;background:#0b5d4b;color:#fff;cursor:pointer}\
+.cancel{background:#4a544f}\n";
+
+pub async fn style() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        STYLE,
+    )
+        .into_response()
 }
 
 /// The test checkout page.
@@ -205,7 +241,7 @@ pub async fn page<S: Store>(
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">
 <meta name=\"robots\" content=\"noindex\">
 <title>Paiement de test — {title}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;color:#1d2420}}.test{{background:#8a1c1c;color:#fff;padding:1rem;border-radius:6px}}button{{font:inherit;font-weight:700;padding:.6rem 1.2rem;border:0;border-radius:4px;background:#0b5d4b;color:#fff;cursor:pointer}}.cancel{{background:#4a544f}}</style>
+<link rel=\"stylesheet\" href=\"/api/test-checkout/style.css\">
 </head>
 <body>
 <main>
@@ -252,7 +288,8 @@ pub async fn pay<S: Store>(
     }
 }
 
-/// Cancels: back to the project page (the pledge expires with its session).
+/// Cancels: to the checkout's cancel address, as Stripe does (the API's
+/// cancel, which expires this test checkout and frees the pledge's place).
 pub async fn cancel<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     Path(id): Path<String>,
@@ -263,7 +300,6 @@ pub async fn cancel<S: Store>(
     let Some(session) = local.session(&id) else {
         return not_found();
     };
-    local.finish(&id);
     Redirect::to(&session.cancel_url).into_response()
 }
 

@@ -15,6 +15,7 @@
 //! French (`crate::messages`).
 
 mod errors;
+pub mod limits;
 pub mod local;
 #[cfg(test)]
 mod tests;
@@ -23,10 +24,11 @@ use std::sync::{Arc, RwLock};
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, any, get, post};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use sha2::Digest;
@@ -43,13 +45,17 @@ use crate::stripe::client::{CheckoutRequest, Locale, Payments, checkout_expiry};
 use crate::stripe::events::{self, EventError, PaymentStatus, StripeEvent};
 use crate::stripe::signature;
 pub use errors::ApiError;
+use limits::{ClientAddr, Limited};
 
 /// Request bodies above this are refused (a pledge form is a few hundred bytes;
 /// Stripe events are a few kilobytes).
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-/// How long a checkout (and its reward reservation) stays open.
-pub const CHECKOUT_SECONDS: i64 = 60 * 60;
+/// How long a checkout (and its reward reservation) stays open: as short as
+/// Stripe allows (a Checkout Session lives 30 minutes at least; the client
+/// adds its margin), so a place is held no longer than it can be paid. A
+/// donor who cancels releases it at once (`GET /api/pledges/{id}/cancel`).
+pub const CHECKOUT_SECONDS: i64 = 30 * 60;
 
 /// What the API needs to know about its deployment.
 #[derive(Debug, Clone)]
@@ -61,6 +67,10 @@ pub struct ApiConfig {
     pub allowed_origins: Vec<String>,
     /// The secret that signs webhooks (`whsec_…`).
     pub webhook_secret: String,
+    /// Where browsers reach this API (`https://…`, no trailing slash) when
+    /// it is not under the site's own `/api/` (on AWS, the HTTP API's URL):
+    /// the checkout's cancel address is there.
+    pub api_url: Option<String>,
 }
 
 /// The shared state of the handlers.
@@ -76,6 +86,8 @@ pub struct AppState<S> {
     /// The donors' emails (payment confirmed, refunded), sent after the
     /// store committed; [`Mailer::disabled`] only logs.
     pub mailer: Mailer,
+    /// Per-client rate limits on pledges and offers.
+    pub limits: limits::Limits,
 }
 
 impl<S: Store> AppState<S> {
@@ -96,19 +108,29 @@ impl<S: Store> AppState<S> {
 
 /// The API router.
 pub fn router<S: Store>(state: Arc<AppState<S>>) -> Router {
+    // Every refusal is the JSON error: a method the route does not take
+    // (405), an address that does not exist (404), a body too large (413).
+    let only = |route: MethodRouter<Arc<AppState<S>>>| route.fallback(method_not_allowed);
     let mut router = Router::new()
-        .route("/api/health", get(health))
-        .route("/api/pledges", post(create_pledge::<S>))
-        .route("/api/webhooks/stripe", post(webhook::<S>))
-        .route("/api/projects/{slug}/progress", get(progress::<S>))
-        .route("/api/offers", post(create_offer::<S>));
+        .route("/api/health", only(get(health)))
+        .route("/api/pledges", only(post(create_pledge::<S>)))
+        .route("/api/pledges/{id}/cancel", only(get(cancel_pledge::<S>)))
+        .route("/api/webhooks/stripe", only(post(webhook::<S>)))
+        .route("/api/projects/{slug}/progress", only(get(progress::<S>)))
+        .route("/api/offers", only(post(create_offer::<S>)))
+        .route("/api/{*rest}", any(unknown_route))
+        .route("/api", any(unknown_route));
     if state.local.is_some() {
         router = router
-            .route("/api/test-checkout/{session}", get(local::page::<S>))
-            .route("/api/test-checkout/{session}/pay", post(local::pay::<S>))
+            .route("/api/test-checkout/style.css", only(get(local::style)))
+            .route("/api/test-checkout/{session}", only(get(local::page::<S>)))
+            .route(
+                "/api/test-checkout/{session}/pay",
+                only(post(local::pay::<S>)),
+            )
             .route(
                 "/api/test-checkout/{session}/cancel",
-                post(local::cancel::<S>),
+                only(post(local::cancel::<S>)),
             );
     }
     router
@@ -128,6 +150,49 @@ fn now() -> i64 {
 fn today_in(timezone: &str) -> jiff::civil::Date {
     let tz = jiff::tz::TimeZone::get(timezone).unwrap_or(jiff::tz::TimeZone::UTC);
     jiff::Timestamp::now().to_zoned_datetime(tz).date()
+}
+
+/// A body that could not be read: over [`BODY_LIMIT`] (413), or broken
+/// (400); JSON, or the small page for a form, in the request's language.
+fn body_refused(e: &BytesRejection, headers: &HeaderMap, site_url: &str) -> Response {
+    let lang = Lang::choose(None, accept_language(headers));
+    let error = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            Message::BodyTooLarge {
+                max_kib: BODY_LIMIT / 1024,
+            },
+        )
+    } else {
+        ApiError::bad_request(
+            "invalid_body",
+            Message::InvalidForm {
+                detail: e.body_text(),
+            },
+        )
+    };
+    error.respond(is_form(headers), lang, site_url)
+}
+
+/// Under `/api/`, an address that does not exist: JSON 404.
+async fn unknown_route(headers: HeaderMap) -> Response {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "unknown_route",
+        Message::UnknownRoute,
+    )
+    .respond(false, Lang::choose(None, accept_language(&headers)), "")
+}
+
+/// An API address asked with another method: JSON 405.
+async fn method_not_allowed(headers: HeaderMap) -> Response {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        Message::MethodNotAllowed,
+    )
+    .respond(false, Lang::choose(None, accept_language(&headers)), "")
 }
 
 /// Whether the request came from a plain HTML form (answer with pages and redirects).
@@ -158,6 +223,7 @@ fn check_origin(headers: &HeaderMap, config: &ApiConfig) -> Result<(), ApiError>
 #[derive(Debug, Deserialize)]
 struct PledgeInput {
     project: String,
+    #[serde(deserialize_with = "text_or_number")]
     amount: String,
     #[serde(default)]
     reward: Option<String>,
@@ -169,6 +235,21 @@ struct PledgeInput {
     #[serde(default, deserialize_with = "consent")]
     share_contact: bool,
     // `lang` is read by `request_lang`.
+}
+
+/// An amount: the form's text, or a JSON string or number (`12.5`, `-1`),
+/// read as text and parsed exactly by [`parse_amount`].
+fn text_or_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum TextOrNumber {
+        Text(String),
+        Number(serde_json::Number),
+    }
+    Ok(match TextOrNumber::deserialize(deserializer)? {
+        TextOrNumber::Text(t) => t,
+        TextOrNumber::Number(n) => n.to_string(),
+    })
 }
 
 /// A consent field: a JSON boolean, or a form checkbox's text (`on`,
@@ -198,6 +279,7 @@ fn parse_body<T: serde::de::DeserializeOwned>(
     body: &[u8],
 ) -> Result<T, ApiError> {
     if is_form(headers) {
+        check_form_encoding(body)?;
         serde_urlencoded::from_bytes(body).map_err(|e| {
             ApiError::bad_request(
                 "invalid_form",
@@ -215,6 +297,31 @@ fn parse_body<T: serde::de::DeserializeOwned>(
                 },
             )
         })
+    }
+}
+
+/// A form's names and values, percent-decoded, must be UTF-8: the form
+/// parser would turn anything else into U+FFFD silently.
+fn check_form_encoding(body: &[u8]) -> Result<(), ApiError> {
+    let readable = body
+        .split(|b| *b == b'&')
+        .flat_map(|pair| pair.split(|b| *b == b'='))
+        .all(|part| {
+            let spaced: Vec<u8> = part
+                .iter()
+                .map(|b| if *b == b'+' { b' ' } else { *b })
+                .collect();
+            percent_encoding::percent_decode(&spaced)
+                .decode_utf8()
+                .is_ok()
+        });
+    if readable {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "invalid_encoding",
+            Message::InvalidEncoding,
+        ))
     }
 }
 
@@ -284,14 +391,25 @@ fn project_url(config: &ApiConfig, lang: Lang, slug: &str) -> String {
     format!("{}{prefix}/projets/{slug}/", config.site_url)
 }
 
+/// The client's address, when the runtime gave it.
+fn client_of(client: Option<axum::Extension<ClientAddr>>) -> Option<std::net::IpAddr> {
+    client.map(|axum::Extension(ClientAddr(addr))| addr)
+}
+
 async fn create_pledge<S: Store>(
     State(state): State<Arc<AppState<S>>>,
+    client: Option<axum::Extension<ClientAddr>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let form = is_form(&headers);
+    let body = match body {
+        Ok(body) => body,
+        Err(e) => return body_refused(&e, &headers, &state.config.site_url),
+    };
     let lang = request_lang(&headers, &body);
-    match create_pledge_inner(&state, &headers, &body, lang).await {
+    let client = client_of(client);
+    match create_pledge_inner(&state, &headers, &body, lang, client).await {
         Ok((checkout_url, pledge_id)) => {
             if form {
                 Redirect::to(&checkout_url).into_response()
@@ -316,8 +434,13 @@ async fn create_pledge_inner<S: Store>(
     headers: &HeaderMap,
     body: &[u8],
     lang: Lang,
+    client: Option<std::net::IpAddr>,
 ) -> Result<(String, String), ApiError> {
     check_origin(headers, &state.config)?;
+    state
+        .limits
+        .check(Limited::Pledge, client)
+        .map_err(ApiError::rate_limited)?;
     let input: PledgeInput = parse_body(headers, body)?;
     let reward = match input.reward.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -374,6 +497,7 @@ async fn create_pledge_inner<S: Store>(
                 share_contact: input.share_contact,
                 created_at,
                 expires_at,
+                client: limits::client_key(client, &state.config.webhook_secret),
             },
             limit,
         )
@@ -389,7 +513,15 @@ async fn create_pledge_inner<S: Store>(
         currency: "eur".into(),
         customer_email: Some(request.email.clone()),
         success_url: format!("{back}?merci={pledge_id}"),
-        cancel_url: format!("{back}?annule={pledge_id}"),
+        // Through the API, which expires the checkout and frees its place.
+        cancel_url: format!(
+            "{}/api/pledges/{pledge_id}/cancel",
+            state
+                .config
+                .api_url
+                .as_deref()
+                .unwrap_or(&state.config.site_url)
+        ),
         expires_at,
         locale: match lang {
             Lang::En => Locale::En,
@@ -415,6 +547,67 @@ async fn create_pledge_inner<S: Store>(
         .await
         .map_err(ApiError::store)?;
     Ok((session.url, pledge_id))
+}
+
+/// The donor left the checkout (Stripe's cancel link, or the test
+/// checkout's): the Checkout Session is expired at Stripe, so it can no
+/// longer be paid, and only then is the pledge expired, which frees its
+/// reward's place at once. A pledge already paid, expired or unknown is
+/// left as it is. Answers with the project page, in the pledge's language.
+async fn cancel_pledge<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    Path(pledge_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let found = match state.store.pledge_contact(&pledge_id).await {
+        Ok(found) => found,
+        Err(e) => {
+            return ApiError::store(e).respond(
+                true,
+                Lang::choose(None, accept_language(&headers)),
+                &state.config.site_url,
+            );
+        }
+    };
+    let Some(pledge) = found else {
+        return ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_pledge",
+            Message::UnknownPledge,
+        )
+        .respond(
+            true,
+            Lang::choose(None, accept_language(&headers)),
+            &state.config.site_url,
+        );
+    };
+    let lang = Lang::choose(Some(&pledge.lang), None);
+    if pledge.status == crate::store::PledgeStatus::Pending
+        && let Some(session) = &pledge.checkout_session
+    {
+        match state.payments.expire_checkout(session).await {
+            Ok(()) => {
+                let event_id = format!("cancel_{pledge_id}");
+                match state.store.apply_expired(&event_id, &pledge_id).await {
+                    Ok(Applied::Changed { project, .. }) => {
+                        if let Some(changes) = &state.changes {
+                            let _ = changes.send(project);
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => eprintln!("pave api: cancelling pledge {pledge_id}: {e}"),
+                }
+            }
+            // Paid meanwhile, expired already, or Stripe unreachable: the
+            // pledge stays as it is (its checkout expires on its own).
+            Err(e) => eprintln!(
+                "pave api: the checkout of pledge {pledge_id} was not expired: {}",
+                e.code()
+            ),
+        }
+    }
+    let back = project_url(&state.config, lang, &pledge.project);
+    Redirect::to(&format!("{back}?annule={pledge_id}")).into_response()
 }
 
 /// The outcome of a webhook, as answered to Stripe. Its own refusals are
@@ -587,8 +780,12 @@ pub async fn handle_webhook<S: Store>(
 async fn webhook<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(e) => return body_refused(&e, &headers, &state.config.site_url),
+    };
     let signature_header = headers
         .get("stripe-signature")
         .and_then(|v| v.to_str().ok());
@@ -641,13 +838,23 @@ struct OfferInput {
 
 async fn create_offer<S: Store>(
     State(state): State<Arc<AppState<S>>>,
+    client: Option<axum::Extension<ClientAddr>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let form = is_form(&headers);
+    let body = match body {
+        Ok(body) => body,
+        Err(e) => return body_refused(&e, &headers, &state.config.site_url),
+    };
     let lang = request_lang(&headers, &body);
+    let client = client_of(client);
     let result: Result<String, ApiError> = async {
         check_origin(&headers, &state.config)?;
+        state
+            .limits
+            .check(Limited::Offer, client)
+            .map_err(ApiError::rate_limited)?;
         let input: OfferInput = parse_body(&headers, &body)?;
         if !state.catalog().projects.contains_key(&input.project) {
             return Err(ApiError::new(

@@ -29,10 +29,12 @@ fn state() -> Arc<AppState<SqliteStore>> {
             site_url: "https://pave.example".into(),
             allowed_origins: vec!["https://pave.example".into()],
             webhook_secret: "whsec_test".into(),
+            api_url: None,
         },
         changes: None,
         local: None,
         mailer: crate::mail::Mailer::disabled(),
+        limits: super::limits::Limits::none(),
     })
 }
 
@@ -63,8 +65,9 @@ async fn pledge(
 ) -> (StatusCode, String) {
     let response = create_pledge(
         State(state()),
+        None,
         headers(content_type, accept_language),
-        Bytes::from(body.to_string()),
+        Ok(Bytes::from(body.to_string())),
     )
     .await;
     read(response).await
@@ -194,7 +197,7 @@ async fn origin_and_offer_errors_follow_the_language() {
         HeaderValue::from_static("https://evil.example"),
     );
     let (status, answer) =
-        read(create_pledge(State(state()), h, Bytes::from_static(b"{}")).await).await;
+        read(create_pledge(State(state()), None, h, Ok(Bytes::from_static(b"{}"))).await).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(
         error(&answer),
@@ -209,8 +212,9 @@ async fn origin_and_offer_errors_follow_the_language() {
     let (status, answer) = read(
         create_offer(
             State(state()),
+            None,
             headers(JSON, None),
-            Bytes::from_static(offer.as_bytes()),
+            Ok(Bytes::from_static(offer.as_bytes())),
         )
         .await,
     )

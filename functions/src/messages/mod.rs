@@ -40,6 +40,24 @@ pub enum Message {
         max_chars: usize,
     },
     RewardSoldOut,
+    /// One donor or client holds this many places with open checkouts.
+    TooManyPlacesHeld {
+        max: u32,
+    },
+    /// Too many requests from one client: try again after `seconds`.
+    RateLimited {
+        seconds: u64,
+    },
+    /// A request body above the limit.
+    BodyTooLarge {
+        max_kib: usize,
+    },
+    /// A form whose text is not UTF-8.
+    InvalidEncoding,
+    /// No such address under `/api/`.
+    UnknownRoute,
+    /// The address exists, not with this method.
+    MethodNotAllowed,
     UnknownPledge,
     StoreUnavailable,
     OriginNotAllowed {
@@ -116,6 +134,23 @@ impl Message {
             Message::RewardSoldOut => {
                 "Cette contrepartie est épuisée : choisissez-en une autre.".into()
             }
+            Message::TooManyPlacesHeld { max } => format!(
+                "Vous avez déjà {max} contreparties limitées en attente de paiement sur ce projet : \
+                 terminez ou annulez ces paiements avant d'en réserver une autre."
+            ),
+            Message::RateLimited { seconds } => format!(
+                "Trop de demandes en peu de temps depuis votre connexion : réessayez dans {seconds} s."
+            ),
+            Message::BodyTooLarge { max_kib } => {
+                format!("La demande est trop volumineuse (au plus {max_kib} Kio).")
+            }
+            Message::InvalidEncoding => {
+                "Le formulaire contient des caractères illisibles (il n'est pas en UTF-8).".into()
+            }
+            Message::UnknownRoute => "Cette adresse de l'API n'existe pas.".into(),
+            Message::MethodNotAllowed => {
+                "Cette adresse de l'API n'accepte pas cette méthode.".into()
+            }
             Message::UnknownPledge => "Cette contribution est introuvable.".into(),
             Message::StoreUnavailable => {
                 "Le service est momentanément indisponible. Réessayez dans un instant.".into()
@@ -173,6 +208,21 @@ impl Message {
                 format!("The display name must be at most {max_chars} characters long.")
             }
             Message::RewardSoldOut => "This reward is sold out: please choose another one.".into(),
+            Message::TooManyPlacesHeld { max } => format!(
+                "You already hold {max} limited rewards waiting for payment on this project: \
+                 finish or cancel those payments before reserving another one."
+            ),
+            Message::RateLimited { seconds } => format!(
+                "Too many requests in a short time from your connection: please try again in {seconds} s."
+            ),
+            Message::BodyTooLarge { max_kib } => {
+                format!("The request is too large (at most {max_kib} KiB).")
+            }
+            Message::InvalidEncoding => {
+                "The form contains unreadable characters (it is not UTF-8).".into()
+            }
+            Message::UnknownRoute => "This API address does not exist.".into(),
+            Message::MethodNotAllowed => "This API address does not accept this method.".into(),
             Message::UnknownPledge => "This pledge cannot be found.".into(),
             Message::StoreUnavailable => {
                 "The service is temporarily unavailable. Please try again in a moment.".into()

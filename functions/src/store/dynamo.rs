@@ -40,7 +40,7 @@ use rust_decimal::Decimal;
 
 use self::expr::{Expr, Write};
 use self::items::{Donor, Item, Key, MatchItem, PledgeItem, Reservation, Totals};
-use self::plan::{Cancelled, PaidRead, RefundRead, RewardCheck};
+use self::plan::{Cancelled, HoldCheck, PaidRead, RefundRead, RewardCheck};
 use super::{
     Applied, CloseRecord, CloseState, Erased, LedgerEntry, LedgerPledge, NewPledge, Offer, Outcome,
     PledgeContact, PledgeStatus, ProjectLedger, RefundExtent, RefundReason, RefundResult, Store,
@@ -975,7 +975,37 @@ impl DynamoStore {
             }
             _ => None,
         };
-        match self.transact(plan::create(pledge, amount, check)).await? {
+        // The places of the project's limited rewards this donor or this
+        // client holds (read after the donor item: the same donor taking a
+        // place in between moves its version and cancels this one).
+        let hold = match check {
+            Some(_) => {
+                let donor = self
+                    .get(&Key::donor(&pledge.project, &pledge.donor))
+                    .await?
+                    .as_ref()
+                    .map_or(Ok(Donor::default()), Donor::from_item)?;
+                let held = self
+                    .query(
+                        items::RESERVATIONS_PARTITION,
+                        &items::reservation_prefix(&pledge.project, None),
+                        Some(pledge.created_at),
+                    )
+                    .await?
+                    .iter()
+                    .filter(|r| items::held_by(r, &pledge.donor, pledge.client.as_deref()))
+                    .count();
+                if held >= super::MAX_PLACES_HELD as usize {
+                    return Err(StoreError::TooManyPlacesHeld);
+                }
+                Some(HoldCheck { donor })
+            }
+            None => None,
+        };
+        match self
+            .transact(plan::create(pledge, amount, check, hold.as_ref()))
+            .await?
+        {
             Ok(()) => Ok(Step::Done(())),
             Err(Cancelled::FirstCondition) => Err(StoreError::Backend(format!(
                 "a pledge with id {} exists already",

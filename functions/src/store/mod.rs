@@ -35,7 +35,15 @@ pub struct NewPledge {
     pub created_at: i64,
     /// When its checkout (and any reward reservation) expires, unix seconds.
     pub expires_at: i64,
+    /// An opaque key of the client that asked (a keyed hash of its network
+    /// address, see `api::limits::client_key`), for the cap on places held.
+    pub client: Option<String>,
 }
+
+/// How many places of limited rewards one donor (the same email), or one
+/// client (the same network), may hold at once on a project with open
+/// checkouts: no one can hoard a reward's places by opening checkouts.
+pub const MAX_PLACES_HELD: u32 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PledgeStatus {
@@ -289,8 +297,9 @@ pub struct Offer {
     pub created_at: i64,
 }
 
-/// What the donor's emails need of a pledge: who to write to, in which
-/// language, and what they gave. `email` is `None` once erased.
+/// What the donor's emails and pages need of a pledge: who to write to, in
+/// which language, what they gave, where it stands and its checkout (to
+/// cancel it). `email` is `None` once erased.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PledgeContact {
     pub project: String,
@@ -299,6 +308,9 @@ pub struct PledgeContact {
     pub display_name: Option<String>,
     pub email: Option<String>,
     pub lang: String,
+    pub status: PledgeStatus,
+    /// Its Checkout Session, once opened.
+    pub checkout_session: Option<String>,
 }
 
 /// What an erasure anonymised.
@@ -340,6 +352,8 @@ pub enum StoreError {
     UnknownPledge(String),
     #[error("the reward is no longer available")]
     RewardSoldOut,
+    #[error("this donor or client already holds {MAX_PLACES_HELD} places with open checkouts")]
+    TooManyPlacesHeld,
     #[error("the project is not in the catalog: {0}")]
     UnknownProject(String),
     #[error("amount error: {0}")]
@@ -351,7 +365,10 @@ pub enum StoreError {
 /// The persistence the money side needs.
 pub trait Store: Send + Sync + 'static {
     /// Records a pending pledge, reserving its reward when the reward is
-    /// limited (`limit`): refused when paid and reserved ones reach it.
+    /// limited (`limit`): refused when paid and reserved ones reach it
+    /// (`RewardSoldOut`), or when its donor or its client already holds
+    /// [`MAX_PLACES_HELD`] places of the project's limited rewards with
+    /// checkouts still open (`TooManyPlacesHeld`).
     fn create_pledge(
         &self,
         pledge: NewPledge,

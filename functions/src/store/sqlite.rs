@@ -113,6 +113,16 @@ ALTER TABLE pledges ADD COLUMN share_contact INTEGER NOT NULL DEFAULT 0;
 PRAGMA user_version = 2;
 ";
 
+/// Schema version 4 (places held): the client that asked for a pledge (a
+/// keyed hash, see `NewPledge::client`), and whether it holds a place of a
+/// limited reward, for the cap on places one donor or client holds.
+const MIGRATION_4: &str = "
+ALTER TABLE pledges ADD COLUMN client TEXT;
+ALTER TABLE pledges ADD COLUMN holds_place INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX pledges_holding ON pledges (project, expires_at) WHERE status = 'pending' AND holds_place = 1;
+PRAGMA user_version = 4;
+";
+
 /// Schema version 3 (running totals): per project, per donor of a project,
 /// per reward, per pool of a project and per pool, the sums and counts that
 /// the figures and the matching read. Triggers on `pledges`, `matches`,
@@ -409,6 +419,10 @@ impl SqliteStore {
         }
         if version < 3 {
             conn.execute_batch(&format!("BEGIN IMMEDIATE; {} COMMIT;", migration_3()))
+                .map_err(backend)?;
+        }
+        if version < 4 {
+            conn.execute_batch(&format!("BEGIN IMMEDIATE; {MIGRATION_4} COMMIT;"))
                 .map_err(backend)?;
         }
         // Every statement of the hot paths stays prepared (rusqlite keeps 16).
@@ -1180,11 +1194,21 @@ impl Store for SqliteStore {
                 if taken >= limit {
                     return Err(StoreError::RewardSoldOut);
                 }
+                let held: u32 = one(
+                    tx,
+                    "SELECT COUNT(*) FROM pledges WHERE project = ?1 AND status = 'pending' \
+                     AND holds_place = 1 AND expires_at > ?2 AND (donor = ?3 OR client = ?4)",
+                    params![pledge.project, pledge.created_at, pledge.donor, pledge.client],
+                    |r| r.get(0),
+                )?;
+                if held >= super::MAX_PLACES_HELD {
+                    return Err(StoreError::TooManyPlacesHeld);
+                }
             }
             exec(
                 tx,
-                "INSERT INTO pledges (id, project, amount_cents, reward, display_name, email, donor, lang, status, created_at, expires_at, share_contact) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?11)",
+                "INSERT INTO pledges (id, project, amount_cents, reward, display_name, email, donor, lang, status, created_at, expires_at, share_contact, client, holds_place) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?11, ?12, ?13)",
                 params![
                     pledge.id,
                     pledge.project,
@@ -1196,7 +1220,9 @@ impl Store for SqliteStore {
                     pledge.lang,
                     pledge.created_at,
                     pledge.expires_at,
-                    pledge.share_contact
+                    pledge.share_contact,
+                    pledge.client,
+                    pledge.reward.is_some() && limit.is_some()
                 ],
             )?;
             Ok(())
@@ -1390,29 +1416,39 @@ impl Store for SqliteStore {
         self.tx(move |tx| {
             maybe(
                 tx,
-                "SELECT project, amount_cents, reward, display_name, email, lang FROM pledges WHERE id = ?1",
+                "SELECT project, amount_cents, reward, display_name, email, lang, status, checkout_session \
+                 FROM pledges WHERE id = ?1",
                 params![pledge_id],
                 |r| {
                     Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, Option<i64>>(2)?,
-                        r.get::<_, Option<String>>(3)?,
-                        r.get::<_, Option<String>>(4)?,
-                        r.get::<_, String>(5)?,
+                        (
+                            r.get::<_, String>(0)?,
+                            r.get::<_, i64>(1)?,
+                            r.get::<_, Option<i64>>(2)?,
+                        ),
+                        (
+                            r.get::<_, Option<String>>(3)?,
+                            r.get::<_, Option<String>>(4)?,
+                            r.get::<_, String>(5)?,
+                        ),
+                        (r.get::<_, String>(6)?, r.get::<_, Option<String>>(7)?),
                     ))
                 },
             )?
-            .map(|(project, cents, reward, display_name, email, lang)| {
-                Ok(PledgeContact {
-                    project,
-                    amount: from_cents(cents)?,
-                    reward: reward.and_then(|r| usize::try_from(r).ok()),
-                    display_name,
-                    email: email.filter(|e| !e.is_empty()),
-                    lang,
-                })
-            })
+            .map(
+                |((project, cents, reward), (display_name, email, lang), (status, session))| {
+                    Ok(PledgeContact {
+                        project,
+                        amount: from_cents(cents)?,
+                        reward: reward.and_then(|r| usize::try_from(r).ok()),
+                        display_name,
+                        email: email.filter(|e| !e.is_empty()),
+                        lang,
+                        status: PledgeStatus::parse(&status).unwrap_or(PledgeStatus::Pending),
+                        checkout_session: session,
+                    })
+                },
+            )
             .transpose()
         })
         .await
@@ -1448,7 +1484,7 @@ impl Store for SqliteStore {
                     .map_err(backend)?;
                     let n = tx
                         .execute(
-                            "UPDATE pledges SET email = NULL, display_name = NULL, donor = ?3                              WHERE project = ?1 AND lower(trim(email)) = ?2",
+                            "UPDATE pledges SET email = NULL, display_name = NULL, client = NULL, donor = ?3                              WHERE project = ?1 AND lower(trim(email)) = ?2",
                             params![project, email, key],
                         )
                         .map_err(backend)?;
@@ -1851,7 +1887,7 @@ mod tests {
         }
         let store = SqliteStore::open(&path).unwrap();
         let version: i64 = scalar(&store, "PRAGMA user_version").await;
-        assert_eq!(version, 3);
+        assert_eq!(version, 4, "migrated to the latest schema");
         assert_eq!(
             store.figures("cafe").await.unwrap().raised,
             Decimal::new(1250, 2)
@@ -1874,6 +1910,7 @@ mod tests {
                     share_contact: true,
                     created_at: 10,
                     expires_at: 20,
+                    client: None,
                 },
                 None,
             )

@@ -23,7 +23,7 @@ use std::time::Duration;
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
-    CreateCheckoutSessionPaymentIntentData, ProductData,
+    CreateCheckoutSessionPaymentIntentData, ExpireCheckoutSession, ProductData,
 };
 use stripe_checkout::{CheckoutSessionLocale, CheckoutSessionMode};
 use stripe_core::refund::CreateRefund;
@@ -282,6 +282,14 @@ pub trait Payments: Send + Sync {
         amount_cents: Option<i64>,
         idempotency_key: &'a str,
     ) -> BoxFuture<'a, Result<Refund, PaymentError>>;
+
+    /// Expires an open Checkout Session (the donor cancelled it): it can no
+    /// longer be paid. An error when it is not open any more (paid, or
+    /// expired already).
+    fn expire_checkout<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), PaymentError>>;
 }
 
 /// Environment variable holding Stripe's secret key.
@@ -393,6 +401,13 @@ struct SessionAnswer {
     expires_at: i64,
 }
 
+/// The part of Stripe's answer to an expiry Pavé reads.
+#[derive(miniserde::Deserialize)]
+struct ExpiredAnswer {
+    id: String,
+    status: Option<String>,
+}
+
 /// The part of Stripe's Refund answer Pavé reads.
 #[derive(miniserde::Deserialize)]
 struct RefundAnswer {
@@ -491,6 +506,27 @@ impl Payments for StripePayments {
                 id: refund.id,
                 status: RefundStatus::from_stripe(refund.status.as_deref()),
             })
+        })
+    }
+
+    fn expire_checkout<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), PaymentError>> {
+        Box::pin(async move {
+            let session: ExpiredAnswer = ExpireCheckoutSession::new(session_id)
+                .build()
+                .customize()
+                .send(&self.client)
+                .await?;
+            if session.status.as_deref() == Some("expired") {
+                Ok(())
+            } else {
+                Err(PaymentError::UnexpectedResponse(format!(
+                    "the Checkout Session {} is {:?}, not expired",
+                    session.id, session.status
+                )))
+            }
         })
     }
 }

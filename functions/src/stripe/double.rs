@@ -290,6 +290,7 @@ impl StripeDouble {
         let app = Router::new()
             .route("/v1/checkout/sessions", post(create_session))
             .route("/v1/refunds", post(create_refund))
+            .route("/v1/checkout/sessions/{id}/expire", post(expire_session))
             .route("/pay/{id}", get(checkout_page))
             .fallback(unknown_url)
             .with_state(Arc::clone(&state));
@@ -659,6 +660,44 @@ fn refund_charge(
     }
     charge.refunds.push(refund.clone());
     Ok(refund)
+}
+
+/// `POST /v1/checkout/sessions/{id}/expire`: an open session becomes
+/// expired (Stripe then sends `checkout.session.expired`, which a test gets
+/// from [`StripeDouble::expire_checkout`]); any other is refused as Stripe does.
+async fn expire_session(
+    AxumState(state): AxumState<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<axum::Json<Value>, StripeFailure> {
+    admit(&state, &method, &uri, &headers, Vec::new())?;
+    let mut state = lock(&state);
+    let Some(session) = state.sessions.get_mut(&id) else {
+        return Err(StripeFailure {
+            status: 404,
+            kind: "invalid_request_error".to_owned(),
+            code: Some("resource_missing".to_owned()),
+            message: format!("No such checkout.session: '{id}'"),
+            param: Some("session".to_owned()),
+        });
+    };
+    if session.object["status"] != "open" {
+        return Err(StripeFailure {
+            status: 400,
+            kind: "invalid_request_error".to_owned(),
+            code: None,
+            message: format!(
+                "Only Checkout Sessions with a status in [\"open\"] can be expired. This Checkout Session has a status of \"{}\".",
+                session.object["status"].as_str().unwrap_or_default()
+            ),
+            param: None,
+        });
+    }
+    set(&mut session.object, "status", "expired");
+    set(&mut session.object, "url", Value::Null);
+    Ok(axum::Json(session.object.clone()))
 }
 
 async fn create_refund(

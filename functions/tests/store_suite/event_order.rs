@@ -318,20 +318,3 @@ pub async fn webhook_refunds_the_rest_of_a_partial_refund<S: Backend>(db: impl F
     assert_eq!(again.expect("redelivery"), "duplicate");
     assert_eq!(stripe.refund_requests(&intent).len(), 1);
 }
-
-/// The API's state on a store and the Stripe double, for webhook checks.
-pub fn webhook_state<S: Backend>(store: S, suite: &Suite<S>, stripe: &Stripe) -> AppState<S> {
-    AppState {
-        store,
-        catalog: std::sync::RwLock::new(suite.catalog.clone()),
-        payments: Arc::new(StripePayments::new(&stripe.double.config()).expect("client")),
-        config: ApiConfig {
-            site_url: "https://pave.example".into(),
-            allowed_origins: vec![],
-            webhook_secret: pave_functions::stripe::double::WEBHOOK_SECRET.into(),
-        },
-        changes: None,
-        local: None,
-        mailer: pave_functions::mail::Mailer::disabled(),
-    }
-}

@@ -18,6 +18,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Up
 use super::items::{self, Item, Key, PK, SK};
 use super::{DynamoStore, backend, sdk_error};
 use crate::money::from_cents;
+use crate::store::PledgeStatus;
 use crate::store::{
     ERASED_TEXT, Erased, PledgeContact, StoreError, anonymous_donor_key, contact_names_email,
 };
@@ -51,6 +52,9 @@ impl DynamoStore {
             display_name: items::opt_string(&item, "display_name")?,
             email: items::opt_string(&item, "email")?.filter(|e| !e.is_empty()),
             lang: items::opt_string(&item, "lang")?.unwrap_or_else(|| "fr".into()),
+            status: PledgeStatus::parse(&items::string(&item, "status")?)
+                .unwrap_or(PledgeStatus::Pending),
+            checkout_session: items::opt_string(&item, "checkout_session")?,
         }))
     }
 
@@ -175,8 +179,9 @@ impl DynamoStore {
             let update = Update::builder()
                 .table_name(&self.table)
                 .set_key(Some(Key::pledge(id).to_item()))
-                .update_expression("REMOVE #email, #name SET #donor = :key")
+                .update_expression("REMOVE #email, #name, #client SET #donor = :key")
                 .condition_expression("#email = :read AND #donor = :donor")
+                .expression_attribute_names("#client", "client")
                 .expression_attribute_names("#email", "email")
                 .expression_attribute_names("#name", "display_name")
                 .expression_attribute_names("#donor", "donor")

@@ -274,12 +274,20 @@ pub fn new_pledge_item(p: &NewPledge, amount: i64) -> Item {
         "share_contact".to_string(),
         AttributeValue::Bool(p.share_contact),
     );
+    if let Some(client) = &p.client {
+        item.insert("client".to_string(), s(client));
+    }
     item
 }
 
-/// A reward reservation's attributes (key excluded).
-pub fn reservation_item(project: &str, reward: usize, expires_at: i64) -> Item {
-    HashMap::from([
+/// A reward reservation's attributes (key excluded): who holds it (donor
+/// key, client key) and whether it holds a place of a limited reward, for
+/// the cap on places held ([`crate::store::MAX_PLACES_HELD`]).
+pub fn reservation_item(p: &NewPledge, reward: usize, holds_place: bool) -> Item {
+    let (project, expires_at) = (&p.project, p.expires_at);
+    let mut item = HashMap::from([
+        ("donor".to_string(), s(&p.donor)),
+        ("holds_place".to_string(), AttributeValue::Bool(holds_place)),
         ("project".to_string(), s(project)),
         ("reward".to_string(), n(reward as i64)),
         ("expires_at".to_string(), n(expires_at)),
@@ -287,7 +295,26 @@ pub fn reservation_item(project: &str, reward: usize, expires_at: i64) -> Item {
             TTL.to_string(),
             n(expires_at.saturating_add(RESERVATION_GRACE)),
         ),
-    ])
+    ]);
+    if let Some(client) = &p.client {
+        item.insert("client".to_string(), s(client));
+    }
+    item
+}
+
+/// Whether a live reservation is a place held by this donor or this client.
+pub fn held_by(item: &Item, donor: &str, client: Option<&str>) -> bool {
+    let holds = matches!(item.get("holds_place"), Some(AttributeValue::Bool(true)));
+    let same_donor = item
+        .get("donor")
+        .and_then(|v| v.as_s().ok())
+        .is_some_and(|d| d == donor);
+    let same_client = client.is_some_and(|c| {
+        item.get("client")
+            .and_then(|v| v.as_s().ok())
+            .is_some_and(|k| k == c)
+    });
+    holds && (same_donor || same_client)
 }
 
 /// A reservation as counted by the figures.

@@ -863,9 +863,21 @@ pub struct RewardCheck {
     pub version: Option<i64>,
 }
 
+/// What the cap on places held read: the donor item's version (a place
+/// taken by the same donor in between moves it, and cancels this one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoldCheck {
+    pub donor: Donor,
+}
+
 /// A new pending pledge; `check` when its reward is limited (the places
 /// were counted at that version: a concurrent taker makes this retry).
-pub fn create(pledge: &NewPledge, amount: i64, check: Option<RewardCheck>) -> Vec<Write> {
+pub fn create(
+    pledge: &NewPledge,
+    amount: i64,
+    check: Option<RewardCheck>,
+    hold: Option<&HoldCheck>,
+) -> Vec<Write> {
     let mut writes = vec![Write::Put {
         key: Key::pledge(&pledge.id),
         item: items::new_pledge_item(pledge, amount),
@@ -887,8 +899,14 @@ pub fn create(pledge: &NewPledge, amount: i64, check: Option<RewardCheck>) -> Ve
     if let Some(reward) = pledge.reward {
         writes.push(Write::Put {
             key: Key::reservation(&pledge.project, reward, &pledge.id),
-            item: items::reservation_item(&pledge.project, reward, pledge.expires_at),
+            item: items::reservation_item(pledge, reward, check.is_some()),
             expr: Expr::new(),
+        });
+    }
+    if let Some(hold) = hold {
+        writes.push(Write::Update {
+            key: Key::donor(&pledge.project, &pledge.donor),
+            expr: donor_versioned(Expr::new(), &hold.donor),
         });
     }
     writes
@@ -965,8 +983,9 @@ mod tests {
             share_contact: false,
             created_at: 100,
             expires_at: 1900,
+            client: None,
         };
-        let writes = create(&p, 1000, Some(RewardCheck { version: Some(7) }));
+        let writes = create(&p, 1000, Some(RewardCheck { version: Some(7) }), None);
         assert_eq!(writes.len(), 3);
         let Write::Update { key, expr } = &writes[1] else {
             panic!("{writes:?}")
