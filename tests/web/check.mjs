@@ -14,68 +14,23 @@
 // and the readable report goes to stderr.
 
 import { spawn } from 'node:child_process';
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
-import { createServer } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const CHROMIUM = process.env.PAVE_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-const PAGE_TIMEOUT_MS = 30_000; // loading one page
+import {
+  PAGE_TIMEOUT_MS, PAGES_AT_ONCE, HarnessError, htmlFiles, inPool, launchChromium, load, parseArgs,
+  printReport, requireChromium, runHarness, serveStatic, setupHint, stopServer,
+} from './browser.mjs';
+
 const AXE_TIMEOUT_MS = 60_000; // running axe on one page
 const VNU_TIMEOUT_MS = 600_000; // the whole vnu run
-const PAGES_AT_ONCE = 2; // pages checked side by side (the machines have 2 cores)
-const SETUP_HINT = 'run scripts/setup-web (it installs Debian chromium, a Java runtime and tests/web/node_modules)';
-
-// A failure of the harness itself, as opposed to a finding about the site.
-class HarnessError extends Error {}
-
-function parseArgs(argv) {
-  const opts = { root: null, axe: [], json: false, bestPractice: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      if (i + 1 >= argv.length) throw new HarnessError(`${arg} needs a value`);
-      return argv[++i];
-    };
-    if (arg === '--root') opts.root = path.resolve(value());
-    else if (arg === '--axe') opts.axe.push(value());
-    else if (arg === '--json') opts.json = true;
-    else if (arg === '--best-practice') opts.bestPractice = true;
-    else throw new HarnessError(`unknown argument ${arg}\nusage: check.mjs --root <dir> [--axe <url-path> ...] [--best-practice] [--json]`);
-  }
-  if (!opts.root) throw new HarnessError('--root <dir> is required');
-  if (!existsSync(opts.root) || !statSync(opts.root).isDirectory()) {
-    throw new HarnessError(`--root ${opts.root} is not a directory`);
-  }
-  for (const p of opts.axe) {
-    if (!p.startsWith('/')) throw new HarnessError(`--axe path must start with "/": ${p}`);
-  }
-  return opts;
-}
-
-// Loads an npm package from tests/web/node_modules, with a clear error if absent.
-async function load(name) {
-  try {
-    return await import(name);
-  } catch (e) {
-    throw new HarnessError(`npm package ${name} is missing (${e.code || e.message}): ${SETUP_HINT}`);
-  }
-}
-
-function htmlFiles(dir) {
-  return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((d) => d.isFile() && d.name.endsWith('.html'))
-    .map((d) => path.join(d.parentPath ?? d.path, d.name));
-}
+const SETUP_HINT = setupHint('a Java runtime');
+const USAGE = 'check.mjs --root <dir> [--axe <url-path> ...] [--best-practice] [--json]';
 
 // ---------------------------------------------------------------- vnu
 
 async function runVnu(root) {
-  const vnuJar = String((await load('vnu-jar')).default);
+  const vnuJar = String((await load('vnu-jar', SETUP_HINT)).default);
   const args = ['-jar', vnuJar, '--errors-only', '--format', 'json', '--stdout', '--skip-non-html', root];
   const { code, stdout, stderr } = await new Promise((resolve, reject) => {
     const child = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -112,105 +67,32 @@ async function runVnu(root) {
     }));
 }
 
-// ---------------------------------------------------------- static server
-
-const CONTENT_TYPES = {
-  '.html': 'text/html; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.json': 'application/json',
-  '.xml': 'application/xml',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.txt': 'text/plain; charset=utf-8',
-  '.csv': 'text/csv; charset=utf-8',
-  '.woff2': 'font/woff2',
-};
-
-// Maps a URL path to a file under root: /x/ -> /x/index.html. Null if outside root.
-function resolveFile(root, urlPath) {
-  let rel;
-  try {
-    rel = decodeURIComponent(urlPath.split('?')[0]);
-  } catch {
-    return null;
-  }
-  if (rel.endsWith('/')) rel += 'index.html';
-  const file = path.join(root, path.normalize(rel));
-  return file === root || file.startsWith(root + path.sep) ? file : null;
-}
-
-function startServer(root) {
-  const server = createServer((req, res) => {
-    const file = resolveFile(root, req.url);
-    let stat = null;
-    try {
-      stat = file && statSync(file);
-    } catch {}
-    if (stat && stat.isDirectory()) {
-      res.writeHead(301, { Location: req.url.split('?')[0] + '/' });
-      return res.end();
-    }
-    if (!stat) {
-      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
-      return res.end('not found');
-    }
-    const type = CONTENT_TYPES[path.extname(file).toLowerCase()] || 'application/octet-stream';
-    res.writeHead(200, { 'Content-Type': type, 'Content-Length': stat.size });
-    createReadStream(file).on('error', () => res.destroy()).pipe(res);
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  });
-}
-
 // ----------------------------------------------------------------- axe
 
 async function runAxe(root, paths, bestPractice) {
   const results = {};
   if (paths.length === 0) return results;
-  if (!existsSync(CHROMIUM)) {
-    throw new HarnessError(`Chromium not found at ${CHROMIUM}: ${SETUP_HINT} ` +
-      '(or: apt-get install -y --no-install-recommends chromium)');
-  }
-  const { chromium } = await load('playwright-core');
-  const axeSource = (await load('axe-core')).default.source;
+  requireChromium(SETUP_HINT);
+  const { chromium } = await load('playwright-core', SETUP_HINT);
+  const axeSource = (await load('axe-core', SETUP_HINT)).default.source;
   const tags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
   if (bestPractice) tags.push('best-practice');
 
   let server = null;
   let browser = null;
   try {
-    server = await startServer(root);
+    server = await serveStatic(root, { types: { '.mjs': 'text/javascript; charset=utf-8' } });
     const base = `http://127.0.0.1:${server.address().port}`;
-    try {
-      // launch() gives Chromium a fresh, empty --user-data-dir of its own.
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: PAGE_TIMEOUT_MS });
-    } catch (e) {
-      throw new HarnessError(`cannot start ${CHROMIUM}: ${e.message.split('\n')[0]}: ${SETUP_HINT}`);
-    }
+    browser = await launchChromium(chromium, SETUP_HINT);
     // bypassCSP: the site's Content-Security-Policy must not block the injected axe.
     const context = await browser.newContext({ bypassCSP: true });
     for (const p of paths) results[p] = []; // keep the order of the arguments
-    const queue = [...new Set(paths)];
-    const worker = async () => {
-      for (let p; (p = queue.shift()) !== undefined; ) {
-        results[p] = await checkPage(context, base + p, axeSource, tags);
-      }
-    };
-    await Promise.all(Array.from({ length: PAGES_AT_ONCE }, worker));
+    await inPool(new Set(paths), PAGES_AT_ONCE, async (p) => {
+      results[p] = await checkPage(context, base + p, axeSource, tags);
+    });
   } finally {
     if (browser) await browser.close().catch(() => {});
-    if (server) {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-    }
+    if (server) await stopServer(server);
   }
   return results;
 }
@@ -282,23 +164,16 @@ function report(root, fileCount, vnuErrors, axe, secs) {
 
 async function main() {
   const started = Date.now();
-  const opts = parseArgs(process.argv.slice(2));
+  const opts = parseArgs(process.argv.slice(2), {
+    usage: USAGE,
+    lists: { '--axe': 'axe' },
+    switches: { '--json': 'json', '--best-practice': 'bestPractice' },
+  });
   // vnu (a Java process) and the browser run side by side.
   const [vnuErrors, axe] = await Promise.all([runVnu(opts.root), runAxe(opts.root, opts.axe, opts.bestPractice)]);
   const { text, ok } = report(opts.root, htmlFiles(opts.root).length, vnuErrors, axe, (Date.now() - started) / 1000);
-  if (opts.json) {
-    console.error(text);
-    console.log(JSON.stringify({ vnu_errors: vnuErrors, axe }, null, 2));
-  } else {
-    console.log(text);
-  }
+  printReport(opts.json, text, { vnu_errors: vnuErrors, axe });
   return ok ? 0 : 1;
 }
 
-main().then(
-  (code) => (process.exitCode = code),
-  (e) => {
-    console.error(`check.mjs: harness failure: ${e instanceof HarnessError ? e.message : e.stack}`);
-    process.exitCode = 2;
-  },
-);
+runHarness('check.mjs', main);
