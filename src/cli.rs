@@ -146,14 +146,9 @@ struct BuildArgs {
 impl BuildArgs {
     fn config(self, live_reload: bool) -> BuildConfig {
         let today = self.today.unwrap_or_else(|| {
-            let timezone = std::fs::read_to_string(self.content.join("site.yaml"))
-                .ok()
-                .and_then(|s| {
-                    s.lines()
-                        .find_map(|l| l.strip_prefix("timezone:").map(|v| v.trim().to_string()))
-                })
-                .unwrap_or_else(|| "Europe/Paris".into());
-            pave_generator::build::today_in(&timezone)
+            let site = pave_generator::content::load::read_site_config(&self.content)
+                .unwrap_or_else(pave_generator::model::SiteConfig::fallback);
+            pave_generator::build::today_in(&site.timezone)
         });
         BuildConfig {
             content: self.content,

@@ -101,10 +101,8 @@ pub async fn serve(
     let (changes_tx, mut changes_rx) = mpsc::unbounded_channel::<String>();
     let site_url = origin.clone();
     let mut allowed_origins = vec![origin.clone()];
-    if let Ok(url) = std::fs::read_to_string(config.content.join("site.yaml"))
-        && let Some(base) = url.lines().find_map(|l| l.strip_prefix("base_url:"))
-    {
-        allowed_origins.push(base.trim().to_string());
+    if let Some(site) = pave_generator::content::load::read_site_config(&config.content) {
+        allowed_origins.push(site.base_url.trim_end_matches('/').to_string());
     }
     let api = Arc::new(Api {
         store: store.clone(),
@@ -331,9 +329,7 @@ fn changed_projects(before: &Snapshot, after: &Snapshot) -> std::collections::BT
 }
 
 fn read_catalog(out: &std::path::Path) -> Result<Catalog, String> {
-    let path = out.join("catalog.json");
-    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    Catalog::from_json(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+    Catalog::read(&out.join("catalog.json"))
 }
 
 /// The incremental path: the store's figures of these projects, and the
@@ -350,10 +346,6 @@ async fn refresh_figures(
             .figures(project)
             .await
             .map_err(|e| format!("cannot read the store: {e}"))?;
-        // Through the snapshot's JSON contract (functions → generator).
-        let f = serde_json::to_value(f)
-            .and_then(serde_json::from_value)
-            .map_err(|e| format!("the store's figures of {project}: {e}"))?;
         figures.insert(project.clone(), f);
     }
     let live = live.clone();

@@ -11,16 +11,10 @@ use pave_functions::store::sqlite::SqliteStore;
 
 /// Reads and checks the catalog `pave build` wrote.
 pub fn read_catalog(path: &Path) -> Result<Catalog, ExitCode> {
-    std::fs::read(path)
-        .map_err(|e| e.to_string())
-        .and_then(|bytes| Catalog::from_json(&bytes).map_err(|e| e.to_string()))
-        .map_err(|e| {
-            eprintln!(
-                "error: cannot read the catalog {}: {e} (run `pave build` first, or give --catalog)",
-                path.display()
-            );
-            ExitCode::from(2)
-        })
+    Catalog::read(path).map_err(|e| {
+        eprintln!("error: the catalog: {e} (run `pave build` first, or give --catalog)");
+        ExitCode::from(2)
+    })
 }
 
 /// Opens the SQLite store at `db`, which must exist (these commands never

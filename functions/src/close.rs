@@ -31,7 +31,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use crate::catalog::{Catalog, CatalogProject, Funding, Status};
+use crate::catalog::{Catalog, CatalogProject, Status};
 use crate::mail::{self, Mailer, RefundCause};
 use crate::matching::Match;
 use crate::progress::Figures;
@@ -61,22 +61,13 @@ pub fn parse_now(text: &str) -> Result<Timestamp, String> {
 /// Whether the campaign is over at `now`: after 23:59:59 of its last day in
 /// its time zone (UTC when the zone is unknown).
 pub fn campaign_over(project: &CatalogProject, now: Timestamp) -> bool {
-    let tz = jiff::tz::TimeZone::get(&project.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-    now.to_zoned_datetime(tz).date() > project.end
+    pave_contract::calendar::is_over(project.end, &project.timezone, now)
 }
 
-/// The outcome of a campaign on its final figures.
+/// The outcome of a campaign on its final figures (the one rule,
+/// `pave_contract::outcome`).
 pub fn outcome(project: &CatalogProject, figures: &Figures) -> Outcome {
-    match project.funding {
-        Funding::KeepItAll => Outcome::Funded,
-        Funding::AllOrNothing => {
-            if figures.raised + figures.matched_total() >= project.goal {
-                Outcome::Funded
-            } else {
-                Outcome::NotFunded
-            }
-        }
-    }
+    pave_contract::outcome::on_figures(project.funding, project.goal, figures)
 }
 
 /// One step of a close.
@@ -589,6 +580,7 @@ pub async fn refund_refused<S: Store, P: Payments + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::Funding;
     use crate::progress::Amount;
     use jiff::civil::date;
     use rust_decimal::Decimal;
@@ -648,9 +640,19 @@ mod tests {
         assert_eq!(outcome(&p, &f), Outcome::NotFunded);
         f.matched.insert("a/b".into(), Amount(d("1000")));
         assert_eq!(outcome(&p, &f), Outcome::Funded);
+        // Keep it all: funded when citizens gave anything; an empty
+        // campaign is not (the one rule the pages show too).
+        let kept = Figures {
+            raised: d("0.01"),
+            ..Figures::default()
+        };
+        assert_eq!(
+            outcome(&project(Funding::KeepItAll), &kept),
+            Outcome::Funded
+        );
         assert_eq!(
             outcome(&project(Funding::KeepItAll), &Figures::default()),
-            Outcome::Funded
+            Outcome::NotFunded
         );
     }
 

@@ -2,7 +2,6 @@
 //! the ledger (stores) and the HTTP API.
 
 pub mod api;
-pub mod catalog;
 pub mod close;
 #[cfg(feature = "lambda")]
 pub mod lambda;
@@ -12,7 +11,10 @@ pub mod messages;
 pub mod money;
 pub mod payment;
 pub mod pledge;
-pub mod progress;
 pub mod statements;
 pub mod store;
 pub mod stripe;
+
+/// The two contracts with the generator (`pave-contract`): this crate reads
+/// the catalog and writes the snapshot with the generator's own types.
+pub use pave_contract::{catalog, progress};

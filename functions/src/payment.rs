@@ -18,7 +18,7 @@
 //! the pending pledge, so the completion then finds it settled and counts
 //! nothing (see `Store::apply_refunded`).
 
-use jiff::civil::Date;
+use pave_contract::calendar::day_in;
 
 use crate::catalog::CatalogProject;
 use crate::store::RefundReason;
@@ -92,15 +92,6 @@ pub fn decide(
         return Err(RefundReason::OverCap);
     }
     Ok(())
-}
-
-/// The calendar day of a unix time in a time zone (UTC if unknown).
-pub fn day_in(at: i64, timezone: &str) -> Date {
-    let tz = jiff::tz::TimeZone::get(timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-    jiff::Timestamp::from_second(at)
-        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-        .to_zoned_datetime(tz)
-        .date()
 }
 
 #[cfg(test)]

@@ -60,13 +60,7 @@ pub struct Built {
 
 /// Today in the site's time zone (the default for `today`).
 pub fn today_in(timezone: &str) -> Date {
-    jiff::tz::TimeZone::get(timezone)
-        .map(|tz| jiff::Timestamp::now().to_zoned_datetime(tz).date())
-        .unwrap_or_else(|_| {
-            jiff::Timestamp::now()
-                .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-                .date()
-        })
+    pave_contract::calendar::day_of(jiff::Timestamp::now(), timezone)
 }
 
 /// Loads and validates the content, and applies the territory filter.

@@ -9,6 +9,9 @@ use crate::text::Slice;
 use std::path::PathBuf;
 
 pub use crate::link::Link;
+/// The kinds both halves name (`pave-contract`): the content's spelling is
+/// the catalog's.
+pub use pave_contract::{Funding, HolderKind, PoolMode, Status};
 
 use jiff::civil::Date;
 use rust_decimal::Decimal;
@@ -169,18 +172,6 @@ pub struct Pool {
     pub min_backers: Option<u32>,
 }
 
-/// The three ways a sponsor matches citizens' money (see DESIGN.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PoolMode {
-    /// Each paid pledge gets `amount × ratio`, within limits.
-    PerPledge,
-    /// Up to an amount (or a share of the goal) if, and only if, citizens reach the goal.
-    OnSuccess,
-    /// A fixed amount once a project reaches a share of its goal and a number of donors.
-    LumpSum,
-}
-
 /// Where a pool applies; an empty list does not restrict.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct Scope {
@@ -249,7 +240,7 @@ pub struct ProjectMeta {
     pub goal: Decimal,
     #[serde(default, deserialize_with = "money::de_opt")]
     pub cap: Option<Decimal>,
-    pub funding: FundingModel,
+    pub funding: Funding,
     pub campaign: Campaign,
     #[serde(default)]
     pub rewards: Vec<Reward>,
@@ -276,24 +267,6 @@ pub struct Holder {
     /// An association eligible to issue French tax receipts (reçu fiscal).
     #[serde(default)]
     pub tax_receipt: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HolderKind {
-    Individual,
-    Collective,
-    Association,
-    Company,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FundingModel {
-    /// Below the goal at the end, every pledge is refunded.
-    AllOrNothing,
-    /// The project keeps what was raised.
-    KeepItAll,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -362,15 +335,6 @@ pub struct Location {
     pub lat: Option<f64>,
     #[serde(default)]
     pub lon: Option<f64>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Draft,
-    Review,
-    Live,
-    Closed,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -148,8 +148,7 @@ fn now() -> i64 {
 
 /// Today in a time zone.
 fn today_in(timezone: &str) -> jiff::civil::Date {
-    let tz = jiff::tz::TimeZone::get(timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-    jiff::Timestamp::now().to_zoned_datetime(tz).date()
+    pave_contract::calendar::day_of(jiff::Timestamp::now(), timezone)
 }
 
 /// A body that could not be read: over [`BODY_LIMIT`] (413), or broken
@@ -384,11 +383,11 @@ fn donor_key(email: &str) -> String {
 }
 
 fn project_url(config: &ApiConfig, lang: Lang, slug: &str) -> String {
-    let prefix = match lang {
-        Lang::En => "/en",
-        Lang::Fr => "",
-    };
-    format!("{}{prefix}/projets/{slug}/", config.site_url)
+    format!(
+        "{}{}",
+        config.site_url,
+        pave_contract::urls::project(lang, slug)
+    )
 }
 
 /// The client's address, when the runtime gave it.

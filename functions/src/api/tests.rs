@@ -16,7 +16,8 @@ const FORM: &str = "application/x-www-form-urlencoded";
 
 /// The sample catalog, with the café's campaign open around today.
 fn state() -> Arc<AppState<SqliteStore>> {
-    let mut catalog = Catalog::from_json(crate::catalog::tests::SAMPLE.as_bytes()).unwrap();
+    let mut catalog =
+        Catalog::from_json(pave_contract::catalog::fixtures::SAMPLE.as_bytes()).unwrap();
     let today = super::today_in("Europe/Paris");
     let cafe = catalog.projects.get_mut("cafe-du-coin").unwrap();
     cafe.start = today.checked_sub(jiff::Span::new().days(10)).unwrap();

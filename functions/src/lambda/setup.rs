@@ -22,8 +22,7 @@ pub const DEFAULT_CATALOG: &str = "/var/task/catalog.json";
 /// checked.
 pub fn catalog_from_env() -> Result<Catalog, String> {
     let path = env("PAVE_CATALOG").unwrap_or_else(|| DEFAULT_CATALOG.to_string());
-    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read the catalog {path}: {e}"))?;
-    Catalog::from_json(&bytes).map_err(|e| format!("{path}: {e}"))
+    Catalog::read(std::path::Path::new(&path))
 }
 
 /// The Stripe client: the secret key resolved through [`secrets::resolve`]

@@ -72,11 +72,7 @@ pub async fn notice<S: Store>(
         .projects
         .get(&contact.project)
         .ok_or(NotifyError::UnknownProject)?;
-    let tz = jiff::tz::TimeZone::get(&project.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let date = jiff::Timestamp::from_second(at)
-        .unwrap_or_else(|_| jiff::Timestamp::now())
-        .to_zoned_datetime(tz)
-        .date();
+    let date = pave_contract::calendar::day_in(at, &project.timezone);
     let receipt = Receipt {
         lang: Lang::from_code(&contact.lang).unwrap_or(Lang::Fr),
         donor_name: contact.display_name.clone(),

@@ -109,14 +109,8 @@ impl ProjectTotals {
     }
 }
 
-/// A unix time as the calendar day in a time zone (UTC if unknown).
-pub fn day_in(at: i64, timezone: &str) -> jiff::civil::Date {
-    let tz = jiff::tz::TimeZone::get(timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-    jiff::Timestamp::from_second(at)
-        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-        .to_zoned_datetime(tz)
-        .date()
-}
+/// A unix time as the calendar day in a time zone (the campaign calendar).
+pub use pave_contract::calendar::day_in;
 
 /// An amount as the CSV files write it: a dot and two decimals.
 pub fn plain(amount: Decimal) -> String {

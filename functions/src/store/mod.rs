@@ -242,29 +242,8 @@ impl CloseState {
     }
 }
 
-/// The outcome of a campaign.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Funded,
-    NotFunded,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Funded => "funded",
-            Outcome::NotFunded => "not_funded",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Outcome> {
-        match s {
-            "funded" => Some(Outcome::Funded),
-            "not_funded" => Some(Outcome::NotFunded),
-            _ => None,
-        }
-    }
-}
+/// The outcome of a campaign (one rule: `pave_contract::outcome`).
+pub use pave_contract::Outcome;
 
 /// A project's close, as recorded in the store.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1148,7 +1148,7 @@ fn apply_paid_tx(
         .collect::<Result<Vec<_>, _>>()?;
     let pledge = matching::Pledge {
         amount,
-        paid_on: payment::day_in(paid_at, &project.timezone),
+        paid_on: pave_contract::calendar::day_in(paid_at, &project.timezone),
         new_backer: !known,
     };
     let matches = matching::match_pledge(project, &views, &state, &pledge);

@@ -190,6 +190,15 @@ struct FileResult {
     issues: Vec<Issue>,
 }
 
+/// `site.yaml` alone, read through the model (what a command needs before
+/// loading the whole content: the time zone, the base URL); `None` when it
+/// cannot be read or parsed (`pave check` says why).
+pub fn read_site_config(root: &Path) -> Option<SiteConfig> {
+    let rel = Path::new("site.yaml");
+    let source = source::read(&root.join(rel), display_path(root, rel)).ok()?;
+    serde_norway::from_str(&source.text).ok()
+}
+
 /// Loads the content tree rooted at `root`.
 pub fn load(root: &Path) -> Loaded {
     // Links are followed only to files inside this folder.
@@ -849,6 +858,22 @@ fn classify_yaml_error(kind: yaml::YamlErrorKind, message: &str) -> (&'static st
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn site_config_is_read_through_the_model() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("site.yaml"),
+            "title: T\ntagline: x\nbase_url: 'https://pave.example'\napi_url: /api\n\
+             languages: [fr]\ntimezone: \"America/Cayenne\"\n",
+        )
+        .unwrap();
+        let site = read_site_config(dir.path()).unwrap();
+        assert_eq!(site.timezone, "America/Cayenne", "a quoted time zone");
+        assert_eq!(site.base_url, "https://pave.example");
+        std::fs::write(dir.path().join("site.yaml"), "title: [").unwrap();
+        assert!(read_site_config(dir.path()).is_none());
+    }
 
     #[test]
     fn classifies_content_paths() {

@@ -5,96 +5,12 @@
 use std::collections::BTreeMap;
 
 use jiff::civil::Date;
-use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
 
 use crate::model::*;
 
-pub const CATALOG_VERSION: u32 = 1;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Catalog {
-    pub version: u32,
-    pub currency: String,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub pledge_min: Decimal,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub pledge_max: Decimal,
-    pub projects: BTreeMap<String, CatalogProject>,
-    /// Pools by id (`sponsor/pool`), in the fixed order matching applies them.
-    pub pools: BTreeMap<String, CatalogPool>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CatalogProject {
-    pub title: String,
-    pub territory: String,
-    pub themes: Vec<String>,
-    pub status: Status,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub goal: Decimal,
-    /// The most the project may collect (citizens + matching).
-    #[serde(with = "rust_decimal::serde::str")]
-    pub cap: Decimal,
-    pub funding: FundingModel,
-    pub start: Date,
-    /// Last day of the campaign; it ends at 23:59:59 that day in `timezone`.
-    pub end: Date,
-    pub timezone: String,
-    pub rewards: Vec<CatalogReward>,
-    /// Ids of the pools that may match this project, in application order.
-    pub pools: Vec<String>,
-    /// Who carries the project (named in the donors' emails).
-    pub holder: CatalogHolder,
-}
-
-/// A project's holder: name, kind, and whether it issues French tax
-/// receipts (reçus fiscaux; only an association may).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CatalogHolder {
-    pub name: String,
-    pub kind: HolderKind,
-    pub tax_receipt: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CatalogReward {
-    /// Position in the project's list; snapshots count rewards by it.
-    pub index: usize,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub min: Decimal,
-    pub title: String,
-    pub limit: Option<u32>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CatalogPool {
-    pub sponsor: String,
-    pub sponsor_name: String,
-    pub title: String,
-    pub mode: PoolMode,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub budget: Decimal,
-    pub start: Date,
-    pub end: Date,
-    #[serde(with = "rust_decimal::serde::str_option", default)]
-    pub ratio: Option<Decimal>,
-    #[serde(with = "rust_decimal::serde::str_option", default)]
-    pub max_per_pledge: Option<Decimal>,
-    #[serde(with = "rust_decimal::serde::str_option", default)]
-    pub max_per_project: Option<Decimal>,
-    #[serde(with = "rust_decimal::serde::str_option", default)]
-    pub max_per_donor: Option<Decimal>,
-    #[serde(with = "rust_decimal::serde::str_option", default)]
-    pub threshold: Option<Decimal>,
-    #[serde(with = "rust_decimal::serde::str_option", default)]
-    pub share_of_goal: Option<Decimal>,
-    #[serde(with = "rust_decimal::serde::str_option", default)]
-    pub amount: Option<Decimal>,
-    #[serde(with = "rust_decimal::serde::str_option", default)]
-    pub min_progress: Option<Decimal>,
-    pub min_backers: Option<u32>,
-}
+pub use pave_contract::catalog::{
+    CATALOG_VERSION, Catalog, CatalogHolder, CatalogPool, CatalogProject, CatalogReward,
+};
 
 /// A pool's id: `sponsor/pool`.
 pub fn pool_id(sponsor: &Sponsor, pool: &Pool) -> String {

@@ -15,7 +15,8 @@ pub mod output;
 pub mod pages;
 pub mod progress;
 pub mod theme;
-pub mod urls;
+/// The site's addresses (the one URL scheme, shared with the functions).
+pub use pave_contract::urls;
 pub mod view;
 
 use std::borrow::Cow;

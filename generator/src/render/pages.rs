@@ -1282,7 +1282,7 @@ fn project_page<'a>(
         body: shared.body(&p.doc.body),
         holder: m.holder.name.clone(),
         holder_kind: t
-            .get(&format!("holder.{}", holder_kind(m.holder.kind)))
+            .get(&format!("holder.{}", m.holder.kind.as_str()))
             .to_string(),
         holder_website: m.holder.website.as_ref().and_then(crate::link::Link::href),
         cap: money(m.effective_cap(tr.doc.meta.overfunding_cap)),
@@ -1347,15 +1347,6 @@ fn project_page<'a>(
                 label: cl.meta.title.clone(),
             })
         }),
-    }
-}
-
-fn holder_kind(k: HolderKind) -> &'static str {
-    match k {
-        HolderKind::Individual => "individual",
-        HolderKind::Collective => "collective",
-        HolderKind::Association => "association",
-        HolderKind::Company => "company",
     }
 }
 

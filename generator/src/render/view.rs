@@ -110,15 +110,19 @@ pub fn card(i: &CardInput) -> Card {
     let percent = figures.percent(m.goal);
     let phase = phase(today, m.campaign.start, end, m.status);
     let closed = phase == Phase::Ended;
-    let outcome = closed.then(|| {
-        if figures.refunded {
-            "refunded"
-        } else if figures.succeeded(m) {
-            "funded"
-        } else {
-            "not_funded"
-        }
-    });
+    // The one outcome rule (the close's record when it decided).
+    let outcome =
+        closed.then(
+            || match pave_contract::outcome::outcome(m.funding, m.goal, figures) {
+                pave_contract::Outcome::Funded => "funded",
+                pave_contract::Outcome::NotFunded
+                    if figures.refunded && m.funding == Funding::AllOrNothing =>
+                {
+                    "refunded"
+                }
+                pave_contract::Outcome::NotFunded => "not_funded",
+            },
+        );
     let time_label = match phase {
         Phase::NotStarted => t.fill(
             "campaign.starts_on",
@@ -148,17 +152,11 @@ pub fn card(i: &CardInput) -> Card {
             alt: c.alt.clone(),
         }),
         themes,
-        status: status_code(m.status),
+        status: m.status.as_str(),
         featured: m.featured,
-        funding: match m.funding {
-            FundingModel::AllOrNothing => "all_or_nothing",
-            FundingModel::KeepItAll => "keep_it_all",
-        },
+        funding: m.funding.as_str(),
         funding_label: t
-            .get(match m.funding {
-                FundingModel::AllOrNothing => "funding.all_or_nothing",
-                FundingModel::KeepItAll => "funding.keep_it_all",
-            })
+            .get(&format!("funding.{}", m.funding.as_str()))
             .to_string(),
         raised: format::money(figures.raised, lang),
         matched: format::money(figures.matched_total(), lang),
@@ -189,15 +187,6 @@ pub fn theme_links(site: &Site, slugs: &[String], lang: Lang) -> Vec<Link> {
             label: th.name.get(lang.code()).to_string(),
         })
         .collect()
-}
-
-pub fn status_code(status: Status) -> &'static str {
-    match status {
-        Status::Draft => "draft",
-        Status::Review => "review",
-        Status::Live => "live",
-        Status::Closed => "closed",
-    }
 }
 
 /// "1 contributeur", "12 contributeurs": `key.one` / `key.other` with `{n}`.

@@ -206,7 +206,7 @@ pub fn paid(
     };
     let engine_pledge = matching::Pledge {
         amount: from_cents(pledge.amount)?,
-        paid_on: crate::payment::day_in(paid_at, &project.timezone),
+        paid_on: pave_contract::calendar::day_in(paid_at, &project.timezone),
         new_backer: donor.paid == 0,
     };
     let matches = matching::match_pledge(project, &views, &state, &engine_pledge);

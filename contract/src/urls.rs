@@ -1,7 +1,7 @@
 //! The site's addresses. French pages live at the root, English ones under `/en`.
 //! Path segments stay the same in both languages.
 
-use super::format::Lang;
+use pave_locale::Lang;
 
 pub fn prefix(lang: Lang) -> &'static str {
     match lang {

@@ -1,7 +1,7 @@
 //! `catalog.json`, version 1: the reviewed rules of every project, reward and
-//! sponsor pool, as the generator publishes them (see ARCHITECTURE.md,
-//! "Contracts"). The JSON file is the contract: this crate reads it with its
-//! own types and never depends on the generator.
+//! sponsor pool, as the generator publishes them (`pave_generator::render::
+//! catalog::build`) and the functions read them ([`Catalog::from_json`]; see
+//! ARCHITECTURE.md, "Contracts").
 //!
 //! Reading is strict, because a silently dropped rule would spend money: an
 //! unknown field is refused, and every field of the documented shape must be
@@ -14,8 +14,10 @@ use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-/// The only version of `catalog.json` this crate reads.
-pub const CATALOG_VERSION: u64 = 1;
+pub use crate::kinds::{Funding, HolderKind, PoolMode, Status};
+
+/// The version of `catalog.json` this build writes and reads.
+pub const CATALOG_VERSION: u32 = 1;
 
 /// Why a `catalog.json` could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +44,7 @@ pub enum CatalogError {
 #[serde(deny_unknown_fields)]
 pub struct Catalog {
     /// Always [`CATALOG_VERSION`] once read.
-    pub version: u64,
+    pub version: u32,
     /// ISO 4217 code; `EUR`.
     pub currency: String,
     /// Smallest pledge accepted, in euros.
@@ -55,38 +57,6 @@ pub struct Catalog {
     pub projects: BTreeMap<String, CatalogProject>,
     /// Pools by id (`sponsor/pool`).
     pub pools: BTreeMap<String, CatalogPool>,
-}
-
-/// A project's status; only `live` projects take pledges.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Draft,
-    Review,
-    Live,
-    Closed,
-}
-
-/// What happens at the end of a campaign that missed its goal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Funding {
-    /// Goal not reached: every paid pledge is refunded, every match released.
-    AllOrNothing,
-    /// The project keeps what it raised.
-    KeepItAll,
-}
-
-/// How a pool matches citizens' money (see [`crate::matching`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PoolMode {
-    /// Each paid pledge is topped up by `amount × ratio`, within limits.
-    PerPledge,
-    /// Paid at the close, if and only if citizens reached the goal.
-    OnSuccess,
-    /// A fixed amount, once per project, on progress and backers criteria.
-    LumpSum,
 }
 
 /// One project's rules.
@@ -146,16 +116,6 @@ impl CatalogHolder {
     pub fn issues_tax_receipts(&self) -> bool {
         self.tax_receipt && self.kind == HolderKind::Association
     }
-}
-
-/// What kind of holder carries a project.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HolderKind {
-    Individual,
-    Collective,
-    Association,
-    Company,
 }
 
 /// One reward of a project.
@@ -241,7 +201,7 @@ impl Catalog {
         let probe: VersionProbe = serde_json::from_slice(bytes)?;
         match probe.version {
             None => return Err(CatalogError::MissingVersion),
-            Some(CATALOG_VERSION) => {}
+            Some(found) if found == u64::from(CATALOG_VERSION) => {}
             Some(found) => return Err(CatalogError::UnsupportedVersion { found }),
         }
         let catalog: Catalog = serde_json::from_slice(bytes)?;
@@ -260,6 +220,14 @@ impl Catalog {
         Ok(catalog)
     }
 
+    /// Reads a `catalog.json` file ([`Catalog::from_json`]); the error names
+    /// the file.
+    pub fn read(path: &std::path::Path) -> Result<Catalog, String> {
+        let bytes =
+            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Catalog::from_json(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
     /// The pools of `project`, in the order matching applies them. Ids the
     /// catalog does not define are skipped ([`Catalog::from_json`] refuses them).
     pub fn pools_of<'a>(&'a self, project: &'a CatalogProject) -> Vec<(&'a str, &'a CatalogPool)> {
@@ -271,70 +239,74 @@ impl Catalog {
     }
 }
 
+#[doc(hidden)]
+pub mod fixtures {
+    /// A realistic catalog, for tests on both sides of the contract.
+    pub const SAMPLE: &str = r#"{
+  "version": 1, "currency": "EUR", "pledge_min": "1", "pledge_max": "500",
+  "projects": {
+    "cafe-du-coin": {
+      "title": "Le Café du Coin — café, AMAP et ressourcerie",
+      "territory": "saint-etienne", "themes": ["alimentation", "reemploi"],
+      "status": "live", "goal": "6000", "cap": "7500", "funding": "all_or_nothing",
+      "start": "2026-11-01", "end": "2026-12-20", "timezone": "Europe/Paris",
+      "rewards": [
+        { "index": 0, "min": "5", "title": "Un café équitable offert", "limit": null },
+        { "index": 1, "min": "10", "title": "Un repas à la soirée de lancement", "limit": 80 }
+      ],
+      "pools": ["ville-de-saint-etienne/coup-de-pouce-2026", "ville-de-saint-etienne/projets-citoyens-2026"],
+      "holder": { "name": "Alexis et Clément", "kind": "collective", "tax_receipt": false }
+    },
+    "atelier-velo-le-puy": {
+      "title": "La Rustine", "territory": "auvergne", "themes": ["mobilite"],
+      "status": "closed", "goal": "8000", "cap": "16000", "funding": "keep_it_all",
+      "start": "2026-03-01", "end": "2026-05-15", "timezone": "Europe/Paris",
+      "rewards": [],
+      "pools": ["region-auvergne-rhone-alpes/initiatives-auvergne-2026"],
+      "holder": { "name": "Les Amis du Puy", "kind": "association", "tax_receipt": true }
+    }
+  },
+  "pools": {
+    "fondation-btp-plus/habitat-2026": {
+      "sponsor": "fondation-btp-plus", "sponsor_name": "Fondation BTP Plus", "title": "Habitat 2026",
+      "mode": "per_pledge", "budget": "20000", "start": "2026-01-01", "end": "2026-12-31",
+      "ratio": "1", "max_per_pledge": "100", "max_per_project": "2000",
+      "max_per_donor": null, "threshold": null, "share_of_goal": null,
+      "amount": null, "min_progress": null, "min_backers": null
+    },
+    "region-auvergne-rhone-alpes/initiatives-auvergne-2026": {
+      "sponsor": "region-auvergne-rhone-alpes", "sponsor_name": "Région Auvergne-Rhône-Alpes",
+      "title": "Initiatives citoyennes", "mode": "per_pledge", "budget": "15000",
+      "start": "2026-01-01", "end": "2026-12-31",
+      "ratio": "0.5", "max_per_pledge": null, "max_per_project": "3000",
+      "max_per_donor": "200", "threshold": "0.25", "share_of_goal": null,
+      "amount": null, "min_progress": null, "min_backers": null
+    },
+    "ville-de-saint-etienne/coup-de-pouce-2026": {
+      "sponsor": "ville-de-saint-etienne", "sponsor_name": "Ville de Saint-Étienne",
+      "title": "Coup de pouce", "mode": "lump_sum", "budget": "3000",
+      "start": "2026-09-01", "end": "2027-03-31",
+      "ratio": null, "max_per_pledge": null, "max_per_project": null,
+      "max_per_donor": null, "threshold": null, "share_of_goal": null,
+      "amount": "500", "min_progress": "0.5", "min_backers": 20
+    },
+    "ville-de-saint-etienne/projets-citoyens-2026": {
+      "sponsor": "ville-de-saint-etienne", "sponsor_name": "Ville de Saint-Étienne",
+      "title": "Projets citoyens", "mode": "on_success", "budget": "25000.50",
+      "start": "2026-01-01", "end": "2027-03-31",
+      "ratio": null, "max_per_pledge": null, "max_per_project": "5000",
+      "max_per_donor": null, "threshold": null, "share_of_goal": "0.5",
+      "amount": null, "min_progress": null, "min_backers": null
+    }
+  }
+}"#;
+}
+
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
+    use super::fixtures::SAMPLE;
     use super::*;
     use jiff::civil::date;
-
-    /// A realistic catalog, also used by the API's tests.
-    pub(crate) const SAMPLE: &str = r#"{
-      "version": 1, "currency": "EUR", "pledge_min": "1", "pledge_max": "500",
-      "projects": {
-        "cafe-du-coin": {
-          "title": "Le Café du Coin — café, AMAP et ressourcerie",
-          "territory": "saint-etienne", "themes": ["alimentation", "reemploi"],
-          "status": "live", "goal": "6000", "cap": "7500", "funding": "all_or_nothing",
-          "start": "2026-11-01", "end": "2026-12-20", "timezone": "Europe/Paris",
-          "rewards": [
-            { "index": 0, "min": "5", "title": "Un café équitable offert", "limit": null },
-            { "index": 1, "min": "10", "title": "Un repas à la soirée de lancement", "limit": 80 }
-          ],
-          "pools": ["ville-de-saint-etienne/coup-de-pouce-2026", "ville-de-saint-etienne/projets-citoyens-2026"],
-          "holder": { "name": "Alexis et Clément", "kind": "collective", "tax_receipt": false }
-        },
-        "atelier-velo-le-puy": {
-          "title": "La Rustine", "territory": "auvergne", "themes": ["mobilite"],
-          "status": "closed", "goal": "8000", "cap": "16000", "funding": "keep_it_all",
-          "start": "2026-03-01", "end": "2026-05-15", "timezone": "Europe/Paris",
-          "rewards": [],
-          "pools": ["region-auvergne-rhone-alpes/initiatives-auvergne-2026"],
-          "holder": { "name": "Les Amis du Puy", "kind": "association", "tax_receipt": true }
-        }
-      },
-      "pools": {
-        "fondation-btp-plus/habitat-2026": {
-          "sponsor": "fondation-btp-plus", "sponsor_name": "Fondation BTP Plus", "title": "Habitat 2026",
-          "mode": "per_pledge", "budget": "20000", "start": "2026-01-01", "end": "2026-12-31",
-          "ratio": "1", "max_per_pledge": "100", "max_per_project": "2000",
-          "max_per_donor": null, "threshold": null, "share_of_goal": null,
-          "amount": null, "min_progress": null, "min_backers": null
-        },
-        "region-auvergne-rhone-alpes/initiatives-auvergne-2026": {
-          "sponsor": "region-auvergne-rhone-alpes", "sponsor_name": "Région Auvergne-Rhône-Alpes",
-          "title": "Initiatives citoyennes", "mode": "per_pledge", "budget": "15000",
-          "start": "2026-01-01", "end": "2026-12-31",
-          "ratio": "0.5", "max_per_pledge": null, "max_per_project": "3000",
-          "max_per_donor": "200", "threshold": "0.25", "share_of_goal": null,
-          "amount": null, "min_progress": null, "min_backers": null
-        },
-        "ville-de-saint-etienne/coup-de-pouce-2026": {
-          "sponsor": "ville-de-saint-etienne", "sponsor_name": "Ville de Saint-Étienne",
-          "title": "Coup de pouce", "mode": "lump_sum", "budget": "3000",
-          "start": "2026-09-01", "end": "2027-03-31",
-          "ratio": null, "max_per_pledge": null, "max_per_project": null,
-          "max_per_donor": null, "threshold": null, "share_of_goal": null,
-          "amount": "500", "min_progress": "0.5", "min_backers": 20
-        },
-        "ville-de-saint-etienne/projets-citoyens-2026": {
-          "sponsor": "ville-de-saint-etienne", "sponsor_name": "Ville de Saint-Étienne",
-          "title": "Projets citoyens", "mode": "on_success", "budget": "25000.50",
-          "start": "2026-01-01", "end": "2027-03-31",
-          "ratio": null, "max_per_pledge": null, "max_per_project": "5000",
-          "max_per_donor": null, "threshold": null, "share_of_goal": "0.5",
-          "amount": null, "min_progress": null, "min_backers": null
-        }
-      }
-    }"#;
 
     fn d(s: &str) -> Decimal {
         s.parse().unwrap()

@@ -1,0 +1,22 @@
+//! What the two halves of Pavé agree on, in one place: the generator
+//! publishes `catalog.json` and reads the progress snapshot, the functions
+//! read the catalog and write the snapshot. Between processes the JSON is
+//! the wire format (versioned, documented in ARCHITECTURE.md); in one
+//! process (`pave serve`, `pave-rebuild`) these types pass directly.
+//!
+//! - [`catalog`]: the reviewed rules of every project, reward and pool;
+//! - [`progress`]: every project's figures;
+//! - [`kinds`]: the enums both sides name (status, funding, pool mode,
+//!   holder kind, outcome), each with its one `as_str`;
+//! - [`urls`]: the site's addresses;
+//! - [`calendar`]: a campaign's days in its time zone;
+//! - [`outcome`]: the one rule that says whether a campaign is funded.
+
+pub mod calendar;
+pub mod catalog;
+pub mod kinds;
+pub mod outcome;
+pub mod progress;
+pub mod urls;
+
+pub use kinds::{Funding, HolderKind, Outcome, PoolMode, Status};
