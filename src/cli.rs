@@ -1,7 +1,7 @@
 //! Command-line interface. Exit status: 0 success, 1 content errors, 2 usage errors.
 
+use crate::exit::{Done, Failure};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use pave_generator::build::{self, BuildConfig, BuildError};
@@ -179,7 +179,7 @@ impl From<OutputFormat> for Format {
     }
 }
 
-pub fn run() -> ExitCode {
+pub fn run() -> Done {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { path, format } => check(&path, format.into()),
@@ -190,24 +190,18 @@ pub fn run() -> ExitCode {
             port,
             db,
         } => {
-            let runtime = match tokio::runtime::Runtime::new() {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("error: cannot start the server runtime: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            match runtime.block_on(crate::serve::serve(
-                args.config(true),
-                (host, port).into(),
-                db,
-            )) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
+            let runtime = tokio::runtime::Runtime::new()
+                .map_err(|e| Failure::Usage(format!("cannot start the server runtime: {e}")))?;
+            runtime
+                .block_on(crate::serve::serve(
+                    args.config(true),
+                    (host, port).into(),
+                    db,
+                ))
+                .map_err(|e| {
                     eprintln!("{e}");
-                    ExitCode::from(1)
-                }
-            }
+                    Failure::Reported
+                })
         }
         Command::Close { db, catalog, now } => crate::close::close(&db, &catalog, now),
         Command::Erase { email, db } => crate::erase::erase(&db, &email),
@@ -236,7 +230,7 @@ pub fn run() -> ExitCode {
             territories,
             seed,
             hugo,
-        } => match crate::corpus::write(
+        } => crate::corpus::write(
             &out,
             crate::corpus::Options {
                 projects,
@@ -244,17 +238,12 @@ pub fn run() -> ExitCode {
                 seed,
             },
             hugo,
-        ) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: cannot write the corpus in {}: {e}", out.display());
-                ExitCode::from(2)
-            }
-        },
+        )
+        .map_err(|e| Failure::Usage(format!("cannot write the corpus in {}: {e}", out.display()))),
     }
 }
 
-fn build(config: BuildConfig, changed: &[String]) -> ExitCode {
+fn build(config: BuildConfig, changed: &[String]) -> Done {
     let start = std::time::Instant::now();
     let result = if changed.is_empty() {
         build::build(&config)
@@ -284,27 +273,23 @@ fn build(config: BuildConfig, changed: &[String]) -> ExitCode {
                     config.out.display()
                 );
             }
-            ExitCode::SUCCESS
+            Ok(())
         }
         Err(BuildError::Content(report)) => {
             print!("{}", report.render(Format::Human));
             eprintln!("pave build: the content has errors; nothing was written");
-            ExitCode::from(1)
+            Err(Failure::Reported)
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(1)
-        }
+        Err(e) => Err(Failure::Failed(e.to_string())),
     }
 }
 
-fn check(path: &std::path::Path, format: Format) -> ExitCode {
+fn check(path: &std::path::Path, format: Format) -> Done {
     if !path.is_dir() {
-        eprintln!(
-            "error: `{}` is not a folder: give the content folder, e.g. `pave check content`",
+        return Err(Failure::Usage(format!(
+            "`{}` is not a folder: give the content folder, e.g. `pave check content`",
             path.display()
-        );
-        return ExitCode::from(2);
+        )));
     }
     let checked = pave_generator::check::check(path);
     let report = &checked.report;
@@ -317,12 +302,11 @@ fn check(path: &std::path::Path, format: Format) -> ExitCode {
         );
     }
     if report.errors() > 0 {
-        ExitCode::from(1)
-    } else {
-        if format == Format::Human && report.warnings() == 0 {
-            let projects = checked.site.as_ref().map_or(0, |s| s.projects().count());
-            eprintln!("pave check: content is valid ({projects} projects)");
-        }
-        ExitCode::SUCCESS
+        return Err(Failure::Reported);
     }
+    if format == Format::Human && report.warnings() == 0 {
+        let projects = checked.site.as_ref().map_or(0, |s| s.projects().count());
+        eprintln!("pave check: content is valid ({projects} projects)");
+    }
+    Ok(())
 }

@@ -5,56 +5,27 @@
 //! (refunded donors are told why, over SMTP when `SMTP_URL` is set).
 
 use std::path::Path;
-use std::process::ExitCode;
-use std::sync::Arc;
 
-use pave_functions::api::local::LocalPayments;
+use crate::exit::{Done, Failure};
+use pave_functions::api::local::EnvPayments;
 use pave_functions::close::{self, CloseReport, RefundPolicy};
 use pave_functions::store::{CloseState, Outcome};
-use pave_functions::stripe::client::{ENV_SECRET_KEY, Payments, StripeConfig, StripePayments};
 
-/// Runs the close; exit status 0 when every refund went through, 1 when a
-/// refund failed (or a project could not be closed), 2 on usage errors.
-pub fn close(db: &Path, catalog: &Path, now: Option<jiff::Timestamp>) -> ExitCode {
-    let catalog = match crate::store_file::read_catalog(catalog) {
-        Ok(c) => c,
-        Err(status) => return status,
-    };
-    let store = match crate::store_file::open_existing(db) {
-        Ok(s) => s,
-        Err(status) => return status,
-    };
-    let payments: Arc<dyn Payments> = match std::env::var(ENV_SECRET_KEY)
-        .ok()
-        .filter(|k| !k.is_empty())
-    {
-        Some(_) => match StripeConfig::from_lookup(|n| std::env::var(n).ok())
-            .and_then(|c| StripePayments::new(&c))
-        {
-            Ok(p) => Arc::new(p),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-        },
-        None => match LocalPayments::new("http://127.0.0.1", "whsec_local_close") {
-            Ok(p) => {
-                eprintln!(
-                    "pave close: no Stripe key: refunds use the local TEST payments (no money moves)"
-                );
-                Arc::new(p)
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-        },
-    };
+/// Runs the close: failed (status 1) when a refund failed or a project
+/// could not be closed (retried on the next run).
+pub fn close(db: &Path, catalog: &Path, now: Option<jiff::Timestamp>) -> Done {
+    let catalog = crate::store_file::read_catalog(catalog)?;
+    let store = crate::store_file::open_existing(db)?;
+    let chosen =
+        EnvPayments::from_env("http://127.0.0.1", "whsec_local_close").map_err(Failure::Usage)?;
+    if chosen.is_test() {
+        eprintln!(
+            "pave close: no Stripe key: refunds use the local TEST payments (no money moves)"
+        );
+    }
+    let payments = chosen.payments;
     let now = now.unwrap_or_else(jiff::Timestamp::now);
-    let runtime = match crate::store_file::runtime() {
-        Ok(r) => r,
-        Err(status) => return status,
-    };
+    let runtime = crate::store_file::runtime()?;
     // Each refunded donor is told why (SMTP_URL, MAIL_FROM; logged only without).
     let mailer = pave_functions::mail::Mailer::from_env();
     let report = runtime.block_on(close::run(
@@ -70,30 +41,25 @@ pub fn close(db: &Path, catalog: &Path, now: Option<jiff::Timestamp>) -> ExitCod
         // The figures changed: the snapshot `pave serve` and `pave build
         // --progress` read, next to the store.
         let progress = db.with_extension("progress.json");
-        match runtime.block_on(crate::serve::write_snapshot(&store, &progress)) {
-            Ok(_) => {
-                let slugs: Vec<&str> = report.projects.iter().map(|p| p.project.as_str()).collect();
-                eprintln!(
-                    "pave close: figures written to {}; refresh the site with `pave build --progress {} --changed {}`",
-                    progress.display(),
-                    progress.display(),
-                    if slugs.is_empty() {
-                        "<slugs>".to_string()
-                    } else {
-                        slugs.join(",")
-                    }
-                );
+        runtime
+            .block_on(crate::store_file::write_snapshot(&store, &progress))
+            .map_err(Failure::Failed)?;
+        let slugs: Vec<&str> = report.projects.iter().map(|p| p.project.as_str()).collect();
+        eprintln!(
+            "pave close: figures written to {}; refresh the site with `pave build --progress {} --changed {}`",
+            progress.display(),
+            progress.display(),
+            if slugs.is_empty() {
+                "<slugs>".to_string()
+            } else {
+                slugs.join(",")
             }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(1);
-            }
-        }
+        );
     }
     if report.failed() {
-        ExitCode::from(1)
+        Err(Failure::Reported)
     } else {
-        ExitCode::SUCCESS
+        Ok(())
     }
 }
 

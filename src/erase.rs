@@ -2,39 +2,27 @@
 //! store. The work is `Store::erase_donor` (the same on DynamoDB).
 
 use std::path::Path;
-use std::process::ExitCode;
 
 use pave_functions::store::Store;
 
-/// Erases; exit status 0 (also when nothing matched), 1 on a store error,
-/// 2 on usage errors.
-pub fn erase(db: &Path, email: &str) -> ExitCode {
+use crate::exit::{Done, Failure};
+
+/// Erases (done also when nothing matched).
+pub fn erase(db: &Path, email: &str) -> Done {
     let email = email.trim();
     if !email.contains('@') {
-        eprintln!("error: `{email}` is not an email address");
-        return ExitCode::from(2);
+        return Err(Failure::Usage(format!("`{email}` is not an email address")));
     }
-    let store = match crate::store_file::open_existing(db) {
-        Ok(s) => s,
-        Err(status) => return status,
-    };
-    let runtime = match crate::store_file::runtime() {
-        Ok(r) => r,
-        Err(status) => return status,
-    };
-    match runtime.block_on(store.erase_donor(email)) {
-        Ok(erased) => {
-            println!(
-                "pave erase: {} record(s) anonymised ({} pledge(s), {} offer(s)); amounts and totals kept",
-                erased.total(),
-                erased.pledges,
-                erased.offers
-            );
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(1)
-        }
-    }
+    let store = crate::store_file::open_existing(db)?;
+    let runtime = crate::store_file::runtime()?;
+    let erased = runtime
+        .block_on(store.erase_donor(email))
+        .map_err(|e| Failure::Failed(e.to_string()))?;
+    println!(
+        "pave erase: {} record(s) anonymised ({} pledge(s), {} offer(s)); amounts and totals kept",
+        erased.total(),
+        erased.pledges,
+        erased.offers
+    );
+    Ok(())
 }

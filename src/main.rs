@@ -4,6 +4,7 @@ mod cli;
 mod close;
 mod corpus;
 mod erase;
+mod exit;
 mod serve;
 mod statements;
 mod store_file;
@@ -14,5 +15,5 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    cli::run()
+    exit::exit_code(cli::run())
 }

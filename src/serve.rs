@@ -21,13 +21,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use notify::{RecursiveMode, Watcher};
 use pave_functions::api::limits::{self, ClientAddr, Limits};
-use pave_functions::api::local::LocalPayments;
+use pave_functions::api::local::EnvPayments;
 use pave_functions::api::{ApiConfig, AppState};
 use pave_functions::catalog::Catalog;
 use pave_functions::progress::Snapshot;
 use pave_functions::store::Store;
 use pave_functions::store::sqlite::SqliteStore;
-use pave_functions::stripe::client::{ENV_SECRET_KEY, Payments, StripeConfig, StripePayments};
 use pave_generator::build::{self, BuildConfig};
 use pave_generator::live::LiveSite;
 use tokio::sync::{broadcast, mpsc};
@@ -69,35 +68,22 @@ pub async fn serve(
     // The figures shown by the build come from the store.
     let progress = db.with_extension("progress.json");
     config.progress = Some(progress.clone());
-    write_snapshot(&store, &progress).await?;
+    crate::store_file::write_snapshot(&store, &progress).await?;
     let config = Arc::new(config);
     let live: Live = Arc::default();
     rebuild(&config, &live).await?;
     let catalog = read_catalog(&config.out)?;
 
-    let (payments, local_payments, webhook_secret): (Arc<dyn Payments>, _, String) =
-        match std::env::var(ENV_SECRET_KEY).ok().filter(|k| !k.is_empty()) {
-            Some(_) => {
-                let stripe = StripeConfig::from_lookup(|n| std::env::var(n).ok())
-                    .map_err(|e| e.to_string())?;
-                let secret = std::env::var("STRIPE_WEBHOOK_SECRET").map_err(|_| {
-                    "STRIPE_WEBHOOK_SECRET must be set with STRIPE_SECRET_KEY".to_string()
-                })?;
-                (
-                    Arc::new(StripePayments::new(&stripe).map_err(|e| e.to_string())?),
-                    None,
-                    secret,
-                )
-            }
-            None => {
-                let secret = format!("whsec_local_{}", local.port());
-                let local_payments = Arc::new(LocalPayments::new(origin.clone(), secret.clone())?);
-                eprintln!(
-                    "pave serve: no Stripe key: payments use the local TEST checkout (no money moves)"
-                );
-                (local_payments.clone(), Some(local_payments), secret)
-            }
-        };
+    let chosen = EnvPayments::from_env(&origin, &format!("whsec_local_{}", local.port()))?;
+    if chosen.is_test() {
+        eprintln!(
+            "pave serve: no Stripe key: payments use the local TEST checkout (no money moves)"
+        );
+    }
+    let webhook_secret = chosen
+        .webhook_secret
+        .ok_or("STRIPE_WEBHOOK_SECRET must be set with STRIPE_SECRET_KEY")?;
+    let (payments, local_payments) = (chosen.payments, chosen.local);
     let (changes_tx, mut changes_rx) = mpsc::unbounded_channel::<String>();
     let site_url = origin.clone();
     let mut allowed_origins = vec![origin.clone()];
@@ -156,7 +142,7 @@ pub async fn serve(
             tokio::time::sleep(Duration::from_millis(150)).await;
             while rx.try_recv().is_ok() {}
             let result = async {
-                let before = write_snapshot(
+                let before = crate::store_file::write_snapshot(
                     &rebuild_api.store,
                     rebuild_config.progress.as_deref().unwrap_or(&progress),
                 )
@@ -294,21 +280,6 @@ async fn security_headers(
     response
 }
 
-/// Writes the store's progress snapshot (what the build shows) to `path`,
-/// and returns it.
-pub(crate) async fn write_snapshot(
-    store: &SqliteStore,
-    path: &std::path::Path,
-) -> Result<Snapshot, String> {
-    let snapshot = store
-        .snapshot()
-        .await
-        .map_err(|e| format!("cannot read the store: {e}"))?;
-    let json = serde_json::to_vec_pretty(&snapshot).map_err(|e| e.to_string())?;
-    std::fs::write(path, json).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok(snapshot)
-}
-
 /// The projects whose figures differ between two snapshots (including
 /// those present in only one).
 fn changed_projects(before: &Snapshot, after: &Snapshot) -> std::collections::BTreeSet<String> {
@@ -340,13 +311,15 @@ async fn refresh_figures(
     projects: std::collections::BTreeSet<String>,
 ) -> Result<(), String> {
     let start = std::time::Instant::now();
-    let mut figures = std::collections::BTreeMap::new();
+    // Their figures in one transaction (a project the store does not know
+    // yet has zero everywhere).
+    let mut figures = store
+        .snapshot_of(projects.iter().cloned())
+        .await
+        .map_err(|e| format!("cannot read the store: {e}"))?
+        .projects;
     for project in &projects {
-        let f = store
-            .figures(project)
-            .await
-            .map_err(|e| format!("cannot read the store: {e}"))?;
-        figures.insert(project.clone(), f);
+        figures.entry(project.clone()).or_default();
     }
     let live = live.clone();
     let refreshed = tokio::task::spawn_blocking(move || {

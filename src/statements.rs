@@ -6,8 +6,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
+use crate::exit::{Done, Failure};
 use pave_functions::catalog::Catalog;
 use pave_functions::statements::{FeePolicy, ProjectTotals, holder, html, ledger, sponsor};
 use pave_functions::store::sqlite::SqliteStore;
@@ -28,46 +28,28 @@ pub fn parse_lang(text: &str) -> Result<Lang, String> {
     Lang::from_code(text).ok_or_else(|| format!("`{text}` is not a language: fr or en"))
 }
 
-/// Exit status 0 when written, 1 when the store or the output failed, 2 on
-/// usage errors (no catalog, no store, unknown project).
-pub fn statements(options: &Options) -> ExitCode {
-    let catalog = match crate::store_file::read_catalog(&options.catalog) {
-        Ok(c) => c,
-        Err(status) => return status,
-    };
+/// Writes the statements: failed when the store or the output failed, a
+/// usage error without catalog or store, or for an unknown project.
+pub fn statements(options: &Options) -> Done {
+    let catalog = crate::store_file::read_catalog(&options.catalog)?;
     if let Some(slug) = &options.project
         && !catalog.projects.contains_key(slug)
     {
-        eprintln!("error: no project `{slug}` in the catalog");
-        return ExitCode::from(2);
+        return Err(Failure::Usage(format!(
+            "no project `{slug}` in the catalog"
+        )));
     }
-    let store = match crate::store_file::open_existing(&options.db) {
-        Ok(s) => s,
-        Err(status) => return status,
-    };
-    let runtime = match crate::store_file::runtime() {
-        Ok(r) => r,
-        Err(status) => return status,
-    };
-    let read = match runtime.block_on(read_store(&store, &catalog)) {
-        Ok(read) => read,
-        Err(e) => {
-            eprintln!("error: cannot read the store: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    match write(options, &catalog, &read) {
-        Ok(written) => {
-            for path in written {
-                println!("{}", path.display());
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: cannot write in {}: {e}", options.out.display());
-            ExitCode::from(1)
-        }
+    let store = crate::store_file::open_existing(&options.db)?;
+    let runtime = crate::store_file::runtime()?;
+    let read = runtime
+        .block_on(read_store(&store, &catalog))
+        .map_err(|e| Failure::Failed(format!("cannot read the store: {e}")))?;
+    let written = write(options, &catalog, &read)
+        .map_err(|e| Failure::Failed(format!("cannot write in {}: {e}", options.out.display())))?;
+    for path in written {
+        println!("{}", path.display());
     }
+    Ok(())
 }
 
 /// Every catalog project's ledger, and whether its close is done.

@@ -9,11 +9,13 @@
 //! - [`kinds`]: the enums both sides name (status, funding, pool mode,
 //!   holder kind, outcome), each with its one `as_str`;
 //! - [`urls`]: the site's addresses;
+//! - [`html`]: the one escaper of text in HTML and XML;
 //! - [`calendar`]: a campaign's days in its time zone;
 //! - [`outcome`]: the one rule that says whether a campaign is funded.
 
 pub mod calendar;
 pub mod catalog;
+pub mod html;
 pub mod kinds;
 pub mod outcome;
 pub mod progress;

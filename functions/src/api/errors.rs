@@ -132,9 +132,4 @@ impl From<Refusal> for ApiError {
     }
 }
 
-pub(crate) fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+pub(crate) use pave_contract::html::escape;

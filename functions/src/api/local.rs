@@ -19,7 +19,7 @@ use crate::messages::{self, Lang};
 use crate::store::Store;
 use crate::stripe::client::{
     BoxFuture, CheckoutRequest, CheckoutSession, ENV_SECRET_KEY, PaymentError, Payments, Refund,
-    RefundStatus,
+    RefundStatus, StripeConfig, StripePayments,
 };
 use crate::stripe::signature;
 
@@ -32,6 +32,45 @@ struct Session {
     cancel_url: String,
     expires_at: i64,
     done: bool,
+}
+
+/// The payments of a self-hosted process (`pave serve`, `pave close`),
+/// chosen once from the environment: Stripe when `STRIPE_SECRET_KEY` is
+/// set (with `STRIPE_WEBHOOK_SECRET`, the endpoint's secret, when given),
+/// else the local test payments, reached at `api_origin`, which sign their
+/// events with `local_secret`.
+pub struct EnvPayments {
+    pub payments: Arc<dyn Payments>,
+    /// The local test payments, when they are the ones.
+    pub local: Option<Arc<LocalPayments>>,
+    /// The secret that verifies webhooks: Stripe's endpoint's, or the local one.
+    pub webhook_secret: Option<String>,
+}
+
+impl EnvPayments {
+    pub fn from_env(api_origin: &str, local_secret: &str) -> Result<EnvPayments, String> {
+        let lookup = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        if lookup(ENV_SECRET_KEY).is_some() {
+            let config = StripeConfig::from_lookup(lookup).map_err(|e| e.to_string())?;
+            let stripe = StripePayments::new(&config).map_err(|e| e.to_string())?;
+            return Ok(EnvPayments {
+                payments: Arc::new(stripe),
+                local: None,
+                webhook_secret: lookup("STRIPE_WEBHOOK_SECRET"),
+            });
+        }
+        let local = Arc::new(LocalPayments::new(api_origin, local_secret)?);
+        Ok(EnvPayments {
+            payments: local.clone(),
+            local: Some(local),
+            webhook_secret: Some(local_secret.to_string()),
+        })
+    }
+
+    /// Whether these are the local test payments (no money moves).
+    pub fn is_test(&self) -> bool {
+        self.local.is_some()
+    }
 }
 
 /// Test payments, in memory.

@@ -29,12 +29,7 @@ pub struct Cdn {
     client: Client,
 }
 
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use pave_contract::html::escape_xml as xml_escape;
 
 /// The body of `CreateInvalidation` (pure).
 pub fn invalidation_batch(paths: &[String], caller_reference: &str) -> String {

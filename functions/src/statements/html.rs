@@ -7,21 +7,8 @@ use pave_locale::{Lang, date, money, number};
 use super::holder::HolderStatement;
 use super::sponsor::SponsorStatement;
 
-/// `&`, `<`, `>`, `"` and `'` as entities.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Text escaped for the printable pages (the one escaper).
+pub use pave_contract::html::escape;
 
 /// The page's words in each language.
 fn t(lang: Lang, key: &str) -> &'static str {

@@ -10,21 +10,7 @@ use super::output::File;
 use super::{PageKey, Renderer, is_published, pages, urls};
 use crate::model::{Project, Territory};
 
-fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
+use pave_contract::html::escape_xml as xml_escape;
 
 fn stamp(d: Date) -> String {
     format!("{d}T00:00:00Z")

@@ -249,21 +249,11 @@ fn as_literal(value: &str) -> Option<String> {
         .map(|q| format!("{q}{value}{q}"))
 }
 
-/// HTML escaping of text and attribute values: `& < > " '`. Unlike tera's
-/// default it leaves `/` alone, so addresses stay readable (and pages lighter).
+/// HTML escaping of text and attribute values: `& < > " '` (the one
+/// escaper, `pave_contract::html`). Unlike tera's default it leaves `/`
+/// alone, so addresses stay readable (and pages lighter).
 pub fn escape_html(input: &str) -> String {
-    let mut out = String::with_capacity(input.len() + input.len() / 8);
-    for c in input.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    pave_contract::html::escape(input)
 }
 
 /// FNV-1a: a tiny stable hash for cache-busting (not for security).
