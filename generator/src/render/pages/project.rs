@@ -1,0 +1,307 @@
+//! A project's page and its embeddable widget.
+
+use super::*;
+
+pub(super) fn render(
+    r: &Renderer,
+    key: &PageKey,
+    lang: Lang,
+    shared: &Shared,
+    slug: &str,
+) -> Result<File, RenderError> {
+    let site = r.site;
+    let Some((tr, p, entry)) = r.project(slug) else {
+        return Ok(missing(key, lang));
+    };
+    let Some(card) = entry.card(lang) else {
+        return Ok(missing(key, lang));
+    };
+    let mut common = common(
+        r,
+        key,
+        lang,
+        p.doc.meta.title.clone(),
+        p.doc.meta.summary.clone(),
+    );
+    common.brand = Some(brand_of(tr));
+    common.og_type = "article";
+    common.og_image = card
+        .cover
+        .as_ref()
+        .map(|c| format!("{}{}", site.config.base_url, c.url));
+    if matches!(key, PageKey::Widget(_)) {
+        return render_template(r, "widget.html", key, lang, common, card);
+    }
+    let page = project_page(r, tr, p, card, lang, shared);
+    render_template(r, "project.html", key, lang, common, page)
+}
+
+#[derive(Serialize)]
+struct ProjectPage<'a> {
+    card: &'a Card,
+    body: String,
+    holder: String,
+    holder_kind: String,
+    holder_website: Option<String>,
+    cap: String,
+    matched: Vec<MatchedLine>,
+    rewards: Vec<RewardView>,
+    needs: Vec<NeedView>,
+    support: Vec<SupportView>,
+    news: Vec<NewsView>,
+    location: LocationView,
+    share: Vec<Link>,
+    pledge_action: String,
+    offer_action: String,
+    pledge_min: String,
+    pledge_max: String,
+    offers: u32,
+    widget_url: String,
+    widget_code: String,
+    start: String,
+    end: String,
+    call: Option<Link>,
+}
+
+#[derive(Serialize)]
+struct MatchedLine {
+    text: String,
+    sponsor_url: String,
+}
+
+#[derive(Serialize)]
+struct RewardView {
+    index: usize,
+    min: String,
+    min_value: String,
+    title: String,
+    description: Option<String>,
+    left_label: Option<String>,
+    sold_out: bool,
+}
+
+#[derive(Serialize)]
+struct NeedView {
+    kind: String,
+    title: String,
+    description: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SupportView {
+    kind: String,
+    actor: String,
+    description: Option<String>,
+    amount: Option<String>,
+    website: Option<String>,
+}
+
+#[derive(Serialize)]
+struct NewsView {
+    title: String,
+    date: String,
+    date_iso: String,
+    body: String,
+}
+
+#[derive(Serialize)]
+struct LocationView {
+    address: String,
+    city: String,
+    map_url: Option<String>,
+}
+
+fn project_page<'a>(
+    r: &Renderer,
+    tr: &Territory,
+    p: &Project,
+    card: &'a Card,
+    lang: Lang,
+    shared: &Shared,
+) -> ProjectPage<'a> {
+    let t = r.theme.strings(lang);
+    let m = &p.doc.meta;
+    let figures = r.figures(&p.doc.slug);
+    let money = |d: Decimal| format::money(d, lang);
+    let matched = pools_for(r.site, tr, p)
+        .into_iter()
+        .filter_map(|(id, s, _)| {
+            let amount = figures.matched.get(&id)?.0;
+            (amount > Decimal::ZERO).then(|| MatchedLine {
+                text: t.fill(
+                    "project.matched_by",
+                    &[("amount", &money(amount)), ("sponsor", &s.meta.name)],
+                ),
+                sponsor_url: urls::sponsor(lang, &s.slug),
+            })
+        })
+        .collect();
+    let rewards = m
+        .rewards
+        .iter()
+        .enumerate()
+        .map(|(i, rw)| {
+            let taken = figures.rewards.get(&i).copied().unwrap_or(0);
+            let left = rw.limit.map(|l| l.saturating_sub(taken));
+            RewardView {
+                index: i,
+                min: money(rw.min),
+                min_value: rw.min.normalize().to_string(),
+                title: rw.title.clone(),
+                description: rw.description.clone(),
+                left_label: left.map(|n| match n {
+                    0 => t.get("reward.sold_out").to_string(),
+                    n => view::plural(t, "reward.left", n, lang),
+                }),
+                sold_out: left == Some(0),
+            }
+        })
+        .collect();
+    let canonical = format!(
+        "{}{}",
+        r.site.config.base_url,
+        urls::project(lang, &p.doc.slug)
+    );
+    let enc = |s: &str| -> String {
+        let mut out = String::new();
+        for b in s.bytes() {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        out
+    };
+    let share_text = format!("{} — {}", m.title, m.summary);
+    let share = vec![
+        Link {
+            url: format!(
+                "mailto:?subject={}&body={}",
+                enc(&m.title),
+                enc(&format!("{share_text}\n{canonical}"))
+            ),
+            label: t.get("share.email").to_string(),
+        },
+        Link {
+            url: format!(
+                "https://www.facebook.com/sharer/sharer.php?u={}",
+                enc(&canonical)
+            ),
+            label: "Facebook".into(),
+        },
+        Link {
+            url: format!(
+                "https://www.linkedin.com/sharing/share-offsite/?url={}",
+                enc(&canonical)
+            ),
+            label: "LinkedIn".into(),
+        },
+        Link {
+            url: format!(
+                "https://bsky.app/intent/compose?text={}",
+                enc(&format!("{share_text} {canonical}"))
+            ),
+            label: "Bluesky".into(),
+        },
+    ];
+    let widget_url = format!(
+        "{}{}",
+        r.site.config.base_url,
+        urls::widget(lang, &p.doc.slug)
+    );
+    let api = r.site.config.api_url.trim_end_matches('/');
+    let news_bodies = shared
+        .news
+        .get_or_init(|| p.news.iter().map(|n| markdown::to_html(&n.body)).collect());
+    ProjectPage {
+        card,
+        body: shared.body(&p.doc.body),
+        holder: m.holder.name.clone(),
+        holder_kind: t
+            .get(&format!("holder.{}", m.holder.kind.as_str()))
+            .to_string(),
+        holder_website: m.holder.website.as_ref().and_then(crate::link::Link::href),
+        cap: money(m.effective_cap(tr.doc.meta.overfunding_cap)),
+        matched,
+        rewards,
+        needs: m
+            .needs
+            .iter()
+            .map(|n| NeedView {
+                kind: t.get(&format!("need.{}", need_kind(n.kind))).to_string(),
+                title: n.title.clone(),
+                description: n.description.clone(),
+            })
+            .collect(),
+        support: m
+            .support
+            .iter()
+            .map(|s| SupportView {
+                kind: t
+                    .get(&format!("support.{}", support_kind(s.kind)))
+                    .to_string(),
+                actor: s.actor.clone(),
+                description: s.description.clone(),
+                amount: s.amount.map(money),
+                website: s.website.as_ref().and_then(crate::link::Link::href),
+            })
+            .collect(),
+        news: p
+            .news
+            .iter()
+            .zip(news_bodies)
+            .map(|(n, body)| NewsView {
+                title: n.meta.title.clone(),
+                date: format::date(n.meta.date, lang),
+                date_iso: n.meta.date.to_string(),
+                body: body.clone(),
+            })
+            .collect(),
+        location: LocationView {
+            address: m.location.address.clone(),
+            city: m.location.city.clone(),
+            map_url: m.location.lat.zip(m.location.lon).map(|(lat, lon)| {
+                format!("https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}")
+            }),
+        },
+        share,
+        pledge_action: format!("{api}/pledges"),
+        offer_action: format!("{api}/offers"),
+        pledge_min: r.site.config.pledge.min.normalize().to_string(),
+        pledge_max: r.site.config.pledge.max.normalize().to_string(),
+        offers: figures.offers,
+        widget_code: format!(
+            "<iframe src=\"{widget_url}\" title=\"{}\" width=\"320\" height=\"180\" loading=\"lazy\"></iframe>",
+            m.title.replace('"', "&quot;")
+        ),
+        widget_url,
+        start: format::date(m.campaign.start, lang),
+        end: format::date(m.campaign_end(&tr.doc.meta.campaign), lang),
+        call: m.call.as_ref().and_then(|c| {
+            tr.calls.iter().find(|cl| &cl.slug == c).map(|cl| Link {
+                url: urls::call(lang, &tr.doc.slug, &cl.slug),
+                label: cl.meta.title.clone(),
+            })
+        }),
+    }
+}
+
+fn need_kind(k: NeedKind) -> &'static str {
+    match k {
+        NeedKind::Volunteers => "volunteers",
+        NeedKind::Equipment => "equipment",
+        NeedKind::Skills => "skills",
+        NeedKind::Space => "space",
+        NeedKind::Hosting => "hosting",
+    }
+}
+
+fn support_kind(k: SupportKind) -> &'static str {
+    match k {
+        SupportKind::Label => "label",
+        SupportKind::Loan => "loan",
+        SupportKind::Accompaniment => "accompaniment",
+        SupportKind::Funding => "funding",
+    }
+}
