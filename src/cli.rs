@@ -203,7 +203,7 @@ pub fn run() -> Done {
                     Failure::Reported
                 })
         }
-        Command::Close { db, catalog, now } => crate::close::close(&db, &catalog, now),
+        Command::Close { db, catalog, now } => crate::close_command::close(&db, &catalog, now),
         Command::Erase { email, db } => crate::erase::erase(&db, &email),
         Command::Statements {
             db,

@@ -1,7 +1,7 @@
 //! The `pave` command: check, build and serve a Pavé site, and close its campaigns.
 
 mod cli;
-mod close;
+mod close_command;
 mod corpus;
 mod erase;
 mod exit;

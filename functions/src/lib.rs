@@ -2,6 +2,7 @@
 //! the ledger (stores) and the HTTP API.
 
 pub mod api;
+pub mod aws;
 pub mod close;
 #[cfg(feature = "lambda")]
 pub mod lambda;

@@ -15,7 +15,7 @@ use axum::body::Bytes;
 use http_body_util::Full;
 
 use super::http::{Client, Request, Signing};
-use crate::store::dynamo::Connection;
+use crate::aws::Connection;
 
 pub const DEFAULT_ENDPOINT: &str = "https://cloudfront.amazonaws.com";
 const SIGNING_REGION: &str = "us-east-1";

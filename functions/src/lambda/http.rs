@@ -16,7 +16,7 @@ use hyper_util::rt::TokioExecutor;
 
 pub use axum::http::{Request, StatusCode};
 
-use crate::store::dynamo::Connection;
+use crate::aws::Connection;
 
 /// Where and how a request is signed (SigV4).
 pub struct Signing<'a> {

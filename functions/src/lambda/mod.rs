@@ -25,7 +25,7 @@
 
 pub mod api;
 pub mod cdn;
-pub mod close;
+pub mod closer;
 pub mod http;
 pub mod publish;
 pub mod rebuild;

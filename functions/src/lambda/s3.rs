@@ -18,7 +18,7 @@ use axum::body::Bytes;
 use http_body_util::Full;
 
 use super::http::{Client, Request, Signing};
-use crate::store::dynamo::Connection;
+use crate::aws::Connection;
 
 /// A bucket the rebuild puts objects in (cheap to clone: one connection pool).
 #[derive(Debug, Clone)]

@@ -26,8 +26,8 @@ mod plan;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+use crate::aws::required_env;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_get_items::TransactGetItemsError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -94,83 +94,8 @@ fn now() -> i64 {
     jiff::Timestamp::now().as_second()
 }
 
-/// How to reach DynamoDB: region, optional endpoint (moto, DynamoDB Local)
-/// and static credentials. Built by hand rather than with `aws-config`, to
-/// keep the dependency tree small: on Lambda the runtime provides all of it
-/// in the environment.
-#[derive(Clone)]
-pub struct Connection {
-    pub region: String,
-    pub endpoint: Option<String>,
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    pub session_token: Option<String>,
-}
-
-impl std::fmt::Debug for Connection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never print the credentials.
-        f.debug_struct("Connection")
-            .field("region", &self.region)
-            .field("endpoint", &self.endpoint)
-            .finish_non_exhaustive()
-    }
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-fn required_env(name: &str, what: &str) -> Result<String, StoreError> {
-    env(name).ok_or_else(|| StoreError::Backend(format!("{name} is not set ({what})")))
-}
-
-impl Connection {
-    /// From the standard AWS variables: `AWS_REGION` (or
-    /// `AWS_DEFAULT_REGION`), `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
-    /// `AWS_SESSION_TOKEN` (optional), and `AWS_ENDPOINT_URL_DYNAMODB` (or
-    /// `AWS_ENDPOINT_URL`) for a local DynamoDB.
-    pub fn from_env() -> Result<Connection, StoreError> {
-        Ok(Connection {
-            region: env("AWS_REGION")
-                .or_else(|| env("AWS_DEFAULT_REGION"))
-                .ok_or_else(|| StoreError::Backend("AWS_REGION is not set".into()))?,
-            endpoint: env("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| env("AWS_ENDPOINT_URL")),
-            access_key_id: required_env("AWS_ACCESS_KEY_ID", "DynamoDB credentials")?,
-            secret_access_key: required_env("AWS_SECRET_ACCESS_KEY", "DynamoDB credentials")?,
-            session_token: env("AWS_SESSION_TOKEN"),
-        })
-    }
-
-    /// The credentials of this connection, for the SDK's clients and for
-    /// requests Pavé signs itself (`lambda::http`).
-    pub fn credentials(&self) -> Credentials {
-        Credentials::new(
-            &self.access_key_id,
-            &self.secret_access_key,
-            self.session_token.clone(),
-            None,
-            "pave-environment",
-        )
-    }
-
-    /// A new client, with its own HTTP connection pool (rustls with ring).
-    pub fn client(&self) -> Client {
-        use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(Provider::Rustls(CryptoMode::Ring))
-            .build_https();
-        let mut config = aws_sdk_dynamodb::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(self.region.clone()))
-            .credentials_provider(self.credentials())
-            .http_client(http);
-        if let Some(endpoint) = &self.endpoint {
-            config = config.endpoint_url(endpoint);
-        }
-        Client::from_conf(config.build())
-    }
-}
+/// How to reach AWS (`crate::aws`), re-exported where the store is built.
+pub use crate::aws::Connection;
 
 /// The DynamoDB store. Cheap to clone (the client is shared).
 #[derive(Clone, Debug)]

@@ -1,0 +1,172 @@
+//! Payments: a limited reward's places, a payment through `payment::decide`
+//! (counted with its matches, or refused), and a paid pledge taken out of
+//! the figures.
+
+use super::*;
+
+/// The places of a reward taken by others than `pledge_id` at `at`: paid
+/// pledges (a running total) and open reservations.
+pub(super) fn reward_taken(
+    tx: &Connection,
+    project: &str,
+    reward: usize,
+    pledge_id: &str,
+    at: i64,
+) -> Result<u32, StoreError> {
+    let paid: u32 = maybe(
+        tx,
+        "SELECT paid FROM project_rewards WHERE project = ?1 AND reward = ?2",
+        params![project, reward as i64],
+        |r| r.get(0),
+    )?
+    .unwrap_or(0);
+    let reserved: u32 = one(
+        tx,
+        "SELECT COUNT(*) FROM pledges WHERE project = ?1 AND reward = ?2 \
+         AND status = 'pending' AND reward IS NOT NULL AND expires_at > ?3 AND id <> ?4",
+        params![project, reward as i64, at, pledge_id],
+        |r| r.get(0),
+    )?;
+    Ok(paid.saturating_add(reserved))
+}
+
+/// Takes a paid pledge out of the figures: its matches are cancelled (and
+/// returned), its status becomes `status`. The caller checked it is paid.
+pub(super) fn unpay_tx(
+    tx: &Connection,
+    pledge_id: &str,
+    status: PledgeStatus,
+    reason: Option<RefundReason>,
+    at: i64,
+) -> Result<Vec<Match>, StoreError> {
+    let cancelled: Vec<Match> = pool_amounts(
+        tx,
+        "SELECT pool, amount_cents FROM matches WHERE pledge_id = ?1 AND active = 1 ORDER BY id",
+        pledge_id,
+    )?
+    .into_iter()
+    .map(|(pool_id, amount)| Match { pool_id, amount })
+    .collect();
+    exec(
+        tx,
+        "UPDATE matches SET active = 0 WHERE pledge_id = ?1 AND active = 1",
+        params![pledge_id],
+    )?;
+    exec(
+        tx,
+        "UPDATE pledges SET status = ?2, refunded_at = ?3, refund_reason = COALESCE(?4, refund_reason) WHERE id = ?1",
+        params![
+            pledge_id,
+            status.as_str(),
+            at,
+            reason.map(RefundReason::as_str)
+        ],
+    )?;
+    Ok(cancelled)
+}
+
+/// A checkout paid (`Store::apply_paid`), in its transaction: the facts
+/// read, [`payment::decide`], then the payment or its refusal written.
+pub(super) fn apply_paid_tx(
+    tx: &Connection,
+    catalog: &Catalog,
+    event_id: &str,
+    pledge_id: &str,
+    paid: &Payment<'_>,
+    paid_at: i64,
+) -> Result<Applied, StoreError> {
+    if !record_event(tx, event_id, "checkout.session.completed", paid_at)? {
+        return Ok(Applied::Duplicate);
+    }
+    let row = pledge_row(tx, pledge_id)?;
+    if !matches!(row.status, PledgeStatus::Pending | PledgeStatus::Expired) {
+        return Ok(Applied::NoEffect {
+            reason: "pledge already settled",
+        });
+    }
+    let project_slug = row.project.clone();
+    let donor = row.donor.clone();
+    let payment_intent = paid.intent;
+    let project = catalog
+        .projects
+        .get(&project_slug)
+        .ok_or_else(|| StoreError::UnknownProject(project_slug.clone()))?;
+    let amount = from_cents(row.amount_cents)?;
+    // The project and its pools before this pledge (running totals).
+    let state = project_state(tx, &project_slug)?;
+    let known = maybe(
+        tx,
+        "SELECT 1 FROM project_donors WHERE project = ?1 AND donor = ?2 AND paid > 0",
+        params![project_slug, donor],
+        |_| Ok(()),
+    )?
+    .is_some();
+    let facts = payment::Facts {
+        amount_cents: row.amount_cents,
+        reward: row.reward,
+        place_held: payment::place_held(
+            row.status == PledgeStatus::Pending,
+            row.expires_at,
+            paid_at,
+        ),
+        reward_taken_by_others: match row.reward {
+            Some(reward) => reward_taken(tx, &project_slug, reward, pledge_id, paid_at)?,
+            None => 0,
+        },
+        close_started: close_tx(tx, &project_slug)?.is_some(),
+        total_cents: to_cents(state.total)?,
+        cap_cents: to_cents(crate::money::floor_cents(project.cap))?,
+    };
+    // A payment that cannot be counted is recorded, to be refunded whole.
+    if let Err(reason) = payment::decide(project, &facts, paid, paid_at) {
+        exec(
+            tx,
+            "UPDATE pledges SET status = 'refunding', paid_at = ?2, payment_intent = COALESCE(?3, payment_intent), refund_reason = ?4 WHERE id = ?1",
+            params![pledge_id, paid_at, payment_intent, reason.as_str()],
+        )?;
+        return Ok(Applied::Refused {
+            project: project_slug,
+            reason,
+        });
+    }
+    let views = catalog
+        .pools_of(project)
+        .into_iter()
+        .map(|(id, rules)| pool_view(tx, id, rules, &project_slug, Some(&donor)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let pledge = matching::Pledge {
+        amount,
+        paid_on: pave_contract::calendar::day_in(paid_at, &project.timezone),
+        new_backer: !known,
+    };
+    let matches = matching::match_pledge(project, &views, &state, &pledge);
+    for m in &matches {
+        let mode = match catalog.pools.get(&m.pool_id).map(|p| p.mode) {
+            Some(PoolMode::LumpSum) => "lump_sum",
+            Some(PoolMode::OnSuccess) => "on_success",
+            _ => "per_pledge",
+        };
+        exec(
+            tx,
+            "INSERT INTO matches (pledge_id, project, pool, donor, mode, amount_cents, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                pledge_id,
+                project_slug,
+                m.pool_id,
+                donor,
+                mode,
+                to_cents(m.amount)?,
+                paid_at
+            ],
+        )?;
+    }
+    exec(
+        tx,
+        "UPDATE pledges SET status = 'paid', paid_at = ?2, payment_intent = COALESCE(?3, payment_intent) WHERE id = ?1",
+        params![pledge_id, paid_at, payment_intent],
+    )?;
+    Ok(Applied::Changed {
+        project: project_slug,
+        matches,
+    })
+}
