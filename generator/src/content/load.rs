@@ -488,14 +488,7 @@ fn assemble(
 fn load_file(root: &Path, canonical: &Path, rel: &Path) -> FileResult {
     let shown = display_path(root, rel);
     let kind = classify(rel);
-    let mut result = FileResult {
-        kind: kind.clone(),
-        shown: shown.clone(),
-        file: None,
-        parsed: Parsed::Nothing,
-        diagnostics: Vec::new(),
-        issues: Vec::new(),
-    };
+    let mut result = FileResult::new(&kind, &shown);
     if let Some(refused) = link_outside(root, canonical, rel, &shown) {
         result.diagnostics.push(refused);
         return result;
@@ -552,16 +545,22 @@ fn load_file(root: &Path, canonical: &Path, rel: &Path) -> FileResult {
         }
         _ => {}
     }
-    let source = match source::read(&root.join(rel), shown.clone()) {
-        Ok(s) => s,
+    match source::read(&root.join(rel), shown) {
+        Ok(source) => parse(kind, &source, result),
         Err(d) => {
             result.diagnostics.push(d);
-            return result;
+            result
         }
-    };
+    }
+}
+
+/// Parses a content file's text as its place (`kind`) says, into `result`:
+/// pure (the text is given), so rules and diagnostics are tested on strings.
+fn parse(kind: Kind, source: &Source, mut result: FileResult) -> FileResult {
+    let shown = source.path.clone();
     let is_markdown = !matches!(kind, Kind::Site | Kind::Themes);
     let front = if is_markdown {
-        match source::split_front_matter(&source) {
+        match source::split_front_matter(source) {
             Ok(fm) => Some(fm),
             Err(d) => {
                 result.diagnostics.push(d);
@@ -598,7 +597,7 @@ fn load_file(root: &Path, canonical: &Path, rel: &Path) -> FileResult {
     let body = Slice::new(source.text.clone(), body_range);
 
     let mut ctx = ParseCtx {
-        source: &source,
+        source,
         line_offset,
         result: &mut result,
     };
@@ -636,6 +635,19 @@ fn load_file(root: &Path, canonical: &Path, rel: &Path) -> FileResult {
     };
     result.parsed = parsed.unwrap_or(Parsed::Nothing);
     result
+}
+
+impl FileResult {
+    fn new(kind: &Kind, shown: &Path) -> FileResult {
+        FileResult {
+            kind: kind.clone(),
+            shown: shown.to_path_buf(),
+            file: None,
+            parsed: Parsed::Nothing,
+            diagnostics: Vec::new(),
+            issues: Vec::new(),
+        }
+    }
 }
 
 struct ParseCtx<'a> {
@@ -858,6 +870,27 @@ fn classify_yaml_error(kind: yaml::YamlErrorKind, message: &str) -> (&'static st
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_is_parsed_from_its_text() {
+        let kind = classify(Path::new(
+            "territories/se/projects/cafe/news/2026-01-02-x.md",
+        ));
+        let text = "---\ntitle: Ouverture\ndate: 2026-01-02\ndat: 2026-01-03\n---\nBonjour.\n";
+        let source = source::from_bytes(text.as_bytes().to_vec(), "x.md".into()).unwrap();
+        let result = parse(
+            kind.clone(),
+            &source,
+            FileResult::new(&kind, Path::new("x.md")),
+        );
+        let Parsed::News(territory, project, news) = result.parsed else {
+            panic!("not parsed as news");
+        };
+        assert_eq!((territory.as_str(), project.as_str()), ("se", "cafe"));
+        assert_eq!(news.meta.title, "Ouverture");
+        assert_eq!(&*news.body, "Bonjour.\n");
+        assert_eq!(result.issues.len(), 1, "the unknown field `dat`");
+    }
 
     #[test]
     fn site_config_is_read_through_the_model() {
