@@ -1,6 +1,5 @@
 //! The one rule that says whether a campaign is funded, used by the close
-//! (what it records and pays), the pages (what they show) and the
-//! statements.
+//! (what it records and pays) and the pages (what they show).
 
 use rust_decimal::Decimal;
 

@@ -8,7 +8,7 @@
 //!   DynamoDB Stream batch of project totals → the pages showing those
 //!   projects' figures re-rendered, put on the site bucket, and invalidated on
 //!   the CDN.
-//! - [`close`]: the campaign closer (`pave-close`): a nightly EventBridge
+//! - [`closer`]: the campaign closer (`pave-close`): a nightly EventBridge
 //!   schedule → [`crate::close::run`] on the DynamoDB store with Stripe; a
 //!   refused refund fails the invocation (`CloseFailed`).
 //! - [`setup`]: the cold start the API and the closer share (the bundled

@@ -1,6 +1,6 @@
 //! The store: pledges, matches, processed webhook events and in-kind offers.
 //!
-//! One trait, two backends: SQLite (embedded default, `sqlite.rs`) and
+//! One trait, two backends: SQLite (embedded default, `sqlite/`) and
 //! DynamoDB (on AWS, `dynamo.rs`). Every webhook's effects are applied
 //! atomically and at most once per event id.
 

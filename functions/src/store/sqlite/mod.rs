@@ -38,8 +38,7 @@ use tx::*;
 
 /// The SQLite store. Cheap to clone; one connection behind a fair (FIFO)
 /// mutex: under load every operation waits its turn, none is overtaken by
-/// newcomers (before, an operation that found the connection busy moved to
-/// a blocking thread and raced the others for an unfair lock).
+/// newcomers.
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<tokio::sync::Mutex<Connection>>,
