@@ -11,7 +11,7 @@ use crate::exit::{Done, Failure};
 use pave_functions::catalog::Catalog;
 use pave_functions::statements::{FeePolicy, ProjectTotals, holder, html, ledger, sponsor};
 use pave_functions::store::sqlite::SqliteStore;
-use pave_functions::store::{CloseState, ProjectLedger, Store, StoreError};
+use pave_functions::store::{CloseRecord, CloseState, ProjectLedger, Store, StoreError};
 use pave_locale::Lang;
 
 pub struct Options {
@@ -55,20 +55,19 @@ pub fn statements(options: &Options) -> Done {
 /// Every catalog project's ledger, and whether its close is done.
 struct Read {
     ledgers: BTreeMap<String, ProjectLedger>,
-    closed: BTreeMap<String, bool>,
+    /// Each project's close record, once its close started.
+    closes: BTreeMap<String, CloseRecord>,
 }
 
 async fn read_store(store: &SqliteStore, catalog: &Catalog) -> Result<Read, StoreError> {
     let mut read = Read {
         ledgers: BTreeMap::new(),
-        closed: BTreeMap::new(),
+        closes: BTreeMap::new(),
     };
     for slug in catalog.projects.keys() {
-        let closed = store
-            .close_record(slug)
-            .await?
-            .is_some_and(|c| c.state == CloseState::Closed);
-        read.closed.insert(slug.clone(), closed);
+        if let Some(close) = store.close_record(slug).await? {
+            read.closes.insert(slug.clone(), close);
+        }
         read.ledgers
             .insert(slug.clone(), store.project_ledger(slug).await?);
     }
@@ -85,7 +84,8 @@ fn write(options: &Options, catalog: &Catalog, read: &Read) -> std::io::Result<V
         Ok(())
     };
     for (slug, project) in &catalog.projects {
-        let closed = read.closed.get(slug).copied().unwrap_or(false);
+        let close = read.closes.get(slug);
+        let closed = close.is_some_and(|c| c.state == CloseState::Closed);
         let wanted = match &options.project {
             Some(only) => only == slug,
             None => closed,
@@ -93,7 +93,15 @@ fn write(options: &Options, catalog: &Catalog, read: &Read) -> std::io::Result<V
         let Some(ledger) = read.ledgers.get(slug).filter(|_| wanted) else {
             continue;
         };
-        let s = holder::statement(slug, project, catalog, ledger, options.fees, !closed);
+        let s = holder::statement(
+            slug,
+            project,
+            catalog,
+            ledger,
+            options.fees,
+            !closed,
+            close.and_then(|c| c.outcome),
+        );
         put(format!("holder-{slug}.csv"), holder::csv(&s))?;
         put(
             format!("holder-{slug}.html"),

@@ -1,5 +1,6 @@
 //! The one rule that says whether a campaign is funded, used by the close
-//! (what it records and pays) and the pages (what they show).
+//! (what it records and pays), the pages (what they show) and the holder's
+//! statement (what it reports).
 
 use rust_decimal::Decimal;
 
@@ -12,16 +13,37 @@ use crate::progress::Figures;
 /// - keep it all: funded when citizens gave anything (an empty campaign has
 ///   nothing to keep, and is not funded — nor refunded: nobody paid).
 pub fn outcome(funding: Funding, goal: Decimal, figures: &Figures) -> Outcome {
-    figures
-        .recorded_outcome()
-        .unwrap_or_else(|| on_figures(funding, goal, figures))
+    decided(
+        figures.recorded_outcome(),
+        funding,
+        goal,
+        figures.raised,
+        figures.total(),
+    )
+}
+
+/// The same rule on amounts: the `recorded` outcome once there is one,
+/// else the rule on what citizens gave (`raised`) and what the project
+/// holds with matching (`total`).
+pub fn decided(
+    recorded: Option<Outcome>,
+    funding: Funding,
+    goal: Decimal,
+    raised: Decimal,
+    total: Decimal,
+) -> Outcome {
+    recorded.unwrap_or_else(|| on_amounts(funding, goal, raised, total))
 }
 
 /// The rule on the figures alone (what the close decides).
 pub fn on_figures(funding: Funding, goal: Decimal, figures: &Figures) -> Outcome {
+    on_amounts(funding, goal, figures.raised, figures.total())
+}
+
+fn on_amounts(funding: Funding, goal: Decimal, raised: Decimal, total: Decimal) -> Outcome {
     let funded = match funding {
-        Funding::AllOrNothing => figures.total() >= goal,
-        Funding::KeepItAll => figures.raised > Decimal::ZERO,
+        Funding::AllOrNothing => total >= goal,
+        Funding::KeepItAll => raised > Decimal::ZERO,
     };
     if funded {
         Outcome::Funded

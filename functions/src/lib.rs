@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod aws;
+pub mod clock;
 pub mod close;
 #[cfg(feature = "lambda")]
 pub mod lambda;

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use pave_functions::api::{ApiConfig, AppState, handle_webhook};
 use pave_functions::catalog::Catalog;
+use pave_functions::clock::Clock;
 use pave_functions::close::{self, CloseReport, FailedRefund, RefundPolicy};
 use pave_functions::mail::Mailer;
 use pave_functions::matching::Match;
@@ -83,6 +84,9 @@ trait Backend: Store {
     /// Where the backend's running totals differ from sums over its ledger
     /// (none when they agree): checked after every check of the suite.
     fn totals_differences(&self) -> impl Future<Output = Vec<String>> + Send;
+
+    /// The same store, seeing the time through `clock`.
+    fn with_clock(self, clock: Clock) -> Self;
 }
 
 impl Backend for SqliteStore {
@@ -97,6 +101,10 @@ impl Backend for SqliteStore {
 
     async fn totals_differences(&self) -> Vec<String> {
         self.audit_totals().await.expect("the totals' audit")
+    }
+
+    fn with_clock(self, clock: Clock) -> Self {
+        SqliteStore::with_clock(self, clock)
     }
 }
 
@@ -131,6 +139,10 @@ impl Backend for DynamoStore {
     /// by the figures the checks compare (`Suite::audit`, the statements).
     async fn totals_differences(&self) -> Vec<String> {
         Vec::new()
+    }
+
+    fn with_clock(self, clock: Clock) -> Self {
+        DynamoStore::with_clock(self, clock)
     }
 }
 
@@ -990,6 +1002,7 @@ macro_rules! store_suite {
             a_partial_refund_takes_the_pledge_and_its_matches_out,
             webhook_refunds_the_rest_of_a_partial_refund,
             no_one_holds_more_than_their_share_of_places,
+            a_reservation_lapses_on_the_stores_clock,
         );
     };
     (@tests $module:ident, $setup:ident: $($check:ident),* $(,)?) => {

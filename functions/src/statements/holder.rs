@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use super::csv::Table;
 use super::{FeePolicy, ProjectTotals, day_in, plain};
 use crate::catalog::{Catalog, CatalogProject};
-use crate::store::{PledgeStatus, ProjectLedger};
+use crate::store::{Outcome, PledgeStatus, ProjectLedger};
 
 /// What one pool matched on the project.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +55,9 @@ pub struct HolderStatement {
     pub title: String,
     /// The campaign has not closed: the figures may still change.
     pub provisional: bool,
+    /// Funded or not: the close's, once recorded; before, what the one
+    /// rule (`pave_contract::outcome`) says of the figures so far.
+    pub outcome: Outcome,
     pub goal: Decimal,
     pub citizens: Decimal,
     pub matched: Vec<PoolLine>,
@@ -78,8 +81,17 @@ pub fn statement(
     ledger: &ProjectLedger,
     fee_policy: FeePolicy,
     provisional: bool,
+    recorded: Option<Outcome>,
 ) -> HolderStatement {
     let totals = ProjectTotals::of(ledger);
+    let matched_total = totals.matched_total();
+    let outcome = pave_contract::outcome::decided(
+        recorded,
+        project.funding,
+        project.goal,
+        totals.raised,
+        totals.raised + matched_total,
+    );
     let matched: Vec<PoolLine> = totals
         .matched
         .iter()
@@ -129,11 +141,11 @@ pub fn statement(
             });
         }
     }
-    let matched_total = totals.matched_total();
     HolderStatement {
         slug: slug.to_string(),
         title: project.title.clone(),
         provisional,
+        outcome,
         goal: project.goal,
         citizens: totals.raised,
         matched,
@@ -174,7 +186,13 @@ pub fn csv(s: &HolderStatement) -> String {
         "final"
     };
     row("project", &s.slug, &s.title, String::new(), plain(s.goal));
-    row("status", status, "", String::new(), String::new());
+    row(
+        "status",
+        status,
+        s.outcome.as_str(),
+        String::new(),
+        String::new(),
+    );
     row(
         "total",
         "citizens",

@@ -20,6 +20,10 @@ fn t(lang: Lang, key: &str) -> &'static str {
             "Provisional: the campaign has not closed, these figures may still change.",
         ),
         "goal" => ("Objectif", "Goal"),
+        "outcome" => ("Résultat", "Outcome"),
+        "funded" => ("Financé", "Funded"),
+        "not_funded" => ("Non financé", "Not funded"),
+        "so_far" => ("{o} à ce jour", "{o} so far"),
         "citizens" => ("Dons des citoyens", "Citizens' pledges"),
         "matched" => ("Abondement", "Matching"),
         "matched_total" => ("Abondement total", "Total matching"),
@@ -98,6 +102,13 @@ pub fn holder(s: &HolderStatement, lang: Lang) -> String {
         ));
     }
     b.push_str("<table>\n");
+    let outcome = t(lang, s.outcome.as_str());
+    let outcome = if s.provisional {
+        t(lang, "so_far").replace("{o}", outcome)
+    } else {
+        outcome.to_string()
+    };
+    b.push_str(&figure_row(t(lang, "outcome"), &outcome));
     b.push_str(&figure_row(t(lang, "goal"), &money(s.goal, lang)));
     b.push_str(&figure_row(t(lang, "citizens"), &money(s.citizens, lang)));
     for m in &s.matched {

@@ -197,6 +197,7 @@ mod tests {
             &ledger,
             FeePolicy::default(),
             false,
+            None,
         );
         assert_eq!(s.contacts.len(), 1);
         assert_eq!(s.citizens, d("32.50"));
@@ -230,6 +231,22 @@ mod tests {
         assert_eq!(outputs[1].matches("@example.org").count(), 1);
         assert!(outputs[1].contains("12,50\u{202F}€"));
         assert_eq!(sponsors[0].pools[0].left, d("967.50"));
+        // Keep it all, and citizens gave: funded, on the one rule; the
+        // close's recorded outcome wins once there is one.
+        assert_eq!(s.outcome, crate::store::Outcome::Funded);
+        assert!(holder::csv(&s).contains("status,final,funded"));
+        assert!(outputs[1].contains("<td class=\"n\">Financé</td>"));
+        let recorded = holder::statement(
+            "cafe",
+            project,
+            &catalog,
+            &ledger,
+            FeePolicy::default(),
+            true,
+            Some(crate::store::Outcome::NotFunded),
+        );
+        assert_eq!(recorded.outcome, crate::store::Outcome::NotFunded);
+        assert!(html::holder(&recorded, pave_locale::Lang::En).contains("Not funded so far"));
     }
 
     #[test]

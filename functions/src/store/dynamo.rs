@@ -46,7 +46,8 @@ use super::{
     PledgeContact, PledgeStatus, ProjectLedger, RefundExtent, RefundReason, RefundResult, Store,
     StoreError,
 };
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, CatalogProject};
+use crate::clock::Clock;
 use crate::matching::Match;
 use crate::money::{from_cents, to_cents};
 use crate::payment::Payment;
@@ -90,10 +91,6 @@ fn non_empty<V>(map: HashMap<String, V>) -> Option<HashMap<String, V>> {
     (!map.is_empty()).then_some(map)
 }
 
-fn now() -> i64 {
-    jiff::Timestamp::now().as_second()
-}
-
 /// How to reach AWS (`crate::aws`), re-exported where the store is built.
 pub use crate::aws::Connection;
 
@@ -102,6 +99,7 @@ pub use crate::aws::Connection;
 pub struct DynamoStore {
     client: Client,
     table: String,
+    clock: Clock,
 }
 
 /// The result of one try of an operation.
@@ -116,7 +114,14 @@ impl DynamoStore {
         DynamoStore {
             client,
             table: table.into(),
+            clock: Clock::system(),
         }
+    }
+
+    /// The same store, seeing the time through `clock` (`crate::clock`).
+    pub fn with_clock(mut self, clock: Clock) -> DynamoStore {
+        self.clock = clock;
+        self
     }
 
     /// The table named by `PAVE_TABLE`, reached as [`Connection::from_env`] says.
@@ -484,6 +489,78 @@ impl DynamoStore {
         }
     }
 
+    /// The first read of a payment: whether its event was applied, and its
+    /// pledge. On a retry (`hint`: a pledge's project and donor never
+    /// change) one read gets the event, the pledge and the counters at once,
+    /// the counters returned as `prefetched`.
+    async fn paid_first_read(
+        &self,
+        catalog: &Catalog,
+        event_id: &str,
+        pledge_id: &str,
+        hint: Option<PledgeItem>,
+    ) -> Result<Step<(bool, PledgeItem, Option<Vec<Option<Item>>>)>, StoreError> {
+        let Some(hint) = hint else {
+            return Ok(match self.event_and_pledge(event_id, pledge_id).await? {
+                Step::Done((seen, pledge)) => Step::Done((seen, pledge, None)),
+                Step::Retry => Step::Retry,
+            });
+        };
+        let mut keys = vec![Key::event(event_id), Key::pledge(pledge_id)];
+        keys.extend(counter_keys(catalog, &hint));
+        let found = match self.get_all(&keys).await? {
+            Step::Done(found) => found,
+            Step::Retry => return Ok(Step::Retry),
+        };
+        let seen = found[0].is_some();
+        let pledge = match &found[1] {
+            Some(item) => PledgeItem::from_item(pledge_id, item)?,
+            None if seen => hint,
+            None => return Err(StoreError::UnknownPledge(pledge_id.to_string())),
+        };
+        Ok(Step::Done((seen, pledge, Some(found[2..].to_vec()))))
+    }
+
+    /// For a limited reward whose reservation no longer holds its place,
+    /// the places taken by others and the version they were counted at
+    /// (read after the totals: a place taken in between bumps the version
+    /// the payment is conditioned on).
+    async fn reward_recheck(
+        &self,
+        project: &CatalogProject,
+        pledge: &PledgeItem,
+        totals: &Totals,
+        paid_at: i64,
+    ) -> Result<Option<(u32, RewardCheck)>, StoreError> {
+        let limited = pledge
+            .reward
+            .and_then(|i| project.rewards.iter().find(|r| r.index == i))
+            .is_some_and(|r| r.limit.is_some());
+        let held = crate::payment::place_held(
+            pledge.status == PledgeStatus::Pending,
+            pledge.expires_at,
+            paid_at,
+        );
+        let Some(reward) = pledge.reward.filter(|_| limited && !held) else {
+            return Ok(None);
+        };
+        let reserved = self
+            .query(
+                items::RESERVATIONS_PARTITION,
+                &items::reservation_prefix(&pledge.project, Some(reward)),
+                Some(paid_at),
+            )
+            .await?
+            .len();
+        let taken = totals.reward_paid(reward) + reserved as i64;
+        Ok(Some((
+            u32::try_from(taken).unwrap_or(u32::MAX),
+            RewardCheck {
+                version: totals.reward_versions.get(&reward).copied(),
+            },
+        )))
+    }
+
     async fn try_paid(
         &self,
         catalog: &Catalog,
@@ -495,34 +572,18 @@ impl DynamoStore {
     ) -> Result<Step<Applied>, StoreError> {
         let payment_intent = paid.intent;
         const KIND: &str = "checkout.session.completed";
-        let (seen, pledge, prefetched) = match known.take() {
-            // A retry: a pledge's project and donor never change, so one
-            // read gets the event, the pledge and the counters at once.
-            Some(hint) => {
-                let mut keys = vec![Key::event(event_id), Key::pledge(pledge_id)];
-                keys.extend(counter_keys(catalog, &hint));
-                let found = match self.get_all(&keys).await? {
-                    Step::Done(found) => found,
-                    Step::Retry => return Ok(Step::Retry),
-                };
-                let seen = found[0].is_some();
-                let pledge = match &found[1] {
-                    Some(item) => PledgeItem::from_item(pledge_id, item)?,
-                    None if seen => hint,
-                    None => return Err(StoreError::UnknownPledge(pledge_id.to_string())),
-                };
-                (seen, pledge, Some(found[2..].to_vec()))
-            }
-            None => match self.event_and_pledge(event_id, pledge_id).await? {
-                Step::Done((seen, pledge)) => (seen, pledge, None),
-                Step::Retry => return Ok(Step::Retry),
-            },
+        let (seen, pledge, prefetched) = match self
+            .paid_first_read(catalog, event_id, pledge_id, known.take())
+            .await?
+        {
+            Step::Done(read) => read,
+            Step::Retry => return Ok(Step::Retry),
         };
         if seen {
             return Ok(Step::Done(Applied::Duplicate));
         }
         if !matches!(pledge.status, PledgeStatus::Pending | PledgeStatus::Expired) {
-            let writes = plan::no_effect(event_id, KIND, now(), &pledge);
+            let writes = plan::no_effect(event_id, KIND, self.clock.now(), &pledge);
             let settled = Applied::NoEffect {
                 reason: "pledge already settled",
             };
@@ -549,38 +610,9 @@ impl DynamoStore {
         let totals = found[0]
             .as_ref()
             .map_or(Ok(Totals::default()), Totals::from_item)?;
-        // A reservation that no longer holds its place: count the places
-        // taken by others (read after the totals: a place taken in between
-        // bumps the version the payment is conditioned on).
-        let limited = pledge
-            .reward
-            .and_then(|i| project.rewards.iter().find(|r| r.index == i))
-            .is_some_and(|r| r.limit.is_some());
-        let held = crate::payment::place_held(
-            pledge.status == PledgeStatus::Pending,
-            pledge.expires_at,
-            paid_at,
-        );
-        let reward_recheck = match pledge.reward {
-            Some(reward) if limited && !held => {
-                let reserved = self
-                    .query(
-                        items::RESERVATIONS_PARTITION,
-                        &items::reservation_prefix(&pledge.project, Some(reward)),
-                        Some(paid_at),
-                    )
-                    .await?
-                    .len();
-                let taken = totals.reward_paid(reward) + reserved as i64;
-                Some((
-                    u32::try_from(taken).unwrap_or(u32::MAX),
-                    RewardCheck {
-                        version: totals.reward_versions.get(&reward).copied(),
-                    },
-                ))
-            }
-            _ => None,
-        };
+        let reward_recheck = self
+            .reward_recheck(project, &pledge, &totals, paid_at)
+            .await?;
         let read = PaidRead {
             totals,
             donor: found[1]
@@ -599,7 +631,7 @@ impl DynamoStore {
                 event_id,
                 payment_intent,
                 paid_at,
-                now(),
+                self.clock.now(),
             )?;
             let refused = Applied::Refused {
                 project: read.pledge.project.clone(),
@@ -614,7 +646,7 @@ impl DynamoStore {
             event_id,
             payment_intent,
             paid_at,
-            now(),
+            self.clock.now(),
         )?;
         let changed = Applied::Changed {
             project: read.pledge.project.clone(),
@@ -637,13 +669,13 @@ impl DynamoStore {
             return Ok(Step::Done(Applied::Duplicate));
         }
         if pledge.status != PledgeStatus::Pending {
-            let writes = plan::no_effect(event_id, KIND, now(), &pledge);
+            let writes = plan::no_effect(event_id, KIND, self.clock.now(), &pledge);
             let reason = "pledge not pending";
             return self
                 .commit_event(writes, Applied::NoEffect { reason })
                 .await;
         }
-        let writes = plan::expired(event_id, &pledge, now());
+        let writes = plan::expired(event_id, &pledge, self.clock.now());
         let changed = Applied::Changed {
             project: pledge.project,
             matches: Vec::new(),
@@ -673,11 +705,11 @@ impl DynamoStore {
         };
         match pledge.status {
             PledgeStatus::Refunding if !partial => {
-                let writes = plan::refund_completed(event_id, &pledge, now());
+                let writes = plan::refund_completed(event_id, &pledge, self.clock.now());
                 self.commit_event(writes, recorded).await
             }
             PledgeStatus::Refunding | PledgeStatus::Refunded => {
-                let writes = plan::no_effect(event_id, KIND, now(), &pledge);
+                let writes = plan::no_effect(event_id, KIND, self.clock.now(), &pledge);
                 self.commit_event(writes, recorded).await
             }
             PledgeStatus::Pending | PledgeStatus::Expired => {
@@ -688,7 +720,7 @@ impl DynamoStore {
                     reason,
                     payment_intent,
                     at,
-                    now(),
+                    self.clock.now(),
                 );
                 let applied = match reason {
                     Some(reason) => Applied::Refused {
@@ -709,14 +741,14 @@ impl DynamoStore {
                 };
                 let project = read.pledge.project.clone();
                 if partial {
-                    let (writes, _) = plan::partly_refunded(&read, event_id, at, now())?;
+                    let (writes, _) = plan::partly_refunded(&read, event_id, at, self.clock.now())?;
                     let refused = Applied::Refused {
                         project,
                         reason: RefundReason::PartialRefund,
                     };
                     return self.commit_event(writes, refused).await;
                 }
-                let (writes, cancelled) = plan::refunded(&read, event_id, at, now())?;
+                let (writes, cancelled) = plan::refunded(&read, event_id, at, self.clock.now())?;
                 let changed = Applied::Changed {
                     project,
                     matches: cancelled,
@@ -1056,14 +1088,14 @@ impl Store for DynamoStore {
     }
 
     async fn figures(&self, project: &str) -> Result<Figures, StoreError> {
-        let now = now();
+        let now = self.clock.now();
         let totals = self.totals(project).await?;
         let live = self.live_reservations(Some(project), now).await?;
         totals.figures(live.get(project))
     }
 
     async fn snapshot(&self) -> Result<Snapshot, StoreError> {
-        let now = now();
+        let now = self.clock.now();
         let found = self
             .query(items::TOTALS_PARTITION, "PROJECT#", None)
             .await?;

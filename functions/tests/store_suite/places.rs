@@ -84,3 +84,51 @@ pub async fn no_one_holds_more_than_their_share_of_places<S: Backend>(db: impl F
         .await
         .expect("another project");
 }
+
+/// 27. Time is the store's input: a reservation counts among a reward's
+///     places while the store's clock is before its checkout's expiry, and
+///     no longer once the clock passes it, whatever the system's time.
+pub async fn a_reservation_lapses_on_the_stores_clock<S: Backend>(db: impl Fn() -> S) {
+    let at = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(1_000));
+    let read = at.clone();
+    let clock = Clock::from_fn(move || read.load(std::sync::atomic::Ordering::SeqCst));
+    let suite = Suite::new(db().with_clock(clock));
+    suite
+        .try_create(NewPledge {
+            reward: Some(1),
+            created_at: 1_000,
+            expires_at: 1_000 + CHECKOUT_TTL,
+            ..pledge("p-lapse", CAFE, "20")
+        })
+        .await
+        .expect("a place is free");
+    assert_eq!(suite.figures(CAFE).await.rewards.get(&1), Some(&1));
+    at.store(
+        1_000 + CHECKOUT_TTL - 1,
+        std::sync::atomic::Ordering::SeqCst,
+    );
+    assert_eq!(
+        suite.snapshot().await.projects[CAFE].rewards.get(&1),
+        Some(&1)
+    );
+    at.store(1_000 + CHECKOUT_TTL, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(
+        suite
+            .figures(CAFE)
+            .await
+            .rewards
+            .get(&1)
+            .copied()
+            .unwrap_or(0),
+        0,
+        "the checkout expired on the store's clock"
+    );
+    assert_eq!(
+        suite.snapshot().await.projects[CAFE]
+            .rewards
+            .get(&1)
+            .copied()
+            .unwrap_or(0),
+        0
+    );
+}

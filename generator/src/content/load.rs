@@ -305,6 +305,188 @@ fn walk_dir(root: &Path, dir: &Path, mut descend: impl FnMut(&Path) -> bool) -> 
     walked
 }
 
+/// What the files parsed to, gathered by kind before they are assembled
+/// into a [`Site`], with which kinds of file were found.
+#[derive(Default)]
+struct Parts {
+    config: Option<SiteConfig>,
+    themes: Option<Vec<crate::model::Theme>>,
+    sponsors: Vec<Sponsor>,
+    territories: BTreeMap<String, Option<Doc<TerritoryMeta>>>,
+    calls: BTreeMap<String, Vec<Call>>,
+    projects: BTreeMap<(String, String), Doc<ProjectMeta>>,
+    news: BTreeMap<(String, String), Vec<News>>,
+    project_assets: BTreeMap<(String, String), Vec<PathBuf>>,
+    territory_assets: BTreeMap<String, Vec<PathBuf>>,
+    sponsor_assets: Vec<PathBuf>,
+    territory_files: BTreeSet<String>,
+    project_files: BTreeSet<(String, String)>,
+    call_files: BTreeSet<(String, String)>,
+    sponsor_files: BTreeSet<String>,
+    site_file: bool,
+    themes_file: bool,
+}
+
+impl Parts {
+    /// Notes which kind of file was read, and keeps what it parsed to.
+    fn add(&mut self, kind: &Kind, parsed: Parsed) {
+        match kind {
+            Kind::Site => self.site_file = true,
+            Kind::Themes => self.themes_file = true,
+            Kind::Territory { territory } => {
+                self.territory_files.insert(territory.clone());
+            }
+            Kind::Project { territory, slug } => {
+                self.project_files.insert((territory.clone(), slug.clone()));
+            }
+            Kind::Call { territory, slug } => {
+                self.call_files.insert((territory.clone(), slug.clone()));
+            }
+            Kind::Sponsor { slug } => {
+                self.sponsor_files.insert(slug.clone());
+            }
+            _ => {}
+        }
+        match parsed {
+            Parsed::Site(c) => self.config = Some(c),
+            Parsed::Themes(t) => self.themes = Some(t.themes),
+            Parsed::Sponsor(s) => self.sponsors.push(s),
+            Parsed::Territory(t, doc) => {
+                self.territories.insert(t, Some(doc));
+            }
+            Parsed::Call(t, c) => self.calls.entry(t).or_default().push(c),
+            Parsed::Project(t, p) => {
+                self.projects.insert((t, p.slug.clone()), p);
+            }
+            Parsed::News(t, p, n) => self.news.entry((t, p)).or_default().push(n),
+            Parsed::ProjectAsset(t, p, path) => {
+                self.project_assets.entry((t, p)).or_default().push(path)
+            }
+            Parsed::TerritoryAsset(t, path) => {
+                self.territory_assets.entry(t).or_default().push(path)
+            }
+            Parsed::SponsorAsset(path) => self.sponsor_assets.push(path),
+            Parsed::Nothing => {}
+        }
+    }
+
+    /// Folders that should hold a file but do not (a territory folder
+    /// without `_territory.md` still names a territory); returns the
+    /// project folders found.
+    fn check_folders(
+        &mut self,
+        root: &Path,
+        folders: &[PathBuf],
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> BTreeSet<String> {
+        let mut project_folders = BTreeSet::new();
+        for rel in folders {
+            let parts: Vec<_> = rel.iter().filter_map(|s| s.to_str()).collect();
+            if let ["territories", _, "projects", p] = parts.as_slice() {
+                project_folders.insert(p.to_string());
+            }
+            match parts.as_slice() {
+                ["territories", t] if !self.territory_files.contains(*t) => {
+                    self.territories.entry(t.to_string()).or_insert(None);
+                    diagnostics.push(
+                        Diagnostic::error(
+                            "missing-territory-file",
+                            display_path(root, rel),
+                            format!("the territory folder `{t}` has no `_territory.md`"),
+                        )
+                        .help("add `_territory.md` with the territory's name, max_goal, campaign and branding (see docs/content.md)"),
+                    );
+                }
+                ["territories", t, "projects", p]
+                    if !self.project_files.contains(&(t.to_string(), p.to_string())) =>
+                {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            "missing-project-file",
+                            display_path(root, rel),
+                            format!("the project folder `{p}` has no `index.md`"),
+                        )
+                        .help(
+                            "put the project's front matter and story in `index.md` inside this folder",
+                        ),
+                    );
+                }
+                _ => {}
+            }
+        }
+        project_folders
+    }
+
+    /// The root files every content folder has.
+    fn check_root_files(&self, root: &Path, diagnostics: &mut Vec<Diagnostic>) {
+        if !self.site_file {
+            diagnostics.push(
+                Diagnostic::error(
+                    "missing-site-file",
+                    display_path(root, Path::new("site.yaml")),
+                    "there is no `site.yaml` at the root of the content folder",
+                )
+                .help("create `site.yaml` with title, tagline, base_url, api_url and languages; or point `pave check` at the content folder"),
+            );
+        }
+        if !self.themes_file {
+            diagnostics.push(
+                Diagnostic::error(
+                    "missing-themes-file",
+                    display_path(root, Path::new("themes.yaml")),
+                    "there is no `themes.yaml` at the root of the content folder",
+                )
+                .help("create `themes.yaml` with the list of themes projects can use"),
+            );
+        }
+    }
+
+    /// The site: each project with its news (newest first) and assets in
+    /// its territory, territories and sponsors in slug order.
+    fn into_site(mut self, root: &Path) -> Site {
+        let mut by_territory: BTreeMap<String, Vec<Project>> = BTreeMap::new();
+        for ((territory, slug), doc) in std::mem::take(&mut self.projects) {
+            let key = (territory, slug);
+            let mut news = self.news.remove(&key).unwrap_or_default();
+            news.sort_by(|a, b| b.meta.date.cmp(&a.meta.date).then(a.slug.cmp(&b.slug)));
+            let assets = self.project_assets.remove(&key).unwrap_or_default();
+            let (territory, _) = key;
+            by_territory
+                .entry(territory.clone())
+                .or_default()
+                .push(Project {
+                    doc,
+                    territory,
+                    news,
+                    assets,
+                });
+        }
+        let mut territories = Vec::new();
+        for (slug, doc) in std::mem::take(&mut self.territories) {
+            let Some(doc) = doc else { continue };
+            // Projects come out of a sorted map, so they are in slug order.
+            let projects = by_territory.remove(&slug).unwrap_or_default();
+            let mut calls = self.calls.remove(&slug).unwrap_or_default();
+            calls.sort_by(|a, b| a.slug.cmp(&b.slug));
+            territories.push(Territory {
+                assets: self.territory_assets.remove(&slug).unwrap_or_default(),
+                doc,
+                calls,
+                projects,
+            });
+        }
+        self.sponsors.sort_by(|a: &Sponsor, b| a.slug.cmp(&b.slug));
+        Site {
+            root: root.to_path_buf(),
+            config: self.config.unwrap_or_else(SiteConfig::fallback),
+            themes: self.themes.unwrap_or_default(),
+            sponsors: self.sponsors,
+            sponsor_assets: self.sponsor_assets,
+            territories,
+        }
+    }
+}
+
 fn assemble(
     root: &Path,
     results: Vec<FileResult>,
@@ -315,173 +497,26 @@ fn assemble(
         diagnostics,
         ..Loaded::default()
     };
-    let mut config = None;
-    let mut themes = None;
-    let mut sponsors = Vec::new();
-    let mut territories: BTreeMap<String, Option<Doc<TerritoryMeta>>> = BTreeMap::new();
-    let mut calls: BTreeMap<String, Vec<Call>> = BTreeMap::new();
-    let mut projects: BTreeMap<(String, String), Doc<ProjectMeta>> = BTreeMap::new();
-    let mut news: BTreeMap<(String, String), Vec<News>> = BTreeMap::new();
-    let mut project_assets: BTreeMap<(String, String), Vec<PathBuf>> = BTreeMap::new();
-    let mut territory_assets: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
-    let mut sponsor_assets = Vec::new();
-
-    let mut territory_files = BTreeSet::new();
-    let mut project_files = BTreeSet::new();
-    let mut call_files = BTreeSet::new();
-    let mut sponsor_files = BTreeSet::new();
-    let (mut site_file, mut themes_file) = (false, false);
+    let mut parts = Parts::default();
     for r in results {
-        match &r.kind {
-            Kind::Site => site_file = true,
-            Kind::Themes => themes_file = true,
-            Kind::Territory { territory } => {
-                territory_files.insert(territory.clone());
-            }
-            Kind::Project { territory, slug } => {
-                project_files.insert((territory.clone(), slug.clone()));
-            }
-            Kind::Call { territory, slug } => {
-                call_files.insert((territory.clone(), slug.clone()));
-            }
-            Kind::Sponsor { slug } => {
-                sponsor_files.insert(slug.clone());
-            }
-            _ => {}
-        }
         loaded.diagnostics.extend(r.diagnostics);
         loaded.issues.extend(r.issues);
         if let Some(file) = r.file {
             loaded.files.insert(r.shown.clone(), file);
         }
-        match r.parsed {
-            Parsed::Site(c) => config = Some(c),
-            Parsed::Themes(t) => themes = Some(t.themes),
-            Parsed::Sponsor(s) => sponsors.push(s),
-            Parsed::Territory(t, doc) => {
-                territories.insert(t, Some(doc));
-            }
-            Parsed::Call(t, c) => calls.entry(t).or_default().push(c),
-            Parsed::Project(t, p) => {
-                projects.insert((t, p.slug.clone()), p);
-            }
-            Parsed::News(t, p, n) => news.entry((t, p)).or_default().push(n),
-            Parsed::ProjectAsset(t, p, path) => {
-                project_assets.entry((t, p)).or_default().push(path)
-            }
-            Parsed::TerritoryAsset(t, path) => territory_assets.entry(t).or_default().push(path),
-            Parsed::SponsorAsset(path) => sponsor_assets.push(path),
-            Parsed::Nothing => {}
-        }
+        parts.add(&r.kind, r.parsed);
     }
-
-    // Folders that should hold a file but do not.
-    let mut project_folders = BTreeSet::new();
-    for rel in folders {
-        let parts: Vec<_> = rel.iter().filter_map(|s| s.to_str()).collect();
-        if let ["territories", _, "projects", p] = parts.as_slice() {
-            project_folders.insert(p.to_string());
-        }
-        match parts.as_slice() {
-            ["territories", t] if !territory_files.contains(*t) => {
-                territories.entry(t.to_string()).or_insert(None);
-                loaded.diagnostics.push(
-                    Diagnostic::error(
-                        "missing-territory-file",
-                        display_path(root, rel),
-                        format!("the territory folder `{t}` has no `_territory.md`"),
-                    )
-                    .help("add `_territory.md` with the territory's name, max_goal, campaign and branding (see docs/content.md)"),
-                );
-            }
-            ["territories", t, "projects", p]
-                if !project_files.contains(&(t.to_string(), p.to_string())) =>
-            {
-                loaded.diagnostics.push(
-                    Diagnostic::error(
-                        "missing-project-file",
-                        display_path(root, rel),
-                        format!("the project folder `{p}` has no `index.md`"),
-                    )
-                    .help(
-                        "put the project's front matter and story in `index.md` inside this folder",
-                    ),
-                );
-            }
-            _ => {}
-        }
-    }
-
-    if !site_file {
-        loaded.diagnostics.push(
-            Diagnostic::error(
-                "missing-site-file",
-                display_path(root, Path::new("site.yaml")),
-                "there is no `site.yaml` at the root of the content folder",
-            )
-            .help("create `site.yaml` with title, tagline, base_url, api_url and languages; or point `pave check` at the content folder"),
-        );
-    }
-    if !themes_file {
-        loaded.diagnostics.push(
-            Diagnostic::error(
-                "missing-themes-file",
-                display_path(root, Path::new("themes.yaml")),
-                "there is no `themes.yaml` at the root of the content folder",
-            )
-            .help("create `themes.yaml` with the list of themes projects can use"),
-        );
-    }
+    let project_folders = parts.check_folders(root, folders, &mut loaded.diagnostics);
+    parts.check_root_files(root, &mut loaded.diagnostics);
     loaded.flags = LoadFlags {
-        site: config.is_some(),
-        themes: themes.is_some(),
+        site: parts.config.is_some(),
+        themes: parts.themes.is_some(),
         project_folders,
-        territory_folders: territories.keys().cloned().collect(),
-        call_files,
-        sponsor_files,
+        territory_folders: parts.territories.keys().cloned().collect(),
+        call_files: std::mem::take(&mut parts.call_files),
+        sponsor_files: std::mem::take(&mut parts.sponsor_files),
     };
-
-    let mut by_territory: BTreeMap<String, Vec<Project>> = BTreeMap::new();
-    for ((territory, slug), doc) in projects {
-        let key = (territory, slug);
-        let mut project_news = news.remove(&key).unwrap_or_default();
-        project_news.sort_by(|a, b| b.meta.date.cmp(&a.meta.date).then(a.slug.cmp(&b.slug)));
-        let assets = project_assets.remove(&key).unwrap_or_default();
-        let (territory, _) = key;
-        by_territory
-            .entry(territory.clone())
-            .or_default()
-            .push(Project {
-                doc,
-                territory,
-                news: project_news,
-                assets,
-            });
-    }
-    let mut territory_list = Vec::new();
-    for (slug, doc) in territories {
-        let Some(doc) = doc else { continue };
-        // Projects come out of a sorted map, so they are in slug order.
-        let t_projects = by_territory.remove(&slug).unwrap_or_default();
-        let mut t_calls = calls.remove(&slug).unwrap_or_default();
-        t_calls.sort_by(|a, b| a.slug.cmp(&b.slug));
-        territory_list.push(Territory {
-            assets: territory_assets.remove(&slug).unwrap_or_default(),
-            doc,
-            calls: t_calls,
-            projects: t_projects,
-        });
-    }
-    sponsors.sort_by(|a: &Sponsor, b| a.slug.cmp(&b.slug));
-
-    loaded.site = Some(Site {
-        root: root.to_path_buf(),
-        config: config.unwrap_or_else(SiteConfig::fallback),
-        themes: themes.unwrap_or_default(),
-        sponsors,
-        sponsor_assets,
-        territories: territory_list,
-    });
+    loaded.site = Some(parts.into_site(root));
     loaded
 }
 

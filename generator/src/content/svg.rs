@@ -51,28 +51,9 @@ pub fn check(bytes: &[u8]) -> Vec<Problem> {
             }];
         }
     };
-    let options = roxmltree::ParsingOptions {
-        allow_dtd: false,
-        ..roxmltree::ParsingOptions::default()
-    };
-    let doc = match roxmltree::Document::parse_with_options(text, options) {
+    let doc = match parse(text) {
         Ok(doc) => doc,
-        Err(e) => {
-            let pos = e.pos();
-            let message = match e {
-                roxmltree::Error::DtdDetected => {
-                    "the SVG has a document type declaration (<!DOCTYPE>, <!ENTITY>), which could \
-                     expand into markup"
-                        .to_string()
-                }
-                other => format!("the SVG is not well-formed XML: {other}"),
-            };
-            return vec![Problem {
-                line: pos.row,
-                column: pos.col,
-                message,
-            }];
-        }
+        Err(problem) => return vec![problem],
     };
     let mut problems = Vec::new();
     let root = doc.root_element();
@@ -89,82 +70,115 @@ pub fn check(bytes: &[u8]) -> Vec<Problem> {
     }
     for node in doc.descendants() {
         let pos = doc.text_pos_at(node.range().start);
-        let mut refuse = |message: String| {
+        for message in node_problems(node) {
             problems.push(Problem {
                 line: pos.row,
                 column: pos.col,
                 message,
-            })
-        };
-        if node.is_pi() {
-            if let Some(pi) = node.pi()
-                && pi.target.eq_ignore_ascii_case("xml-stylesheet")
-            {
-                refuse("an <?xml-stylesheet?> instruction loads an external stylesheet".into());
-            }
-            continue;
-        }
-        if node.is_text() {
-            // The text of a <style> element is CSS.
-            if node
-                .parent_element()
-                .is_some_and(|p| p.tag_name().name().eq_ignore_ascii_case("style"))
-                && let Some(css) = node.text()
-                && let Some(why) = css_problem(css)
-            {
-                refuse(format!("its <style> {why}"));
-            }
-            continue;
-        }
-        if !node.is_element() {
-            continue;
-        }
-        let name = node.tag_name().name();
-        if ACTIVE_ELEMENTS.contains(&name.to_ascii_lowercase().as_str()) {
-            refuse(format!(
-                "<{name}> is active content (script or embedded HTML)"
-            ));
-        }
-        for attr in node.attributes() {
-            let attr_name = attr.name();
-            let lower = attr_name.to_ascii_lowercase();
-            let value = attr.value();
-            let compact: String = value
-                .chars()
-                .filter(|c| !c.is_whitespace() && !c.is_control())
-                .collect::<String>()
-                .to_ascii_lowercase();
-            if lower.starts_with("on") {
-                refuse(format!(
-                    "<{name} {attr_name}=…> is an event handler (a script)"
-                ));
-            } else if compact.contains("javascript:") || compact.contains("vbscript:") {
-                refuse(format!("<{name} {attr_name}=…> holds a script address"));
-            } else if lower == "href" || lower == "src" {
-                let allowed = compact.starts_with('#')
-                    || (name.eq_ignore_ascii_case("image")
-                        && RASTER_DATA.iter().any(|p| compact.starts_with(p)));
-                if !allowed {
-                    refuse(format!(
-                        "<{name} {attr_name}=\"{}\"> is an external reference",
-                        shorten(value)
-                    ));
-                }
-            } else if lower == "attributename" {
-                let target = compact.rsplit(':').next().unwrap_or("");
-                if target == "href" || target.starts_with("on") {
-                    refuse(format!(
-                        "<{name} attributeName=\"{value}\"> rewrites a link or a handler"
-                    ));
-                }
-            } else if lower == "base" {
-                refuse(format!("<{name} xml:base=…> changes where links point"));
-            } else if let Some(why) = css_problem(value) {
-                refuse(format!("<{name} {attr_name}=…> {why}"));
-            }
+            });
         }
     }
     problems
+}
+
+/// The document, without a DTD (refused: its entities could expand into
+/// markup).
+fn parse(text: &str) -> Result<roxmltree::Document<'_>, Problem> {
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: false,
+        ..roxmltree::ParsingOptions::default()
+    };
+    roxmltree::Document::parse_with_options(text, options).map_err(|e| {
+        let pos = e.pos();
+        let message = match e {
+            roxmltree::Error::DtdDetected => {
+                "the SVG has a document type declaration (<!DOCTYPE>, <!ENTITY>), which could \
+                 expand into markup"
+                    .to_string()
+            }
+            other => format!("the SVG is not well-formed XML: {other}"),
+        };
+        Problem {
+            line: pos.row,
+            column: pos.col,
+            message,
+        }
+    })
+}
+
+/// What is active in one node: an instruction, a `<style>` text, an
+/// element or its attributes.
+fn node_problems(node: roxmltree::Node<'_, '_>) -> Vec<String> {
+    let mut found = Vec::new();
+    if node.is_pi() {
+        if let Some(pi) = node.pi()
+            && pi.target.eq_ignore_ascii_case("xml-stylesheet")
+        {
+            found.push("an <?xml-stylesheet?> instruction loads an external stylesheet".into());
+        }
+        return found;
+    }
+    if node.is_text() {
+        // The text of a <style> element is CSS.
+        if node
+            .parent_element()
+            .is_some_and(|p| p.tag_name().name().eq_ignore_ascii_case("style"))
+            && let Some(css) = node.text()
+            && let Some(why) = css_problem(css)
+        {
+            found.push(format!("its <style> {why}"));
+        }
+        return found;
+    }
+    if !node.is_element() {
+        return found;
+    }
+    let name = node.tag_name().name();
+    if ACTIVE_ELEMENTS.contains(&name.to_ascii_lowercase().as_str()) {
+        found.push(format!(
+            "<{name}> is active content (script or embedded HTML)"
+        ));
+    }
+    for attr in node.attributes() {
+        found.extend(attribute_problem(name, attr.name(), attr.value()));
+    }
+    found
+}
+
+/// What is active in the attribute `attr_name="value"` of `<name>`, if
+/// anything.
+fn attribute_problem(name: &str, attr_name: &str, value: &str) -> Option<String> {
+    let lower = attr_name.to_ascii_lowercase();
+    let compact: String = value
+        .chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if lower.starts_with("on") {
+        Some(format!(
+            "<{name} {attr_name}=…> is an event handler (a script)"
+        ))
+    } else if compact.contains("javascript:") || compact.contains("vbscript:") {
+        Some(format!("<{name} {attr_name}=…> holds a script address"))
+    } else if lower == "href" || lower == "src" {
+        let allowed = compact.starts_with('#')
+            || (name.eq_ignore_ascii_case("image")
+                && RASTER_DATA.iter().any(|p| compact.starts_with(p)));
+        (!allowed).then(|| {
+            format!(
+                "<{name} {attr_name}=\"{}\"> is an external reference",
+                shorten(value)
+            )
+        })
+    } else if lower == "attributename" {
+        let target = compact.rsplit(':').next().unwrap_or("");
+        (target == "href" || target.starts_with("on"))
+            .then(|| format!("<{name} attributeName=\"{value}\"> rewrites a link or a handler"))
+    } else if lower == "base" {
+        Some(format!("<{name} xml:base=…> changes where links point"))
+    } else {
+        css_problem(value).map(|why| format!("<{name} {attr_name}=…> {why}"))
+    }
 }
 
 /// What is wrong with some CSS (a `style` element or any attribute that may

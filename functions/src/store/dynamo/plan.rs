@@ -171,59 +171,22 @@ pub fn paid(
     paid_at: i64,
     now: i64,
 ) -> Result<(Vec<Write>, Vec<Match>), StoreError> {
-    let PaidRead {
-        pledge,
-        totals,
-        donor,
-        spent,
-        reward_recheck: _,
-    } = read;
+    let pledge = &read.pledge;
     let pools = catalog.pools_of(project);
-    let counters: Vec<PoolRead> = pools
-        .iter()
-        .map(|(id, _)| PoolRead {
-            spent: spent.get(*id).copied().unwrap_or(0),
-            for_project: totals.matched_for(id),
-            lump: totals.lump_for(id),
-        })
-        .collect();
-    let mut views = Vec::with_capacity(pools.len());
-    for ((id, rules), c) in pools.iter().zip(&counters) {
-        views.push(PoolView {
-            id,
-            rules,
-            spent: from_cents(c.spent)?,
-            matched_for_project: from_cents(c.for_project)?,
-            matched_for_donor: from_cents(donor.matched_for(id))?,
-            lump_sum_paid: c.lump > 0,
-        });
-    }
-    let state = ProjectState {
-        citizens_raised: from_cents(totals.raised)?,
-        total: from_cents(totals.total)?,
-        backers: u32::try_from(totals.backers)
-            .map_err(|_| StoreError::Backend(format!("bad backers {}", totals.backers)))?,
-    };
-    let engine_pledge = matching::Pledge {
-        amount: from_cents(pledge.amount)?,
-        paid_on: pave_contract::calendar::day_in(paid_at, &project.timezone),
-        new_backer: donor.paid == 0,
-    };
-    let matches = matching::match_pledge(project, &views, &state, &engine_pledge);
-    let read_cents = guards::Read {
-        citizens: totals.raised,
-        total: totals.total,
-        backers: totals.backers,
-    };
+    let input = EngineInput::of(project, &pools, read, paid_at)?;
+    let matches = matching::match_pledge(project, &input.views, &input.state, &input.pledge);
     let guards = guards::guards(
         project,
-        &views,
-        &counters,
-        &read_cents,
-        &engine_pledge,
+        &input.views,
+        &input.counters,
+        &guards::Read {
+            citizens: read.totals.raised,
+            total: read.totals.total,
+            backers: read.totals.backers,
+        },
+        &input.pledge,
         &matches,
     );
-
     let mut cents = Vec::with_capacity(matches.len());
     for m in &matches {
         cents.push((m.pool_id.as_str(), to_cents(m.amount)?));
@@ -231,7 +194,6 @@ pub fn paid(
     let mode_of = |pool: &str| catalog.pools.get(pool).map(|p| p.mode);
 
     let mut writes = vec![record_event(event_id, "checkout.session.completed", now)];
-
     let mut update = Expr::new()
         .set("status", s(PledgeStatus::Paid.as_str()))
         .set("paid_at", n(paid_at));
@@ -242,7 +204,119 @@ pub fn paid(
         key: Key::pledge(&pledge.id),
         expr: update.equals("status", s(pledge.status.as_str())),
     });
+    writes.push(Write::Update {
+        key: Key::totals(&pledge.project),
+        expr: paid_totals(project, read, &cents, &mode_of, &guards, paid_at)?,
+    });
+    let mut d = Expr::new().add("paid", 1);
+    for &(pool, c) in &cents {
+        d = d.add(&donor_matched_attr(pool), c);
+    }
+    writes.push(Write::Update {
+        key: Key::donor(&pledge.project, &pledge.donor),
+        expr: donor_versioned(d, &read.donor),
+    });
+    writes.extend(pool_spending(&pools, &cents, &guards));
+    for (i, &(pool, c)) in cents.iter().enumerate() {
+        writes.push(match_put(pledge, i, pool, mode_of(pool), c, paid_at));
+    }
+    writes.push(ledger_entry(
+        pledge,
+        PledgeStatus::Paid,
+        payment_intent,
+        None,
+        paid_at,
+        &cents,
+    ));
+    if let Some(reward) = pledge.reward {
+        writes.push(Write::Delete {
+            key: Key::reservation(&pledge.project, reward, &pledge.id),
+        });
+    }
+    Ok((writes, matches))
+}
 
+/// What the matching engine and the guards are given, from what
+/// `apply_paid` read: each pool's view and counters, the project's state,
+/// the pledge.
+struct EngineInput<'a> {
+    views: Vec<PoolView<'a>>,
+    counters: Vec<PoolRead>,
+    state: ProjectState,
+    pledge: matching::Pledge,
+}
+
+impl<'a> EngineInput<'a> {
+    fn of(
+        project: &CatalogProject,
+        pools: &[(&'a str, &'a crate::catalog::CatalogPool)],
+        read: &PaidRead,
+        paid_at: i64,
+    ) -> Result<EngineInput<'a>, StoreError> {
+        let PaidRead {
+            pledge,
+            totals,
+            donor,
+            spent,
+            reward_recheck: _,
+        } = read;
+        let counters: Vec<PoolRead> = pools
+            .iter()
+            .map(|(id, _)| PoolRead {
+                spent: spent.get(*id).copied().unwrap_or(0),
+                for_project: totals.matched_for(id),
+                lump: totals.lump_for(id),
+            })
+            .collect();
+        let mut views = Vec::with_capacity(pools.len());
+        for ((id, rules), c) in pools.iter().zip(&counters) {
+            views.push(PoolView {
+                id,
+                rules,
+                spent: from_cents(c.spent)?,
+                matched_for_project: from_cents(c.for_project)?,
+                matched_for_donor: from_cents(donor.matched_for(id))?,
+                lump_sum_paid: c.lump > 0,
+            });
+        }
+        let state = ProjectState {
+            citizens_raised: from_cents(totals.raised)?,
+            total: from_cents(totals.total)?,
+            backers: u32::try_from(totals.backers)
+                .map_err(|_| StoreError::Backend(format!("bad backers {}", totals.backers)))?,
+        };
+        let pledge = matching::Pledge {
+            amount: from_cents(pledge.amount)?,
+            paid_on: pave_contract::calendar::day_in(paid_at, &project.timezone),
+            new_backer: donor.paid == 0,
+        };
+        Ok(EngineInput {
+            views,
+            counters,
+            state,
+            pledge,
+        })
+    }
+}
+
+/// The project's totals with the payment added, under the guards: counted
+/// only while the close has not started, the cap holds, the re-checked
+/// reward's places have not moved, and every counter the matches depend
+/// on is still in its range.
+fn paid_totals(
+    project: &CatalogProject,
+    read: &PaidRead,
+    cents: &[(&str, i64)],
+    mode_of: &dyn Fn(&str) -> Option<PoolMode>,
+    guards: &guards::Guards,
+    paid_at: i64,
+) -> Result<Expr, StoreError> {
+    let PaidRead {
+        pledge,
+        totals,
+        donor,
+        ..
+    } = read;
     let matched: i64 = cents.iter().map(|(_, c)| c).sum();
     let mut t = Expr::new()
         .set("project", s(&pledge.project))
@@ -250,7 +324,7 @@ pub fn paid(
         .add("total", pledge.amount + matched)
         .add("pledges", 1)
         .add("backers", i64::from(donor.paid == 0));
-    for &(pool, c) in &cents {
+    for &(pool, c) in cents {
         t = t.add(&matched_attr(pool), c);
         if mode_of(pool) == Some(PoolMode::LumpSum) {
             t = t.add(&lump_attr(pool), 1);
@@ -262,8 +336,7 @@ pub fn paid(
             .add(&reward_version_attr(reward), 1);
     }
     t = touch(t, totals, paid_at);
-    // Counted only while the close has not started and the cap holds (the
-    // refusal below is the other side of both conditions).
+    // The refusal (`payment::decide`) is the other side of these two.
     t = t
         .absent("close_state")
         .within("total", Range::at_most(cap_cents(project)? - pledge.amount));
@@ -278,21 +351,18 @@ pub fn paid(
             Counter::Spent(_) => t,
         };
     }
-    writes.push(Write::Update {
-        key: Key::totals(&pledge.project),
-        expr: t,
-    });
+    Ok(t)
+}
 
-    let mut d = Expr::new().add("paid", 1);
-    for &(pool, c) in &cents {
-        d = d.add(&donor_matched_attr(pool), c);
-    }
-    writes.push(Write::Update {
-        key: Key::donor(&pledge.project, &pledge.donor),
-        expr: donor_versioned(d, donor),
-    });
-
-    for (id, _) in &pools {
+/// Each pool's spending: added to where it matched, checked where a
+/// guard depends on it.
+fn pool_spending(
+    pools: &[(&str, &crate::catalog::CatalogPool)],
+    cents: &[(&str, i64)],
+    guards: &guards::Guards,
+) -> Vec<Write> {
+    let mut writes = Vec::new();
+    for (id, _) in pools {
         let c = cents
             .iter()
             .find(|(pool, _)| pool == id)
@@ -309,42 +379,35 @@ pub fn paid(
             writes.push(Write::Check { key, expr });
         }
     }
+    writes
+}
 
-    for (i, &(pool, c)) in cents.iter().enumerate() {
-        writes.push(Write::Put {
-            key: Key::matched(&pledge.id, i),
-            item: [
-                ("pool".to_string(), s(pool)),
-                ("project".to_string(), s(&pledge.project)),
-                ("donor".to_string(), s(&pledge.donor)),
-                ("mode".to_string(), s(mode_name(mode_of(pool)))),
-                ("amount".to_string(), n(c)),
-                (
-                    "active".to_string(),
-                    aws_sdk_dynamodb::types::AttributeValue::Bool(true),
-                ),
-                ("created_at".to_string(), n(paid_at)),
-            ]
-            .into(),
-            expr: Expr::new().item_absent(),
-        });
+/// The `i`-th match of a pledge, written once.
+fn match_put(
+    pledge: &PledgeItem,
+    i: usize,
+    pool: &str,
+    mode: Option<PoolMode>,
+    cents: i64,
+    paid_at: i64,
+) -> Write {
+    Write::Put {
+        key: Key::matched(&pledge.id, i),
+        item: [
+            ("pool".to_string(), s(pool)),
+            ("project".to_string(), s(&pledge.project)),
+            ("donor".to_string(), s(&pledge.donor)),
+            ("mode".to_string(), s(mode_name(mode))),
+            ("amount".to_string(), n(cents)),
+            (
+                "active".to_string(),
+                aws_sdk_dynamodb::types::AttributeValue::Bool(true),
+            ),
+            ("created_at".to_string(), n(paid_at)),
+        ]
+        .into(),
+        expr: Expr::new().item_absent(),
     }
-
-    writes.push(ledger_entry(
-        pledge,
-        PledgeStatus::Paid,
-        payment_intent,
-        None,
-        paid_at,
-        &cents,
-    ));
-
-    if let Some(reward) = pledge.reward {
-        writes.push(Write::Delete {
-            key: Key::reservation(&pledge.project, reward, &pledge.id),
-        });
-    }
-    Ok((writes, matches))
 }
 
 /// The cap in whole cents (rounded down).

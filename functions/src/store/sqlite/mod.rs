@@ -17,7 +17,8 @@ use super::{
     NewPledge, Offer, Outcome, PledgeContact, PledgeStatus, ProjectLedger, RefundExtent,
     RefundReason, RefundResult, Store, StoreError, anonymous_donor_key, contact_names_email,
 };
-use crate::catalog::{Catalog, PoolMode};
+use crate::catalog::{Catalog, CatalogProject, PoolMode};
+use crate::clock::Clock;
 use crate::matching::{self, Match, PoolView, ProjectState};
 use crate::money::{from_cents, to_cents};
 use crate::payment::{self, Payment};
@@ -42,6 +43,7 @@ use tx::*;
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<tokio::sync::Mutex<Connection>>,
+    clock: Clock,
 }
 
 impl SqliteStore {
@@ -93,7 +95,14 @@ impl SqliteStore {
         conn.set_prepared_statement_cache_capacity(128);
         Ok(SqliteStore {
             conn: Arc::new(tokio::sync::Mutex::new(conn)),
+            clock: Clock::system(),
         })
+    }
+
+    /// The same store, seeing the time through `clock` (`crate::clock`).
+    pub fn with_clock(mut self, clock: Clock) -> SqliteStore {
+        self.clock = clock;
+        self
     }
 
     /// Runs `f` in an immediate transaction when the connection is this
@@ -141,10 +150,11 @@ impl SqliteStore {
                 }
                 return Ok(bytes);
             }
+            static COPIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
             let copy = std::env::temp_dir().join(format!(
                 "pave-raw-{}-{}.db",
                 std::process::id(),
-                jiff::Timestamp::now().as_nanosecond()
+                COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
             ));
             conn.execute(
                 "VACUUM INTO ?1",
@@ -168,6 +178,7 @@ impl SqliteStore {
         projects: impl IntoIterator<Item = String>,
     ) -> Result<Snapshot, StoreError> {
         let slugs: Vec<String> = projects.into_iter().collect();
+        let now = self.clock.now();
         self.tx(move |tx| {
             let mut known = Vec::new();
             for slug in slugs {
@@ -182,7 +193,7 @@ impl SqliteStore {
                     known.push(slug);
                 }
             }
-            snapshot_tx(tx, known)
+            snapshot_tx(tx, known, now)
         })
         .await
     }
@@ -268,7 +279,7 @@ mod tests {
             std::process::id()
         ));
         let _ = std::fs::remove_file(&path);
-        let future = now() + 3600;
+        let future = jiff::Timestamp::now().as_second() + 3600;
         {
             let conn = Connection::open(&path).unwrap();
             conn.execute_batch(SCHEMA).unwrap();

@@ -65,8 +65,9 @@ pub(super) fn unpay_tx(
     Ok(cancelled)
 }
 
-/// A checkout paid (`Store::apply_paid`), in its transaction: the facts
-/// read, [`payment::decide`], then the payment or its refusal written.
+/// A checkout paid (`Store::apply_paid`), in its transaction, in the shape
+/// the DynamoDB store has: [`read_paid`] reads the facts, [`plan_paid`]
+/// (pure) decides and matches, [`commit_paid`] writes the plan.
 pub(super) fn apply_paid_tx(
     tx: &Connection,
     catalog: &Catalog,
@@ -84,20 +85,46 @@ pub(super) fn apply_paid_tx(
             reason: "pledge already settled",
         });
     }
-    let project_slug = row.project.clone();
-    let donor = row.donor.clone();
-    let payment_intent = paid.intent;
     let project = catalog
         .projects
-        .get(&project_slug)
-        .ok_or_else(|| StoreError::UnknownProject(project_slug.clone()))?;
-    let amount = from_cents(row.amount_cents)?;
-    // The project and its pools before this pledge (running totals).
-    let state = project_state(tx, &project_slug)?;
+        .get(&row.project)
+        .ok_or_else(|| StoreError::UnknownProject(row.project.clone()))?;
+    let read = read_paid(tx, catalog, project, pledge_id, row, paid_at)?;
+    let plan = plan_paid(project, &read, paid, paid_at)?;
+    commit_paid(tx, catalog, pledge_id, read, plan, paid, paid_at)
+}
+
+/// What a payment reads in its transaction before it is decided.
+pub(super) struct PaidRead<'a> {
+    pub(super) row: PledgeRow,
+    pub(super) facts: payment::Facts,
+    /// The project and its pools before this pledge (running totals).
+    pub(super) state: ProjectState,
+    pub(super) views: Vec<PoolView<'a>>,
+    /// Whether the donor already backs the project.
+    pub(super) known: bool,
+}
+
+/// What a payment writes: its refusal, or its matches.
+#[derive(Debug, PartialEq)]
+pub(super) enum PaidPlan {
+    Refuse(RefundReason),
+    Count(Vec<Match>),
+}
+
+pub(super) fn read_paid<'a>(
+    tx: &Connection,
+    catalog: &'a Catalog,
+    project: &'a CatalogProject,
+    pledge_id: &str,
+    row: PledgeRow,
+    paid_at: i64,
+) -> Result<PaidRead<'a>, StoreError> {
+    let state = project_state(tx, &row.project)?;
     let known = maybe(
         tx,
         "SELECT 1 FROM project_donors WHERE project = ?1 AND donor = ?2 AND paid > 0",
-        params![project_slug, donor],
+        params![row.project, row.donor],
         |_| Ok(()),
     )?
     .is_some();
@@ -110,36 +137,75 @@ pub(super) fn apply_paid_tx(
             paid_at,
         ),
         reward_taken_by_others: match row.reward {
-            Some(reward) => reward_taken(tx, &project_slug, reward, pledge_id, paid_at)?,
+            Some(reward) => reward_taken(tx, &row.project, reward, pledge_id, paid_at)?,
             None => 0,
         },
-        close_started: close_tx(tx, &project_slug)?.is_some(),
+        close_started: close_tx(tx, &row.project)?.is_some(),
         total_cents: to_cents(state.total)?,
         cap_cents: to_cents(crate::money::floor_cents(project.cap))?,
     };
-    // A payment that cannot be counted is recorded, to be refunded whole.
-    if let Err(reason) = payment::decide(project, &facts, paid, paid_at) {
-        exec(
-            tx,
-            "UPDATE pledges SET status = 'refunding', paid_at = ?2, payment_intent = COALESCE(?3, payment_intent), refund_reason = ?4 WHERE id = ?1",
-            params![pledge_id, paid_at, payment_intent, reason.as_str()],
-        )?;
-        return Ok(Applied::Refused {
-            project: project_slug,
-            reason,
-        });
-    }
     let views = catalog
         .pools_of(project)
         .into_iter()
-        .map(|(id, rules)| pool_view(tx, id, rules, &project_slug, Some(&donor)))
+        .map(|(id, rules)| pool_view(tx, id, rules, &row.project, Some(&row.donor)))
         .collect::<Result<Vec<_>, _>>()?;
+    Ok(PaidRead {
+        row,
+        facts,
+        state,
+        views,
+        known,
+    })
+}
+
+/// The decision ([`payment::decide`]) and, when counted, the matching
+/// engine's matches. Pure.
+pub(super) fn plan_paid(
+    project: &CatalogProject,
+    read: &PaidRead<'_>,
+    paid: &Payment<'_>,
+    paid_at: i64,
+) -> Result<PaidPlan, StoreError> {
+    if let Err(reason) = payment::decide(project, &read.facts, paid, paid_at) {
+        return Ok(PaidPlan::Refuse(reason));
+    }
     let pledge = matching::Pledge {
-        amount,
+        amount: from_cents(read.row.amount_cents)?,
         paid_on: pave_contract::calendar::day_in(paid_at, &project.timezone),
-        new_backer: !known,
+        new_backer: !read.known,
     };
-    let matches = matching::match_pledge(project, &views, &state, &pledge);
+    Ok(PaidPlan::Count(matching::match_pledge(
+        project,
+        &read.views,
+        &read.state,
+        &pledge,
+    )))
+}
+
+/// Writes the plan: a refused payment is recorded `refunding` with its
+/// reason (to be refunded whole, never counted); a counted one is paid
+/// with its matches.
+pub(super) fn commit_paid(
+    tx: &Connection,
+    catalog: &Catalog,
+    pledge_id: &str,
+    read: PaidRead<'_>,
+    plan: PaidPlan,
+    paid: &Payment<'_>,
+    paid_at: i64,
+) -> Result<Applied, StoreError> {
+    let PledgeRow { project, donor, .. } = read.row;
+    let matches = match plan {
+        PaidPlan::Refuse(reason) => {
+            exec(
+                tx,
+                "UPDATE pledges SET status = 'refunding', paid_at = ?2, payment_intent = COALESCE(?3, payment_intent), refund_reason = ?4 WHERE id = ?1",
+                params![pledge_id, paid_at, paid.intent, reason.as_str()],
+            )?;
+            return Ok(Applied::Refused { project, reason });
+        }
+        PaidPlan::Count(matches) => matches,
+    };
     for m in &matches {
         let mode = match catalog.pools.get(&m.pool_id).map(|p| p.mode) {
             Some(PoolMode::LumpSum) => "lump_sum",
@@ -151,7 +217,7 @@ pub(super) fn apply_paid_tx(
             "INSERT INTO matches (pledge_id, project, pool, donor, mode, amount_cents, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 pledge_id,
-                project_slug,
+                project,
                 m.pool_id,
                 donor,
                 mode,
@@ -163,10 +229,7 @@ pub(super) fn apply_paid_tx(
     exec(
         tx,
         "UPDATE pledges SET status = 'paid', paid_at = ?2, payment_intent = COALESCE(?3, payment_intent) WHERE id = ?1",
-        params![pledge_id, paid_at, payment_intent],
+        params![pledge_id, paid_at, paid.intent],
     )?;
-    Ok(Applied::Changed {
-        project: project_slug,
-        matches,
-    })
+    Ok(Applied::Changed { project, matches })
 }

@@ -4,11 +4,15 @@
 use super::*;
 
 /// The snapshot of these projects (each with its running totals), in the
-/// caller's transaction.
-pub(super) fn snapshot_tx(tx: &Connection, slugs: Vec<String>) -> Result<Snapshot, StoreError> {
+/// caller's transaction, reservations counted as of `now`.
+pub(super) fn snapshot_tx(
+    tx: &Connection,
+    slugs: Vec<String>,
+    now: i64,
+) -> Result<Snapshot, StoreError> {
     let mut projects = BTreeMap::new();
     for slug in slugs {
-        let figures = figures_tx(tx, &slug)?;
+        let figures = figures_tx(tx, &slug, now)?;
         projects.insert(slug, figures);
     }
     Ok(Snapshot {
@@ -128,7 +132,7 @@ pub(super) fn pledge_row(tx: &Connection, id: &str) -> Result<PledgeRow, StoreEr
     .ok_or_else(|| StoreError::UnknownPledge(id.to_string()))
 }
 
-pub(super) fn figures_tx(tx: &Connection, project: &str) -> Result<Figures, StoreError> {
+pub(super) fn figures_tx(tx: &Connection, project: &str, now: i64) -> Result<Figures, StoreError> {
     // The running totals (`migration_3`); a project without a row has
     // nothing yet.
     let (raised, pledges, backers, refunds, offers): (i64, u32, u32, u32, u32) = maybe(
@@ -176,7 +180,7 @@ pub(super) fn figures_tx(tx: &Connection, project: &str) -> Result<Figures, Stor
             )
             .map_err(backend)?;
         let rows = stmt
-            .query_map(params![project, now()], |r| {
+            .query_map(params![project, now], |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, u32>(1)?))
             })
             .map_err(backend)?;

@@ -80,8 +80,9 @@ impl Store for SqliteStore {
 
     async fn apply_expired(&self, event_id: &str, pledge_id: &str) -> Result<Applied, StoreError> {
         let (event_id, pledge_id) = (event_id.to_string(), pledge_id.to_string());
+        let now = self.clock.now();
         self.tx(move |tx| {
-            if !record_event(tx, &event_id, "checkout.session.expired", now())? {
+            if !record_event(tx, &event_id, "checkout.session.expired", now)? {
                 return Ok(Applied::Duplicate);
             }
             let PledgeRow {
@@ -200,11 +201,13 @@ impl Store for SqliteStore {
 
     async fn figures(&self, project: &str) -> Result<Figures, StoreError> {
         let project = project.to_string();
-        self.tx(move |tx| figures_tx(tx, &project)).await
+        let now = self.clock.now();
+        self.tx(move |tx| figures_tx(tx, &project, now)).await
     }
 
     async fn snapshot(&self) -> Result<Snapshot, StoreError> {
-        self.tx_blocking(|tx| {
+        let now = self.clock.now();
+        self.tx_blocking(move |tx| {
             let slugs: Vec<String> = {
                 // Every project with a pledge, an offer or a close has its
                 // running totals.
@@ -214,7 +217,7 @@ impl Store for SqliteStore {
                 let rows = stmt.query_map([], |r| r.get(0)).map_err(backend)?;
                 rows.collect::<Result<_, _>>().map_err(backend)?
             };
-            snapshot_tx(tx, slugs)
+            snapshot_tx(tx, slugs, now)
         })
         .await
     }

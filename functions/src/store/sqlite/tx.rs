@@ -86,7 +86,3 @@ pub(super) fn record_event(
     )?;
     Ok(inserted == 1)
 }
-
-pub(super) fn now() -> i64 {
-    jiff::Timestamp::now().as_second()
-}

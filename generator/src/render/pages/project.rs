@@ -123,97 +123,17 @@ fn project_page<'a>(
     let m = &p.doc.meta;
     let figures = r.figures(&p.doc.slug);
     let money = |d: Decimal| format::money(d, lang);
-    let matched = pools_for(r.site, tr, p)
-        .into_iter()
-        .filter_map(|(id, s, _)| {
-            let amount = figures.matched.get(&id)?.0;
-            (amount > Decimal::ZERO).then(|| MatchedLine {
-                text: t.fill(
-                    "project.matched_by",
-                    &[("amount", &money(amount)), ("sponsor", &s.meta.name)],
-                ),
-                sponsor_url: urls::sponsor(lang, &s.slug),
-            })
-        })
-        .collect();
-    let rewards = m
-        .rewards
-        .iter()
-        .enumerate()
-        .map(|(i, rw)| {
-            let taken = figures.rewards.get(&i).copied().unwrap_or(0);
-            let left = rw.limit.map(|l| l.saturating_sub(taken));
-            RewardView {
-                index: i,
-                min: money(rw.min),
-                min_value: rw.min.normalize().to_string(),
-                title: rw.title.clone(),
-                description: rw.description.clone(),
-                left_label: left.map(|n| match n {
-                    0 => t.get("reward.sold_out").to_string(),
-                    n => view::plural(t, "reward.left", n, lang),
-                }),
-                sold_out: left == Some(0),
-            }
-        })
-        .collect();
     let canonical = format!(
         "{}{}",
         r.site.config.base_url,
         urls::project(lang, &p.doc.slug)
     );
-    let enc = |s: &str| -> String {
-        let mut out = String::new();
-        for b in s.bytes() {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                out.push(b as char);
-            } else {
-                out.push_str(&format!("%{b:02X}"));
-            }
-        }
-        out
-    };
-    let share_text = format!("{} — {}", m.title, m.summary);
-    let share = vec![
-        Link {
-            url: format!(
-                "mailto:?subject={}&body={}",
-                enc(&m.title),
-                enc(&format!("{share_text}\n{canonical}"))
-            ),
-            label: t.get("share.email").to_string(),
-        },
-        Link {
-            url: format!(
-                "https://www.facebook.com/sharer/sharer.php?u={}",
-                enc(&canonical)
-            ),
-            label: "Facebook".into(),
-        },
-        Link {
-            url: format!(
-                "https://www.linkedin.com/sharing/share-offsite/?url={}",
-                enc(&canonical)
-            ),
-            label: "LinkedIn".into(),
-        },
-        Link {
-            url: format!(
-                "https://bsky.app/intent/compose?text={}",
-                enc(&format!("{share_text} {canonical}"))
-            ),
-            label: "Bluesky".into(),
-        },
-    ];
     let widget_url = format!(
         "{}{}",
         r.site.config.base_url,
         urls::widget(lang, &p.doc.slug)
     );
     let api = r.site.config.api_url.trim_end_matches('/');
-    let news_bodies = shared
-        .news
-        .get_or_init(|| p.news.iter().map(|n| markdown::to_html(&n.body)).collect());
     ProjectPage {
         card,
         body: shared.body(&p.doc.body),
@@ -223,8 +143,8 @@ fn project_page<'a>(
             .to_string(),
         holder_website: m.holder.website.as_ref().and_then(crate::link::Link::href),
         cap: money(m.effective_cap(tr.doc.meta.overfunding_cap)),
-        matched,
-        rewards,
+        matched: matched_lines(r, tr, p, figures, lang),
+        rewards: reward_views(m, figures, lang, t),
         needs: m
             .needs
             .iter()
@@ -247,17 +167,7 @@ fn project_page<'a>(
                 website: s.website.as_ref().and_then(crate::link::Link::href),
             })
             .collect(),
-        news: p
-            .news
-            .iter()
-            .zip(news_bodies)
-            .map(|(n, body)| NewsView {
-                title: n.meta.title.clone(),
-                date: format::date(n.meta.date, lang),
-                date_iso: n.meta.date.to_string(),
-                body: body.clone(),
-            })
-            .collect(),
+        news: news_views(p, lang, shared),
         location: LocationView {
             address: m.location.address.clone(),
             city: m.location.city.clone(),
@@ -265,7 +175,7 @@ fn project_page<'a>(
                 format!("https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}")
             }),
         },
-        share,
+        share: share_links(&m.title, &m.summary, &canonical, t),
         pledge_action: format!("{api}/pledges"),
         offer_action: format!("{api}/offers"),
         pledge_min: r.site.config.pledge.min.normalize().to_string(),
@@ -285,6 +195,133 @@ fn project_page<'a>(
             })
         }),
     }
+}
+
+/// "1 200 € from the Fondation": each pool that matched the project.
+fn matched_lines(
+    r: &Renderer,
+    tr: &Territory,
+    p: &Project,
+    figures: &crate::render::progress::Figures,
+    lang: Lang,
+) -> Vec<MatchedLine> {
+    let t = r.theme.strings(lang);
+    pools_for(r.site, tr, p)
+        .into_iter()
+        .filter_map(|(id, s, _)| {
+            let amount = figures.matched.get(&id)?.0;
+            (amount > Decimal::ZERO).then(|| MatchedLine {
+                text: t.fill(
+                    "project.matched_by",
+                    &[
+                        ("amount", &format::money(amount, lang)),
+                        ("sponsor", &s.meta.name),
+                    ],
+                ),
+                sponsor_url: urls::sponsor(lang, &s.slug),
+            })
+        })
+        .collect()
+}
+
+/// Each reward with its minimum and, when limited, the places left.
+fn reward_views(
+    m: &ProjectMeta,
+    figures: &crate::render::progress::Figures,
+    lang: Lang,
+    t: &crate::render::i18n::Strings,
+) -> Vec<RewardView> {
+    m.rewards
+        .iter()
+        .enumerate()
+        .map(|(i, rw)| {
+            let taken = figures.rewards.get(&i).copied().unwrap_or(0);
+            let left = rw.limit.map(|l| l.saturating_sub(taken));
+            RewardView {
+                index: i,
+                min: format::money(rw.min, lang),
+                min_value: rw.min.normalize().to_string(),
+                title: rw.title.clone(),
+                description: rw.description.clone(),
+                left_label: left.map(|n| match n {
+                    0 => t.get("reward.sold_out").to_string(),
+                    n => view::plural(t, "reward.left", n, lang),
+                }),
+                sold_out: left == Some(0),
+            }
+        })
+        .collect()
+}
+
+/// The project's news, newest first, their Markdown rendered once for
+/// both languages.
+fn news_views(p: &Project, lang: Lang, shared: &Shared) -> Vec<NewsView> {
+    let bodies = shared
+        .news
+        .get_or_init(|| p.news.iter().map(|n| markdown::to_html(&n.body)).collect());
+    p.news
+        .iter()
+        .zip(bodies)
+        .map(|(n, body)| NewsView {
+            title: n.meta.title.clone(),
+            date: format::date(n.meta.date, lang),
+            date_iso: n.meta.date.to_string(),
+            body: body.clone(),
+        })
+        .collect()
+}
+
+/// Links that share the page by email and on social networks (plain
+/// links: no script, no tracking).
+fn share_links(
+    title: &str,
+    summary: &str,
+    canonical: &str,
+    t: &crate::render::i18n::Strings,
+) -> Vec<Link> {
+    let enc = |s: &str| -> String {
+        let mut out = String::new();
+        for b in s.bytes() {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        out
+    };
+    let share_text = format!("{title} — {summary}");
+    vec![
+        Link {
+            url: format!(
+                "mailto:?subject={}&body={}",
+                enc(title),
+                enc(&format!("{share_text}\n{canonical}"))
+            ),
+            label: t.get("share.email").to_string(),
+        },
+        Link {
+            url: format!(
+                "https://www.facebook.com/sharer/sharer.php?u={}",
+                enc(canonical)
+            ),
+            label: "Facebook".into(),
+        },
+        Link {
+            url: format!(
+                "https://www.linkedin.com/sharing/share-offsite/?url={}",
+                enc(canonical)
+            ),
+            label: "LinkedIn".into(),
+        },
+        Link {
+            url: format!(
+                "https://bsky.app/intent/compose?text={}",
+                enc(&format!("{share_text} {canonical}"))
+            ),
+            label: "Bluesky".into(),
+        },
+    ]
 }
 
 fn need_kind(k: NeedKind) -> &'static str {

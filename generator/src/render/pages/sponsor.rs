@@ -129,42 +129,87 @@ pub(super) fn pool_view(
     let id = pool_id(s, pool);
     let money = |d: Decimal| format::money(d, lang);
     let used = r.pool_used(&id);
-    let mut more = None;
-    let mut projects = Vec::new();
-    if with_projects {
-        let mut eligible: Vec<(Decimal, &Project)> = r
-            .published()
-            .filter(|(_, e)| e.pools.contains(&id))
-            .map(|(p, e)| (e.figures.matched.get(&id).map_or(Decimal::ZERO, |d| d.0), p))
-            .collect();
-        if eligible.len() > POOL_PROJECTS_SHOWN {
-            more = Some(t.fill(
-                "pool.more",
-                &[(
-                    "n",
-                    &format::number((eligible.len() - POOL_PROJECTS_SHOWN) as u64, lang),
-                )],
-            ));
-            // Stable: equal amounts keep the content's order.
-            eligible.sort_by_key(|e| std::cmp::Reverse(e.0));
-            eligible.truncate(POOL_PROJECTS_SHOWN);
-        }
-        projects = eligible
-            .into_iter()
-            .map(|(matched, p)| PoolProject {
-                url: urls::project(lang, &p.doc.slug),
-                title: p.doc.meta.title.clone(),
-                matched: money(matched),
-            })
-            .collect();
+    let (projects, more) = if with_projects {
+        pool_projects(r, &id, lang)
+    } else {
+        (Vec::new(), None)
+    };
+    let rule = pool_rule(pool, lang, t);
+    let used_percent = if pool.budget > Decimal::ZERO {
+        u32::try_from((used * Decimal::from(100) / pool.budget).trunc().mantissa())
+            .unwrap_or(100)
+            .min(100)
+    } else {
+        0
+    };
+    PoolView {
+        title: pool.title.clone(),
+        mode: match pool.mode {
+            PoolMode::PerPledge => "per_pledge",
+            PoolMode::OnSuccess => "on_success",
+            PoolMode::LumpSum => "lump_sum",
+        },
+        rule,
+        budget: money(pool.budget),
+        used: money(used),
+        left: money((pool.budget - used).max(Decimal::ZERO)),
+        used_percent,
+        dates: t.fill(
+            "pool.dates",
+            &[
+                ("start", &format::date(pool.start, lang)),
+                ("end", &format::date(pool.end, lang)),
+            ],
+        ),
+        projects,
+        more,
     }
+}
+
+/// The eligible projects a pool's page lists (the most matched first when
+/// there are more than [`POOL_PROJECTS_SHOWN`]), and how many more there are.
+fn pool_projects(r: &Renderer, id: &str, lang: Lang) -> (Vec<PoolProject>, Option<String>) {
+    let t = r.theme.strings(lang);
+    let mut more = None;
+    let mut eligible: Vec<(Decimal, &Project)> = r
+        .published()
+        .filter(|(_, e)| e.pools.iter().any(|p| p == id))
+        .map(|(p, e)| (e.figures.matched.get(id).map_or(Decimal::ZERO, |d| d.0), p))
+        .collect();
+    if eligible.len() > POOL_PROJECTS_SHOWN {
+        more = Some(t.fill(
+            "pool.more",
+            &[(
+                "n",
+                &format::number((eligible.len() - POOL_PROJECTS_SHOWN) as u64, lang),
+            )],
+        ));
+        // Stable: equal amounts keep the content's order.
+        eligible.sort_by_key(|e| std::cmp::Reverse(e.0));
+        eligible.truncate(POOL_PROJECTS_SHOWN);
+    }
+    let projects = eligible
+        .into_iter()
+        .map(|(matched, p)| PoolProject {
+            url: urls::project(lang, &p.doc.slug),
+            title: p.doc.meta.title.clone(),
+            matched: format::money(matched, lang),
+        })
+        .collect();
+    (projects, more)
+}
+
+/// A pool's rule in words: its ratio and limits, its share of the goal,
+/// or its lump sum and conditions.
+pub(super) fn pool_rule(pool: &Pool, lang: Lang, t: &crate::render::i18n::Strings) -> String {
+    let money = |d: Decimal| format::money(d, lang);
     let pct = |share: Decimal| {
         format::percent(
             u32::try_from((share * Decimal::from(100)).trunc().mantissa()).unwrap_or(0),
             lang,
         )
     };
-    let rule = match pool.mode {
+    match pool.mode {
         PoolMode::PerPledge => {
             let mut rule = t.fill(
                 "pool.rule.per_pledge",
@@ -202,34 +247,5 @@ pub(super) fn pool_view(
                 ("backers", &pool.min_backers.unwrap_or_default().to_string()),
             ],
         ),
-    };
-    let used_percent = if pool.budget > Decimal::ZERO {
-        u32::try_from((used * Decimal::from(100) / pool.budget).trunc().mantissa())
-            .unwrap_or(100)
-            .min(100)
-    } else {
-        0
-    };
-    PoolView {
-        title: pool.title.clone(),
-        mode: match pool.mode {
-            PoolMode::PerPledge => "per_pledge",
-            PoolMode::OnSuccess => "on_success",
-            PoolMode::LumpSum => "lump_sum",
-        },
-        rule,
-        budget: money(pool.budget),
-        used: money(used),
-        left: money((pool.budget - used).max(Decimal::ZERO)),
-        used_percent,
-        dates: t.fill(
-            "pool.dates",
-            &[
-                ("start", &format::date(pool.start, lang)),
-                ("end", &format::date(pool.end, lang)),
-            ],
-        ),
-        projects,
-        more,
     }
 }

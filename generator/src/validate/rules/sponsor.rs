@@ -42,73 +42,89 @@ pub(super) fn check_sponsor(
     }
     let mut seen = BTreeSet::new();
     for (i, pool) in m.pools.iter().enumerate() {
-        let p = |field: &str| path!["pools", i, field];
-        check_slug(issues, file, p("slug"), &pool.slug, "pool slug");
-        if !seen.insert(pool.slug.as_str()) {
-            issues.push(
-                Issue::new(
-                    file,
-                    p("slug"),
-                    "duplicate-slug",
-                    format!("the pool `{}` is defined twice in this file", pool.slug),
-                )
-                .help("give each pool its own slug"),
-            );
-        }
-        check_text(issues, file, p("title"), &pool.title, "pool title");
-        check_money(issues, file, p("budget"), pool.budget, false);
-        check_dates(
-            issues,
-            file,
-            p("start"),
-            p("end"),
-            pool.start,
-            pool.end,
-            "the pool",
-        );
-        for (list, what, known, defined_in) in [
-            (
-                &pool.scope.territories,
-                "territory",
-                &refs.territories,
-                "content/territories/",
-            ),
-            (
-                &pool.scope.projects,
-                "project",
-                &refs.projects,
-                "content/territories/*/projects/",
-            ),
-        ] {
-            let key = if what == "territory" {
-                "territories"
-            } else {
-                "projects"
-            };
-            for (j, value) in list.iter().enumerate() {
-                if !known.contains(value.as_str()) {
-                    issues.push(unknown_ref(
-                        file,
-                        path!["pools", i, "scope", key, j],
-                        what,
-                        value,
-                        known,
-                        defined_in,
-                    ));
-                }
-            }
-        }
-        refs.check_themes(
-            issues,
-            file,
-            path!["pools", i, "scope", "themes"],
-            &pool.scope.themes,
-        );
-        check_pool_mode(issues, file, i, pool);
+        let first = seen.insert(pool.slug.as_str());
+        check_pool(issues, refs, file, i, pool, first);
     }
 }
 
+/// One pool (`first`: the first of its slug in the file): its slug, title,
+/// budget, dates, scope, and its mode's fields.
+fn check_pool(issues: &mut Issues, refs: &Refs, file: &Path, i: usize, pool: &Pool, first: bool) {
+    let p = |field: &str| path!["pools", i, field];
+    check_slug(issues, file, p("slug"), &pool.slug, "pool slug");
+    if !first {
+        issues.push(
+            Issue::new(
+                file,
+                p("slug"),
+                "duplicate-slug",
+                format!("the pool `{}` is defined twice in this file", pool.slug),
+            )
+            .help("give each pool its own slug"),
+        );
+    }
+    check_text(issues, file, p("title"), &pool.title, "pool title");
+    check_money(issues, file, p("budget"), pool.budget, false);
+    check_dates(
+        issues,
+        file,
+        p("start"),
+        p("end"),
+        pool.start,
+        pool.end,
+        "the pool",
+    );
+    for (list, what, known, defined_in) in [
+        (
+            &pool.scope.territories,
+            "territory",
+            &refs.territories,
+            "content/territories/",
+        ),
+        (
+            &pool.scope.projects,
+            "project",
+            &refs.projects,
+            "content/territories/*/projects/",
+        ),
+    ] {
+        let key = if what == "territory" {
+            "territories"
+        } else {
+            "projects"
+        };
+        for (j, value) in list.iter().enumerate() {
+            if !known.contains(value.as_str()) {
+                issues.push(unknown_ref(
+                    file,
+                    path!["pools", i, "scope", key, j],
+                    what,
+                    value,
+                    known,
+                    defined_in,
+                ));
+            }
+        }
+    }
+    refs.check_themes(
+        issues,
+        file,
+        path!["pools", i, "scope", "themes"],
+        &pool.scope.themes,
+    );
+    check_pool_mode(issues, file, i, pool);
+}
+
+/// The fields of a pool's mode: only its own, each required one, each
+/// within its bounds, no amount above the budget.
 fn check_pool_mode(issues: &mut Issues, file: &Path, i: usize, pool: &Pool) {
+    let mode_name = check_mode_fields(issues, file, i, pool);
+    check_mode_values(issues, file, i, pool, mode_name);
+    check_pool_amounts(issues, file, i, pool);
+}
+
+/// Fields of another mode are refused; returns the mode's name.
+fn check_mode_fields(issues: &mut Issues, file: &Path, i: usize, pool: &Pool) -> &'static str {
     let p = |field: &str| path!["pools", i, field];
     let present: [(&str, bool); 8] = [
         ("ratio", pool.ratio.is_some()),
@@ -123,7 +139,7 @@ fn check_pool_mode(issues: &mut Issues, file: &Path, i: usize, pool: &Pool) {
             pool.min_progress.is_some() || pool.min_backers.is_some(),
         ),
     ];
-    let (mode_name, allowed): (&str, &[&str]) = match pool.mode {
+    let (mode_name, allowed): (&'static str, &[&str]) = match pool.mode {
         PoolMode::PerPledge => (
             "per_pledge",
             &[
@@ -158,6 +174,12 @@ fn check_pool_mode(issues: &mut Issues, file: &Path, i: usize, pool: &Pool) {
             );
         }
     }
+    mode_name
+}
+
+/// The fields a mode requires, and their bounds.
+fn check_mode_values(issues: &mut Issues, file: &Path, i: usize, pool: &Pool, mode_name: &str) {
+    let p = |field: &str| path!["pools", i, field];
     let required = |issues: &mut Issues, field: &str, present: bool| {
         if !present {
             issues.push(
@@ -248,6 +270,11 @@ fn check_pool_mode(issues: &mut Issues, file: &Path, i: usize, pool: &Pool) {
             }
         }
     }
+}
+
+/// Amounts are money, and none is above the budget.
+fn check_pool_amounts(issues: &mut Issues, file: &Path, i: usize, pool: &Pool) {
+    let p = |field: &str| path!["pools", i, field];
     for (field, value) in [
         ("max_per_pledge", pool.max_per_pledge),
         ("max_per_project", pool.max_per_project),
