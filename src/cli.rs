@@ -38,11 +38,22 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         changed: Vec<String>,
     },
-    /// Build the site and serve it locally, rebuilding and reloading the
-    /// browser when the content or the theme change.
+    /// Build the site and serve it with the API and the store: a preview
+    /// that rebuilds and reloads the browser when the content or the theme
+    /// change, or with `--production` the site as citizens get it.
     Serve {
         #[command(flatten)]
         args: BuildArgs,
+        /// Production: no live reload, no watcher, no script; caching
+        /// headers, precompressed files, the daily close, SIGHUP reloads
+        /// the content, SIGTERM stops gracefully. Needs Stripe's keys,
+        /// unless `--test-payments`.
+        #[arg(long)]
+        production: bool,
+        /// With `--production`, run on the local test checkout (no money
+        /// moves; every page says so).
+        #[arg(long, requires = "production")]
+        test_payments: bool,
         /// Address to listen on (loopback by default).
         #[arg(long, default_value = "127.0.0.1")]
         host: std::net::IpAddr,
@@ -77,6 +88,29 @@ enum Command {
         /// The embedded store (SQLite database file).
         #[arg(long, default_value = "data/pave.sqlite")]
         db: PathBuf,
+    },
+    /// Copy the live store into a new file, consistently, while the server
+    /// runs (SQLite's VACUUM INTO).
+    Backup {
+        /// The embedded store (SQLite database file).
+        #[arg(long, default_value = "data/pave.sqlite")]
+        db: PathBuf,
+        /// The backup to write (never over an existing file).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Put a backup in place of the store (the server stopped), after
+    /// checking it is a whole Pavé store.
+    Restore {
+        /// The backup.
+        #[arg(long)]
+        from: PathBuf,
+        /// The embedded store to restore (SQLite database file).
+        #[arg(long, default_value = "data/pave.sqlite")]
+        db: PathBuf,
+        /// Replace an existing store.
+        #[arg(long)]
+        force: bool,
     },
     /// Write the statements: each closed project's holder statement, each
     /// sponsor's, and the open-data ledger with its totals (CSV and pages).
@@ -158,6 +192,8 @@ impl BuildArgs {
             territory: self.territory,
             today,
             live_reload,
+            precompress: false,
+            test_payments: false,
         }
     }
 }
@@ -186,15 +222,23 @@ pub fn run() -> Done {
         Command::Build { args, changed } => build(args.config(false), &changed),
         Command::Serve {
             args,
+            production,
+            test_payments,
             host,
             port,
             db,
         } => {
             let runtime = tokio::runtime::Runtime::new()
                 .map_err(|e| Failure::Usage(format!("cannot start the server runtime: {e}")))?;
+            let mode = if production {
+                crate::serve::Mode::Production { test_payments }
+            } else {
+                crate::serve::Mode::Preview
+            };
             runtime
                 .block_on(crate::serve::serve(
-                    args.config(true),
+                    args.config(!production),
+                    mode,
                     (host, port).into(),
                     db,
                 ))
@@ -205,6 +249,8 @@ pub fn run() -> Done {
         }
         Command::Close { db, catalog, now } => crate::close_command::close(&db, &catalog, now),
         Command::Erase { email, db } => crate::erase::erase(&db, &email),
+        Command::Backup { db, out } => crate::backup::backup(&db, &out),
+        Command::Restore { from, db, force } => crate::backup::restore(&from, &db, force),
         Command::Statements {
             db,
             catalog,

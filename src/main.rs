@@ -1,5 +1,6 @@
 //! The `pave` command: check, build and serve a Pavé site, and close its campaigns.
 
+mod backup;
 mod cli;
 mod close_command;
 mod corpus;

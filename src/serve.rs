@@ -1,15 +1,26 @@
-//! `pave serve`: the site, the API and the embedded store on one port. The
-//! site is rebuilt when the content or the theme change (with live reload in
-//! the browser, a tiny script listening to server-sent events), and the
-//! pages showing a project's figures are re-rendered after each paid pledge.
+//! `pave serve`: the site, the API and the embedded store on one port, in
+//! one of two modes.
 //!
-//! Payments go through Stripe when `STRIPE_SECRET_KEY` and
-//! `STRIPE_WEBHOOK_SECRET` are set; otherwise through the local test
-//! provider, whose checkout page is clearly labelled as a test.
+//! The preview (`pave serve`) rebuilds the site when the content or the
+//! theme change, with live reload in the browser (a tiny script listening to
+//! server-sent events). Production (`pave serve --production`) is the site
+//! as citizens get it: no watcher, no script; `Cache-Control` for each kind
+//! of file (`pave_generator::headers::Caching`), gzip and brotli written at
+//! build time and negotiated; the daily close at 00:05 in the site's time
+//! zone (one server at a time, through a lease in the store); SIGHUP
+//! reloads the content without dropping a request; SIGTERM stops
+//! gracefully (requests in flight finish, the store is checkpointed).
+//!
+//! In both, the pages showing a project's figures are re-rendered after
+//! each paid pledge. Payments go through Stripe when `STRIPE_SECRET_KEY`
+//! and `STRIPE_WEBHOOK_SECRET` are set; otherwise through the local test
+//! provider, whose checkout page, and every page of the site, say it is a
+//! test. Production refuses the test provider unless `--test-payments`.
 
 use std::convert::Infallible;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -22,42 +33,102 @@ use axum::routing::get;
 use notify::{RecursiveMode, Watcher};
 use pave_functions::api::limits::{self, ClientAddr, Limits};
 use pave_functions::api::local::EnvPayments;
-use pave_functions::api::{ApiConfig, AppState};
+use pave_functions::api::{ApiConfig, AppState, Change};
 use pave_functions::catalog::Catalog;
 use pave_functions::progress::Snapshot;
 use pave_functions::store::Store;
 use pave_functions::store::sqlite::SqliteStore;
 use pave_generator::build::{self, BuildConfig};
+use pave_generator::headers::Caching;
 use pave_generator::live::LiveSite;
 use tokio::sync::{broadcast, mpsc};
 use tower_http::services::{ServeDir, ServeFile};
 
-/// The script added to every page in serve mode.
+/// The script added to every page in the preview.
 const LIVE_RELOAD_JS: &str =
     "new EventSource('/__pave/events').addEventListener('reload', () => location.reload());\n";
 
-#[derive(Clone)]
-struct Shared {
-    reloads: broadcast::Sender<u64>,
+/// Which server `pave serve` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Rebuilds on changes, reloads the browser.
+    Preview,
+    /// The site as citizens get it; `test_payments` allows the local test
+    /// checkout (without Stripe's keys).
+    Production { test_payments: bool },
 }
+
+/// When the daily close runs: five minutes after midnight in the site's
+/// time zone, just after the campaigns of the day before ended (23:59:59).
+const CLOSE_AFTER_MIDNIGHT: i64 = 300;
+
+/// How long a server holds the close's lease (renewed by nobody: a run
+/// takes seconds; a crashed holder's lease runs out).
+const CLOSE_LEASE_SECONDS: i64 = 600;
 
 type Api = AppState<SqliteStore>;
 
 /// The site as last built, kept loaded for the re-render of figures.
 type Live = Arc<std::sync::Mutex<Option<LiveSite>>>;
 
-/// Builds once, then serves `config.out`, the API and the store on `addr`,
-/// and rebuilds on changes.
+/// What the server's tasks share.
+struct Server {
+    /// The build's configuration (in production, `today` moves with the
+    /// calendar: see [`Server::config_now`]).
+    config: BuildConfig,
+    production: bool,
+    api: Arc<Api>,
+    live: Live,
+    /// The snapshot the builds read, next to the store.
+    progress: PathBuf,
+    /// The preview's reload events.
+    reloads: broadcast::Sender<u64>,
+    generation: AtomicU64,
+}
+
+/// Builds once, then serves `config.out`, the API and the store on `addr`.
 pub async fn serve(
     mut config: BuildConfig,
+    mode: Mode,
     addr: std::net::SocketAddr,
     db: PathBuf,
 ) -> Result<(), String> {
+    let production = matches!(mode, Mode::Production { .. });
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let origin = format!("http://{local}");
+    let site_config = pave_generator::content::load::read_site_config(&config.content);
+    // Where citizens reach the site: in production the site's `base_url`
+    // (behind the HTTPS proxy), so that Stripe's return addresses and the
+    // test checkout are there; in the preview, this server.
+    let public = match (&site_config, production) {
+        (Some(site), true) => site.base_url.trim_end_matches('/').to_string(),
+        _ => origin.clone(),
+    };
+
+    let chosen = EnvPayments::from_env(&public, &format!("whsec_local_{}", local.port()))?;
+    if chosen.is_test() {
+        if mode
+            == (Mode::Production {
+                test_payments: false,
+            })
+        {
+            return Err(
+                "pave serve --production: no Stripe keys (STRIPE_SECRET_KEY and \
+                 STRIPE_WEBHOOK_SECRET); set them, or pass --test-payments to run on the local \
+                 test checkout (no money moves, every page says so)"
+                    .into(),
+            );
+        }
+        eprintln!(
+            "pave serve: no Stripe key: payments use the local TEST checkout (no money moves)"
+        );
+    }
+    config.test_payments = chosen.is_test();
+    config.live_reload = !production;
+    config.precompress = production;
 
     if let Some(parent) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
@@ -69,25 +140,18 @@ pub async fn serve(
     let progress = db.with_extension("progress.json");
     config.progress = Some(progress.clone());
     crate::store_file::write_snapshot(&store, &progress).await?;
-    let config = Arc::new(config);
     let live: Live = Arc::default();
     rebuild(&config, &live).await?;
     let catalog = read_catalog(&config.out)?;
 
-    let chosen = EnvPayments::from_env(&origin, &format!("whsec_local_{}", local.port()))?;
-    if chosen.is_test() {
-        eprintln!(
-            "pave serve: no Stripe key: payments use the local TEST checkout (no money moves)"
-        );
-    }
     let webhook_secret = chosen
         .webhook_secret
         .ok_or("STRIPE_WEBHOOK_SECRET must be set with STRIPE_SECRET_KEY")?;
     let (payments, local_payments) = (chosen.payments, chosen.local);
-    let (changes_tx, mut changes_rx) = mpsc::unbounded_channel::<String>();
-    let site_url = origin.clone();
+    let (changes_tx, changes_rx) = mpsc::unbounded_channel::<Change>();
+    let site_url = public.clone();
     let mut allowed_origins = vec![origin.clone()];
-    if let Some(site) = pave_generator::content::load::read_site_config(&config.content) {
+    if let Some(site) = &site_config {
         allowed_origins.push(site.base_url.trim_end_matches('/').to_string());
     }
     let api = Arc::new(Api {
@@ -108,122 +172,320 @@ pub async fn serve(
         limits: Limits::from_env()?,
     });
     let trusted = trusted_proxies()?;
-
     let (reloads, _) = broadcast::channel(16);
-    let shared = Shared {
-        reloads: reloads.clone(),
-    };
-
-    // File changes → a debounced rebuild → a reload event.
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if event.is_ok_and(|e| !e.kind.is_access()) {
-            let _ = tx.send(());
-        }
-    })
-    .map_err(|e| format!("cannot watch files: {e}"))?;
-    for dir in [&config.content, &config.theme] {
-        watcher
-            .watch(dir, RecursiveMode::Recursive)
-            .map_err(|e| format!("cannot watch {}: {e}", dir.display()))?;
-    }
-    let generation = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let (rebuild_config, rebuild_api, rebuild_reloads, rebuild_generation, rebuild_live) = (
-        config.clone(),
-        api.clone(),
-        reloads.clone(),
-        generation.clone(),
-        live.clone(),
-    );
-    tokio::spawn(async move {
-        let _watcher = watcher;
-        while rx.recv().await.is_some() {
-            // Coalesce a burst of events (an editor saves several files).
-            tokio::time::sleep(Duration::from_millis(150)).await;
-            while rx.try_recv().is_ok() {}
-            let result = async {
-                let before = crate::store_file::write_snapshot(
-                    &rebuild_api.store,
-                    rebuild_config.progress.as_deref().unwrap_or(&progress),
-                )
-                .await?;
-                rebuild(&rebuild_config, &rebuild_live).await?;
-                rebuild_api.set_catalog(read_catalog(&rebuild_config.out)?);
-                // Pledges paid while it built went to the previous site and
-                // were then overwritten with the figures read before: show
-                // them again on the new one.
-                let after = rebuild_api
-                    .store
-                    .snapshot()
-                    .await
-                    .map_err(|e| format!("cannot read the store: {e}"))?;
-                let paid_meanwhile = changed_projects(&before, &after);
-                if !paid_meanwhile.is_empty() {
-                    refresh_figures(&rebuild_api.store, &rebuild_live, paid_meanwhile).await?;
-                }
-                Ok::<(), String>(())
-            }
-            .await;
-            match result {
-                Ok(()) => {
-                    let n =
-                        rebuild_generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-                    let _ = rebuild_reloads.send(n);
-                }
-                Err(e) => eprintln!("{e}"),
-            }
-        }
+    let server = Arc::new(Server {
+        config: config.clone(),
+        production,
+        api: api.clone(),
+        live,
+        progress,
+        reloads,
+        generation: AtomicU64::new(0),
     });
 
     // Paid pledges → the pages showing those projects' figures, re-rendered
     // at once; the pledges paid meanwhile are taken together by the next one.
-    let (figures_api, figures_reloads) = (api.clone(), reloads.clone());
-    tokio::spawn(async move {
-        while let Some(first) = changes_rx.recv().await {
-            let mut projects = std::collections::BTreeSet::from([first]);
-            while let Ok(p) = changes_rx.try_recv() {
-                projects.insert(p);
-            }
-            if let Err(e) = refresh_figures(&figures_api.store, &live, projects).await {
-                eprintln!("pave serve: {e}");
-                continue;
-            }
-            let n = generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-            let _ = figures_reloads.send(n);
-        }
-    });
+    tokio::spawn(server.clone().refresh_on_payments(changes_rx));
+    let watcher = if production {
+        tokio::spawn(server.clone().reload_on_hangup()?);
+        tokio::spawn(server.clone().close_daily());
+        None
+    } else {
+        Some(server.clone().watch()?)
+    };
 
     let out: PathBuf = config.out.clone();
-    let site = ServeDir::new(&out)
-        .append_index_html_on_directories(true)
-        .not_found_service(ServeFile::new(out.join("404.html")));
-    let app = Router::new()
-        .route("/__pave/live-reload.js", get(live_reload_js))
-        .route("/__pave/events", get(events))
-        .with_state(shared)
+    let mut files = ServeDir::new(&out).append_index_html_on_directories(true);
+    if production {
+        files = files.precompressed_br().precompressed_gzip();
+    }
+    let site = files.not_found_service(ServeFile::new(out.join("404.html")));
+    let mut app = Router::new();
+    if !production {
+        app = app.merge(
+            Router::new()
+                .route("/__pave/live-reload.js", get(live_reload_js))
+                .route("/__pave/events", get(events))
+                .with_state(server.clone()),
+        );
+    }
+    let mut app = app
         .merge(pave_functions::api::router(api))
         .fallback_service(site)
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(trusted),
             client_addr,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            config.live_reload,
-            security_headers,
         ));
+    if production {
+        app = app.layer(axum::middleware::from_fn(cache_headers));
+    }
+    let app = app.layer(axum::middleware::from_fn_with_state(
+        config.live_reload,
+        security_headers,
+    ));
     eprintln!(
-        "pave serve: http://{local}/ (store: {}; Ctrl-C to stop)",
-        db.display()
+        "pave serve: http://{local}/ ({}; store: {}; {} to stop)",
+        if production { "production" } else { "preview" },
+        db.display(),
+        if production { "SIGTERM" } else { "Ctrl-C" },
     );
-    axum::serve(
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
+    .with_graceful_shutdown(shutdown_signal())
     .await
-    .map_err(|e| format!("server error: {e}"))
+    .map_err(|e| format!("server error: {e}"));
+    drop(watcher);
+    // Every request in flight has finished: the store is folded into its
+    // file before the process ends.
+    if let Err(e) = store.checkpoint().await {
+        eprintln!("pave serve: cannot checkpoint the store: {e}");
+    }
+    eprintln!("pave serve: stopped");
+    served
+}
+
+/// Ctrl-C, or SIGTERM (what systemd sends).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    eprintln!("pave serve: stopping: finishing the requests in flight");
+}
+
+impl Server {
+    /// The build's configuration now: in production, shown for today (a
+    /// server runs for days).
+    fn config_now(&self) -> BuildConfig {
+        let mut config = self.config.clone();
+        if self.production {
+            let site = pave_generator::content::load::read_site_config(&config.content)
+                .unwrap_or_else(pave_generator::model::SiteConfig::fallback);
+            config.today = build::today_in(&site.timezone);
+        }
+        config
+    }
+
+    /// The content again: a full build from the store's figures, the new
+    /// catalog for the API, then the pledges paid while it built.
+    async fn reload(&self) -> Result<(), String> {
+        let before = crate::store_file::write_snapshot(&self.api.store, &self.progress).await?;
+        rebuild(&self.config_now(), &self.live).await?;
+        self.api.set_catalog(read_catalog(&self.config.out)?);
+        // Pledges paid while it built went to the previous site and were
+        // then overwritten with the figures read before: show them again.
+        let after = self
+            .api
+            .store
+            .snapshot()
+            .await
+            .map_err(|e| format!("cannot read the store: {e}"))?;
+        let paid_meanwhile = changed_projects(&before, &after);
+        if !paid_meanwhile.is_empty() {
+            refresh_figures(&self.api.store, &self.live, paid_meanwhile).await?;
+        }
+        self.reloaded();
+        Ok(())
+    }
+
+    /// Tells the preview's browsers to reload.
+    fn reloaded(&self) {
+        let n = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let _ = self.reloads.send(n);
+    }
+
+    /// Each change's pages re-rendered (those of changes that came
+    /// meanwhile together), then each waiting webhook told.
+    async fn refresh_on_payments(self: Arc<Self>, mut changes: mpsc::UnboundedReceiver<Change>) {
+        while let Some(first) = changes.recv().await {
+            let mut batch = vec![first];
+            while let Ok(more) = changes.try_recv() {
+                batch.push(more);
+            }
+            let projects = batch.iter().map(|c| c.project.clone()).collect();
+            match refresh_figures(&self.api.store, &self.live, projects).await {
+                Ok(()) => self.reloaded(),
+                Err(e) => eprintln!("pave serve: {e}"),
+            }
+            for change in batch {
+                if let Some(rendered) = change.rendered {
+                    let _ = rendered.send(());
+                }
+            }
+        }
+    }
+
+    /// The preview's watcher: file changes → a debounced reload.
+    fn watch(self: Arc<Self>) -> Result<notify::RecommendedWatcher, String> {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let mut watcher =
+            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+                if event.is_ok_and(|e| !e.kind.is_access()) {
+                    let _ = tx.send(());
+                }
+            })
+            .map_err(|e| format!("cannot watch files: {e}"))?;
+        for dir in [&self.config.content, &self.config.theme] {
+            watcher
+                .watch(dir, RecursiveMode::Recursive)
+                .map_err(|e| format!("cannot watch {}: {e}", dir.display()))?;
+        }
+        tokio::spawn(async move {
+            while rx.recv().await.is_some() {
+                // Coalesce a burst of events (an editor saves several files).
+                tokio::time::sleep(Duration::from_millis(150)).await;
+                while rx.try_recv().is_ok() {}
+                if let Err(e) = self.reload().await {
+                    eprintln!("{e}");
+                }
+            }
+        });
+        Ok(watcher)
+    }
+
+    /// Production: SIGHUP reloads the content (new files are written in
+    /// place, each by a rename: no request is dropped or sees half a page).
+    fn reload_on_hangup(
+        self: Arc<Self>,
+    ) -> Result<impl std::future::Future<Output = ()> + Send + 'static, String> {
+        #[cfg(unix)]
+        let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .map_err(|e| format!("cannot listen for SIGHUP: {e}"))?;
+        Ok(async move {
+            #[cfg(unix)]
+            while hangup.recv().await.is_some() {
+                eprintln!("pave serve: SIGHUP: reloading the content");
+                match self.reload().await {
+                    Ok(()) => eprintln!("pave serve: content reloaded"),
+                    Err(e) => eprintln!("{e}"),
+                }
+            }
+        })
+    }
+
+    /// Production: the close at start (a day may have been missed), then
+    /// every day at 00:05 in the site's time zone, followed by a full
+    /// build for the new day ("3 days left").
+    async fn close_daily(self: Arc<Self>) {
+        let holder = format!("{}-{}", std::process::id(), random_hex());
+        loop {
+            self.close_due(&holder).await;
+            let site = pave_generator::content::load::read_site_config(&self.config.content)
+                .unwrap_or_else(pave_generator::model::SiteConfig::fallback);
+            let wait = until_next_close(jiff::Timestamp::now(), &site.timezone);
+            tokio::time::sleep(wait).await;
+            if let Err(e) = self.reload().await {
+                eprintln!("{e}");
+            }
+        }
+    }
+
+    /// One close run, if this server takes the lease: of several servers on
+    /// one database, one closes (and the close is idempotent besides).
+    async fn close_due(&self, holder: &str) {
+        match self
+            .api
+            .store
+            .take_lease("close", holder, CLOSE_LEASE_SECONDS)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                eprintln!("pave serve: close: another server is running it");
+                return;
+            }
+            Err(e) => {
+                eprintln!("pave serve: close: cannot take the lease: {e}");
+                return;
+            }
+        }
+        let now = jiff::Timestamp::now();
+        let catalog = self.api.catalog();
+        let report = pave_functions::close::run(
+            &self.api.store,
+            self.api.payments.as_ref(),
+            &catalog,
+            now,
+            pave_functions::close::RefundPolicy::default(),
+            &self.api.mailer,
+        )
+        .await;
+        for line in crate::close_command::summary(&report, now).lines() {
+            eprintln!("pave serve: close: {line}");
+        }
+        let changed: std::collections::BTreeSet<String> =
+            report.projects.iter().map(|p| p.project.clone()).collect();
+        if (!changed.is_empty() || report.late_refunds_issued > 0)
+            && let Err(e) = self.reload().await
+        {
+            eprintln!("{e}");
+        }
+        if let Err(e) = self.api.store.release_lease("close", holder).await {
+            eprintln!("pave serve: close: cannot release the lease: {e}");
+        }
+    }
+}
+
+/// How long from `now` to the next close: [`CLOSE_AFTER_MIDNIGHT`] after
+/// the coming midnight in `timezone` (the instant today's campaigns are
+/// over, `pave_contract::calendar::closes_at`).
+fn until_next_close(now: jiff::Timestamp, timezone: &str) -> Duration {
+    let midnight = pave_contract::calendar::closes_at(
+        pave_contract::calendar::day_of(now, timezone),
+        timezone,
+    );
+    let seconds = midnight.as_second() + CLOSE_AFTER_MIDNIGHT - now.as_second();
+    Duration::from_secs(u64::try_from(seconds).unwrap_or(0).max(1))
+}
+
+/// A random suffix, so that two servers never share a lease holder's name.
+fn random_hex() -> String {
+    let mut bytes = [0u8; 8];
+    let _ = getrandom::fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Production caching (`pave_generator::headers::Caching`). A page is
+/// revalidated by its ETag (its file's modification time to the
+/// nanosecond, and its length), never by `Last-Modified`: that is to the
+/// second, and a page can be re-rendered twice in a second (two payments),
+/// so `If-Modified-Since` could keep the old figures.
+async fn cache_headers(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let caching = Caching::of(request.uri().path(), request.uri().query());
+    if caching == Caching::Revalidate {
+        request.headers_mut().remove(header::IF_MODIFIED_SINCE);
+    }
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if caching == Caching::Revalidate {
+        headers.remove(header::LAST_MODIFIED);
+    }
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static(caching.header()),
+        );
+    }
+    response
 }
 
 /// The proxies whose `X-Forwarded-For` names the client
@@ -343,10 +605,10 @@ async fn refresh_figures(
 
 /// A full build, kept loaded in `live` (which keeps the last good one while
 /// the content has errors: paid pledges still update its pages).
-async fn rebuild(config: &Arc<BuildConfig>, live: &Live) -> Result<(), String> {
+async fn rebuild(config: &BuildConfig, live: &Live) -> Result<(), String> {
     let config = config.clone();
     let start = std::time::Instant::now();
-    let result = tokio::task::spawn_blocking(move || LiveSite::build((*config).clone()))
+    let result = tokio::task::spawn_blocking(move || LiveSite::build(config))
         .await
         .map_err(|e| format!("build task failed: {e}"))?;
     let built = result.map(|(site, built)| {
@@ -379,8 +641,8 @@ async fn live_reload_js() -> Response {
         .into_response()
 }
 
-async fn events(State(shared): State<Shared>) -> impl IntoResponse {
-    let mut reloads = shared.reloads.subscribe();
+async fn events(State(server): State<Arc<Server>>) -> impl IntoResponse {
+    let mut reloads = server.reloads.subscribe();
     let (tx, rx) = mpsc::channel::<Event>(8);
     tokio::spawn(async move {
         while let Ok(generation) = reloads.recv().await {

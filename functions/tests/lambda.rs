@@ -558,6 +558,7 @@ async fn the_rebuild_lambda_puts_the_changed_pages_on_s3_and_invalidates_them() 
         pave_generator::render::Options {
             today: pave_generator::build::today_in(&site.config.timezone),
             live_reload: false,
+            test_payments: false,
         },
     );
     let expected = renderer

@@ -23,6 +23,10 @@ pub struct BuildConfig {
     pub territory: Option<String>,
     pub today: Date,
     pub live_reload: bool,
+    /// Write each text file's `.gz` and `.br` beside it (production).
+    pub precompress: bool,
+    /// Payments are the local test checkout: pages carry a test banner.
+    pub test_payments: bool,
 }
 
 impl BuildConfig {
@@ -31,6 +35,7 @@ impl BuildConfig {
         Options {
             today: self.today,
             live_reload: self.live_reload,
+            test_payments: self.test_payments,
         }
     }
 }
@@ -188,6 +193,6 @@ pub fn refresh_loaded(
 ) -> Result<(usize, usize, WriteStats), BuildError> {
     let renderer = Renderer::new(site, theme, snapshot, config.options());
     let files = renderer.render_affected(projects)?;
-    let stats = output::write(&config.out, &files)?;
+    let stats = output::write(&config.out, &files, config.precompress)?;
     Ok((files.len(), files.len(), stats))
 }

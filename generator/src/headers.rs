@@ -56,8 +56,77 @@ pub const OTHER_HEADERS: [(&str, &str); 2] = [
 /// HSTS, for the HTTPS front (CloudFront, Caddy): two years, subdomains.
 pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=63072000; includeSubDomains";
 
+/// How long a browser or a proxy may keep a response (production).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caching {
+    /// The API: never stored.
+    NoStore,
+    /// A page, a feed, the catalog: stored, but asked again every time, so
+    /// the figures are never stale after a payment.
+    Revalidate,
+    /// A file named with its fingerprint (`/style.css?v=…`): a year,
+    /// never asked again (a new version has a new address).
+    Immutable,
+    /// Any other file (images, PDFs): a day.
+    Day,
+}
+
+impl Caching {
+    /// The rule for a request's path and query.
+    pub fn of(path: &str, query: Option<&str>) -> Caching {
+        if path == "/api" || path.starts_with("/api/") {
+            return Caching::NoStore;
+        }
+        if query.is_some_and(|q| q.split('&').any(|kv| kv.starts_with("v="))) {
+            return Caching::Immutable;
+        }
+        let name = path.rsplit('/').next().unwrap_or("");
+        let page = name.is_empty()
+            || !name.contains('.')
+            || [".html", ".xml", ".json", ".txt"]
+                .iter()
+                .any(|ext| name.ends_with(ext));
+        if page {
+            Caching::Revalidate
+        } else {
+            Caching::Day
+        }
+    }
+
+    /// Its `Cache-Control` value.
+    pub fn header(self) -> &'static str {
+        match self {
+            Caching::NoStore => "no-store",
+            Caching::Revalidate => "no-cache",
+            Caching::Immutable => "public, max-age=31536000, immutable",
+            Caching::Day => "public, max-age=86400",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn each_kind_of_file_is_cached_as_long_as_it_can_be() {
+        use super::Caching::{self, *};
+        for (path, query, want) in [
+            ("/", None, Revalidate),
+            ("/en/projets/cafe/", None, Revalidate),
+            ("/projets/cafe/index.html", None, Revalidate),
+            ("/atom.xml", None, Revalidate),
+            ("/catalog.json", None, Revalidate),
+            ("/style.css", Some("v=1a2b3c4d"), Immutable),
+            ("/territoires/se/brand.css", Some("v=00ff00ff"), Immutable),
+            ("/style.css", None, Day),
+            ("/projets/cafe/cover.jpg", None, Day),
+            ("/api/pledges", None, NoStore),
+            ("/api/pledges/p1/cancel", Some("v=1"), NoStore),
+        ] {
+            assert_eq!(Caching::of(path, query), want, "{path} {query:?}");
+        }
+        assert_eq!(Revalidate.header(), "no-cache");
+    }
+
     use super::*;
 
     #[test]

@@ -63,7 +63,7 @@ impl LiveSite {
 
     /// Renders and writes every file, streaming: (pages, files, what was written).
     fn write_all(&self) -> Result<(usize, usize, WriteStats), BuildError> {
-        let writer = output::Writer::new(&self.config.out)?;
+        let writer = output::Writer::new(&self.config.out, self.config.precompress)?;
         let paths = self
             .renderer()
             .render_all_into(&|file| writer.put(&file).map_err(BuildError::Write))?;
@@ -80,7 +80,7 @@ impl LiveSite {
         self.prepared
             .update(&self.site, &self.theme, &self.snapshot, &projects);
         let files = self.renderer().render_affected(&projects)?;
-        let stats = output::write(&self.config.out, &files)?;
+        let stats = output::write(&self.config.out, &files, self.config.precompress)?;
         Ok(Refreshed {
             pages: files.len(),
             stats,

@@ -32,7 +32,7 @@ use axum::routing::{MethodRouter, any, get, post};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use sha2::Digest;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::catalog::Catalog;
 use crate::close;
@@ -73,6 +73,20 @@ pub struct ApiConfig {
     pub api_url: Option<String>,
 }
 
+/// A project whose figures changed, for the re-render of its pages
+/// (`pave serve`); `rendered` is told once they are written.
+#[derive(Debug)]
+pub struct Change {
+    pub project: String,
+    pub rendered: Option<oneshot::Sender<()>>,
+}
+
+/// How long a payment's webhook waits for the project's pages to be
+/// re-rendered before it answers: a page asked for after the payment's
+/// redirect (the local checkout's, or Stripe's once its webhook came)
+/// then shows the new figures.
+pub const FRESH_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The shared state of the handlers.
 pub struct AppState<S> {
     pub store: S,
@@ -80,7 +94,7 @@ pub struct AppState<S> {
     pub payments: Arc<dyn Payments>,
     pub config: ApiConfig,
     /// Projects whose figures changed (the rebuild of the progress figures listens).
-    pub changes: Option<mpsc::UnboundedSender<String>>,
+    pub changes: Option<mpsc::UnboundedSender<Change>>,
     /// The local test payment provider, when no Stripe key is configured.
     pub local: Option<Arc<local::LocalPayments>>,
     /// The donors' emails (payment confirmed, refunded), sent after the
@@ -102,6 +116,33 @@ impl<S: Store> AppState<S> {
     pub fn set_catalog(&self, catalog: Catalog) {
         if let Ok(mut c) = self.catalog.write() {
             *c = Arc::new(catalog);
+        }
+    }
+
+    /// Tells the re-render, if there is one, that `project`'s figures changed.
+    fn changed(&self, project: String) {
+        if let Some(changes) = &self.changes {
+            let _ = changes.send(Change {
+                project,
+                rendered: None,
+            });
+        }
+    }
+
+    /// The same, waiting (at most [`FRESH_WAIT`]) until its pages are written.
+    async fn changed_and_rendered(&self, project: String) {
+        let Some(changes) = &self.changes else {
+            return;
+        };
+        let (tx, rx) = oneshot::channel();
+        if changes
+            .send(Change {
+                project,
+                rendered: Some(tx),
+            })
+            .is_ok()
+        {
+            let _ = tokio::time::timeout(FRESH_WAIT, rx).await;
         }
     }
 }
@@ -588,11 +629,7 @@ async fn cancel_pledge<S: Store>(
             Ok(()) => {
                 let event_id = format!("cancel_{pledge_id}");
                 match state.store.apply_expired(&event_id, &pledge_id).await {
-                    Ok(Applied::Changed { project, .. }) => {
-                        if let Some(changes) = &state.changes {
-                            let _ = changes.send(project);
-                        }
-                    }
+                    Ok(Applied::Changed { project, .. }) => state.changed(project),
                     Ok(_) => {}
                     Err(e) => eprintln!("pave api: cancelling pledge {pledge_id}: {e}"),
                 }
@@ -709,9 +746,7 @@ pub async fn handle_webhook<S: Store>(
             );
         }
         // A partial refund took the pledge out of the figures.
-        if let Some(changes) = &state.changes {
-            let _ = changes.send(project.clone());
-        }
+        state.changed(project.clone());
         // Never counted: refunded whole (or the rest of it), now; a
         // failure stays pending for the next close run (`pave close`).
         let failed = close::refund_refused(
@@ -751,9 +786,7 @@ pub async fn handle_webhook<S: Store>(
     };
     match applied {
         Ok(Applied::Changed { project, .. }) => {
-            if let Some(changes) = &state.changes {
-                let _ = changes.send(project);
-            }
+            state.changed_and_rendered(project).await;
             if let Some((pledge_id, mail_event)) = mail_event {
                 mail::notify(
                     &state.mailer,
@@ -894,9 +927,7 @@ async fn create_offer<S: Store>(
             })
             .await
             .map_err(ApiError::store)?;
-        if let Some(changes) = &state.changes {
-            let _ = changes.send(input.project.clone());
-        }
+        state.changed(input.project.clone());
         Ok(input.project)
     }
     .await;

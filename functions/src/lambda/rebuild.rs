@@ -169,6 +169,7 @@ impl Rebuilder {
             Options {
                 today,
                 live_reload: false,
+                test_payments: false,
             },
         );
         renderer

@@ -44,6 +44,8 @@ pub struct Options {
     pub today: Date,
     /// Adds the live-reload script (for `pave serve`).
     pub live_reload: bool,
+    /// Payments are the local test checkout: every page says so.
+    pub test_payments: bool,
 }
 
 /// An error that stops the build (a template that fails to render).
@@ -520,6 +522,7 @@ mod tests {
         let options = Options {
             today: jiff::civil::date(2026, 5, 16),
             live_reload: false,
+            test_payments: false,
         };
         let r = Renderer::new(&site, &theme, &snapshot, options);
         let keys = pages::all_keys(&site);

@@ -1,6 +1,9 @@
 //! Writing the site: only the files whose bytes changed are written (the
 //! output folder is never wiped), and files of an earlier build that this one
 //! no longer produces are removed, using a manifest of what was written.
+//! Precompressed (`pave serve --production`), each text file gets its
+//! `.gz` and `.br` beside it, written before it, so a reader never gets a
+//! compressed copy older than the file.
 
 use std::collections::BTreeSet;
 use std::io;
@@ -34,18 +37,68 @@ pub struct WriteStats {
 /// skipping those already identical, and counts what it did.
 pub struct Writer {
     out: PathBuf,
+    precompress: bool,
     written: AtomicUsize,
     unchanged: AtomicUsize,
+    /// The `.gz` and `.br` files written beside others (for the manifest).
+    compressed: std::sync::Mutex<Vec<String>>,
+}
+
+/// Files smaller than this are sent as they are.
+const COMPRESS_FROM: usize = 512;
+
+/// What is worth compressing: text.
+fn compressible(path: &str, len: usize) -> bool {
+    len >= COMPRESS_FROM
+        && [".html", ".css", ".xml", ".json", ".txt", ".svg", ".js"]
+            .iter()
+            .any(|ext| path.ends_with(ext))
+}
+
+/// `bytes` compressed: gzip (level 9) and brotli (quality 5: close to its
+/// best for pages this size, fast enough for the figures' re-render).
+fn compress(bytes: &[u8]) -> io::Result<(Vec<u8>, Vec<u8>)> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(bytes)?;
+    let gz = gz.finish()?;
+    let mut br = Vec::new();
+    {
+        let mut w = brotli::CompressorWriter::new(&mut br, 4096, 5, 22);
+        w.write_all(bytes)?;
+    }
+    Ok((gz, br))
 }
 
 impl Writer {
-    pub fn new(out: &Path) -> io::Result<Writer> {
+    /// A writer of plain files (`precompress`: with their `.gz` and `.br`).
+    pub fn new(out: &Path, precompress: bool) -> io::Result<Writer> {
         std::fs::create_dir_all(out)?;
         Ok(Writer {
             out: out.to_path_buf(),
+            precompress,
             written: AtomicUsize::new(0),
             unchanged: AtomicUsize::new(0),
+            compressed: std::sync::Mutex::new(Vec::new()),
         })
+    }
+
+    /// The `.gz` and `.br` of a text file, written first; kept when the
+    /// file is unchanged and they exist.
+    fn put_compressed(&self, file: &File, target: &Path) -> io::Result<()> {
+        let siblings = [format!("{}.gz", file.path), format!("{}.br", file.path)];
+        let fresh =
+            same_bytes(target, &file.bytes) && siblings.iter().all(|s| self.out.join(s).is_file());
+        if !fresh {
+            let (gz, br) = compress(&file.bytes)?;
+            write_if_changed(&self.out.join(&siblings[0]), &gz)?;
+            write_if_changed(&self.out.join(&siblings[1]), &br)?;
+        }
+        self.compressed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(siblings);
+        Ok(())
     }
 
     /// Writes one file unless it already holds exactly these bytes. A path
@@ -61,7 +114,21 @@ impl Writer {
                 ),
             ));
         }
-        let counter = if write_if_changed(&self.out.join(&file.path), &file.bytes)? {
+        let target = self.out.join(&file.path);
+        let compressible = compressible(&file.path, file.bytes.len());
+        if compressible && self.precompress {
+            self.put_compressed(file, &target)?;
+        }
+        let counter = if write_if_changed(&target, &file.bytes)? {
+            if compressible && !self.precompress {
+                // Copies compressed by an earlier build are now stale.
+                for ext in ["gz", "br"] {
+                    match std::fs::remove_file(self.out.join(format!("{}.{ext}", file.path))) {
+                        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                        _ => {}
+                    }
+                }
+            }
             &self.written
         } else {
             &self.unchanged
@@ -90,6 +157,11 @@ impl Writer {
     pub fn finish_full(self, paths: &BTreeSet<String>) -> io::Result<WriteStats> {
         let mut stats = self.stats();
         let manifest = self.out.join(MANIFEST);
+        let compressed =
+            std::mem::take(&mut *self.compressed.lock().unwrap_or_else(|p| p.into_inner()));
+        let mut all: BTreeSet<String> = paths.clone();
+        all.extend(compressed);
+        let paths = &all;
         let mut listing: BTreeSet<&str> = paths.iter().map(String::as_str).collect();
         let previous = match std::fs::read_to_string(&manifest) {
             Ok(previous) => previous,
@@ -129,9 +201,10 @@ impl Writer {
     }
 }
 
-/// Writes `files` under `out`, skipping those already identical.
-pub fn write(out: &Path, files: &[File]) -> io::Result<WriteStats> {
-    let writer = Writer::new(out)?;
+/// Writes `files` under `out`, skipping those already identical
+/// (`precompress`: see [`Writer::new`]).
+pub fn write(out: &Path, files: &[File], precompress: bool) -> io::Result<WriteStats> {
+    let writer = Writer::new(out, precompress)?;
     files.par_iter().try_for_each(|f| writer.put(f))?;
     Ok(writer.stats())
 }
@@ -162,10 +235,7 @@ fn remove_empty_parents(out: &Path, file: &Path) {
 /// Returns whether it wrote. The write goes through a temporary file and a
 /// rename, so a reader never sees half a page.
 fn write_if_changed(path: &Path, bytes: &[u8]) -> io::Result<bool> {
-    if let Ok(meta) = std::fs::metadata(path)
-        && meta.len() == bytes.len() as u64
-        && std::fs::read(path).is_ok_and(|old| old == bytes)
-    {
+    if same_bytes(path, bytes) {
         return Ok(false);
     }
     if let Some(parent) = path.parent() {
@@ -180,6 +250,12 @@ fn write_if_changed(path: &Path, bytes: &[u8]) -> io::Result<bool> {
     Ok(true)
 }
 
+/// Whether the file at `path` holds exactly `bytes`.
+fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
+    std::fs::metadata(path).is_ok_and(|meta| meta.len() == bytes.len() as u64)
+        && std::fs::read(path).is_ok_and(|old| old == bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,7 +264,7 @@ mod tests {
     fn nothing_is_written_outside_the_output_folder() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
-        let writer = Writer::new(&out).unwrap();
+        let writer = Writer::new(&out, false).unwrap();
         for path in [
             "../escape.html",
             "a/../../escape.html",
@@ -219,7 +295,7 @@ mod tests {
     fn a_stale_file_that_cannot_be_removed_stays_in_the_manifest() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path();
-        let writer = Writer::new(out).unwrap();
+        let writer = Writer::new(out, false).unwrap();
         for path in ["a/index.html", "b/index.html"] {
             writer
                 .put(&File {
@@ -235,7 +311,10 @@ mod tests {
         std::fs::create_dir(out.join("b/index.html")).unwrap();
         std::fs::write(out.join("b/index.html/keep"), "x").unwrap();
         let only_a: BTreeSet<String> = ["a/index.html".to_string()].into();
-        let stats = Writer::new(out).unwrap().finish_full(&only_a).unwrap();
+        let stats = Writer::new(out, false)
+            .unwrap()
+            .finish_full(&only_a)
+            .unwrap();
         assert_eq!(stats.stale_kept.len(), 1, "{stats:?}");
         assert!(stats.stale_kept[0].starts_with("b/index.html ("));
         let manifest = std::fs::read_to_string(out.join(MANIFEST)).unwrap();

@@ -37,6 +37,19 @@ use reads::*;
 use schema::*;
 use tx::*;
 
+/// What a store file holds (`SqliteStore::inspect`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreSummary {
+    /// Its schema version.
+    pub version: i64,
+    pub paid_pledges: u32,
+    /// Citizens' paid pledges.
+    pub raised: Decimal,
+    /// Active matches.
+    pub matched: Decimal,
+    pub offers: u32,
+}
+
 /// The SQLite store. Cheap to clone; one connection behind a fair (FIFO)
 /// mutex: under load every operation waits its turn, none is overtaken by
 /// newcomers.
@@ -49,8 +62,21 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (or creates) the database file.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
-        let conn = Connection::open(path).map_err(backend)?;
-        Self::init(conn)
+        // Switching a new file to WAL can find another process doing the
+        // same and fail at once, busy handler or not: try again a while.
+        let start = std::time::Instant::now();
+        loop {
+            let conn = Connection::open(path).map_err(backend)?;
+            match Self::init(conn) {
+                Err(StoreError::Backend(e))
+                    if e.contains("database is locked")
+                        && start.elapsed() < std::time::Duration::from_secs(10) =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                opened => return opened,
+            }
+        }
     }
 
     /// A private in-memory database (tests).
@@ -59,6 +85,10 @@ impl SqliteStore {
     }
 
     fn init(conn: Connection) -> Result<SqliteStore, StoreError> {
+        // First: another process may hold the database (a second server
+        // starting, `pave backup`); wait for it rather than fail.
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(backend)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(backend)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
@@ -69,27 +99,30 @@ impl SqliteStore {
         // does not linger in free space (`erase_donor`).
         conn.pragma_update(None, "secure_delete", "ON")
             .map_err(backend)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(backend)?;
-        conn.execute_batch(SCHEMA).map_err(backend)?;
-        let version: i64 = conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(backend)?;
-        if version < 1 {
-            conn.execute_batch(&format!("BEGIN IMMEDIATE; {MIGRATION_1} COMMIT;"))
-                .map_err(backend)?;
-        }
-        if version < 2 {
-            conn.execute_batch(&format!("BEGIN IMMEDIATE; {MIGRATION_2} COMMIT;"))
-                .map_err(backend)?;
-        }
-        if version < 3 {
-            conn.execute_batch(&format!("BEGIN IMMEDIATE; {} COMMIT;", migration_3()))
-                .map_err(backend)?;
-        }
-        if version < 4 {
-            conn.execute_batch(&format!("BEGIN IMMEDIATE; {MIGRATION_4} COMMIT;"))
-                .map_err(backend)?;
+        // The schema and the migrations in one immediate transaction, the
+        // version read inside it: two servers opening one new database at
+        // once migrate it once.
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(backend)?;
+        let migrated = (|| {
+            conn.execute_batch(SCHEMA)?;
+            let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            if version < 1 {
+                conn.execute_batch(MIGRATION_1)?;
+            }
+            if version < 2 {
+                conn.execute_batch(MIGRATION_2)?;
+            }
+            if version < 3 {
+                conn.execute_batch(&migration_3())?;
+            }
+            if version < 4 {
+                conn.execute_batch(MIGRATION_4)?;
+            }
+            conn.execute_batch("COMMIT")
+        })();
+        if let Err(e) = migrated {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(backend(e));
         }
         // Every statement of the hot paths stays prepared (rusqlite keeps 16).
         conn.set_prepared_statement_cache_capacity(128);
@@ -229,6 +262,109 @@ impl SqliteStore {
         .await
     }
 
+    /// Takes the lease `name` for `holder` until `seconds` from now, unless
+    /// another holder has it and it has not run out: of several servers on
+    /// one database, one does a scheduled job (the daily close). True when
+    /// `holder` has it.
+    pub async fn take_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        seconds: i64,
+    ) -> Result<bool, StoreError> {
+        let (name, holder) = (name.to_string(), holder.to_string());
+        let now = self.clock.now();
+        self.tx(move |tx| {
+            let n = exec(
+                tx,
+                "INSERT INTO leases (name, holder, until) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until \
+                 WHERE leases.until <= ?4 OR leases.holder = excluded.holder",
+                params![name, holder, now + seconds, now],
+            )?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    /// Gives the lease back (if `holder` still has it).
+    pub async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        let (name, holder) = (name.to_string(), holder.to_string());
+        self.tx(move |tx| {
+            exec(
+                tx,
+                "DELETE FROM leases WHERE name = ?1 AND holder = ?2",
+                params![name, holder],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// A consistent copy of the live database in `target` (a new file),
+    /// taken with `VACUUM INTO` in one read transaction: writers wait for
+    /// it only as for any other operation, and the copy holds every
+    /// committed pledge, match and offer up to its moment.
+    pub async fn backup_to(&self, target: &Path) -> Result<(), StoreError> {
+        let target = target.to_string_lossy().into_owned();
+        let conn = self.conn.clone().lock_owned().await;
+        tokio::task::spawn_blocking(move || {
+            conn.execute("VACUUM INTO ?1", params![target])
+                .map(|_| ())
+                .map_err(backend)
+        })
+        .await
+        .map_err(backend)?
+    }
+
+    /// What a store file holds, read without changing it: it must be a
+    /// whole SQLite database (`integrity_check`) with Pavé's schema.
+    pub fn inspect(path: &Path) -> Result<StoreSummary, StoreError> {
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(backend)?;
+        let check: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(backend)?;
+        if check != "ok" {
+            return Err(StoreError::Backend(format!("damaged: {check}")));
+        }
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(backend)?;
+        let (pledges, raised): (u32, i64) = conn
+            .query_row(
+                "SELECT COUNT(*), COALESCE(SUM(amount_cents), 0) FROM pledges WHERE status = 'paid'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(backend)?;
+        let matched: i64 = conn
+            .query_row(
+                "SELECT COALESCE(SUM(amount_cents), 0) FROM matches WHERE active = 1",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(backend)?;
+        let offers: u32 = conn
+            .query_row("SELECT COUNT(*) FROM offers", [], |r| r.get(0))
+            .map_err(backend)?;
+        Ok(StoreSummary {
+            version,
+            paid_pledges: pledges,
+            raised: from_cents(raised)?,
+            matched: from_cents(matched)?,
+            offers,
+        })
+    }
+
+    /// Ends the store cleanly: the write-ahead log is folded into the
+    /// database file (a copy of the file alone is then whole).
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        let conn = self.conn.lock().await;
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(backend)
+    }
+
     /// Sum of a pool's active matches, and per project, per donor (test support too).
     pub async fn pool_spent(&self, pool: &str) -> Result<Decimal, StoreError> {
         let pool = pool.to_string();
@@ -246,6 +382,36 @@ impl SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn one_holder_has_a_lease_until_it_runs_out_or_is_given_back() {
+        let at = Arc::new(std::sync::atomic::AtomicI64::new(100));
+        let read = at.clone();
+        let store = SqliteStore::in_memory()
+            .unwrap()
+            .with_clock(Clock::from_fn(move || {
+                read.load(std::sync::atomic::Ordering::SeqCst)
+            }));
+        assert!(store.take_lease("close", "a", 60).await.unwrap());
+        assert!(!store.take_lease("close", "b", 60).await.unwrap());
+        assert!(
+            store.take_lease("close", "a", 60).await.unwrap(),
+            "its holder renews it"
+        );
+        assert!(
+            store.take_lease("other", "b", 60).await.unwrap(),
+            "leases are by name"
+        );
+        at.store(160, std::sync::atomic::Ordering::SeqCst);
+        assert!(store.take_lease("close", "b", 60).await.unwrap(), "run out");
+        store.release_lease("close", "a").await.unwrap();
+        assert!(
+            !store.take_lease("close", "a", 60).await.unwrap(),
+            "only its holder gives it back"
+        );
+        store.release_lease("close", "b").await.unwrap();
+        assert!(store.take_lease("close", "a", 60).await.unwrap());
+    }
 
     /// One value read by `sql` (a test's look inside the database).
     async fn scalar<T: rusqlite::types::FromSql + Send + 'static>(

@@ -2,6 +2,11 @@
 //! the audit of the running totals the migrations and triggers keep.
 
 pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    until INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS pledges (
     id TEXT PRIMARY KEY,
     project TEXT NOT NULL,

@@ -245,6 +245,7 @@ struct Common<'a> {
     brand: Option<Brand>,
     css: String,
     live_reload: bool,
+    test_payments: bool,
     feed: String,
 }
 
@@ -314,6 +315,7 @@ fn common<'a>(
         brand: None,
         css: format!("/style.css?v={}", r.theme.css_version),
         live_reload: r.options.live_reload,
+        test_payments: r.options.test_payments,
         feed: urls::feed(lang),
     }
 }
