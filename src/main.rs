@@ -16,5 +16,6 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    pave_functions::logs::init(false);
     exit::exit_code(cli::run())
 }

@@ -122,7 +122,7 @@ pub async fn serve(
                     .into(),
             );
         }
-        eprintln!(
+        tracing::warn!(
             "pave serve: no Stripe key: payments use the local TEST checkout (no money moves)"
         );
     }
@@ -223,7 +223,7 @@ pub async fn serve(
         config.live_reload,
         security_headers,
     ));
-    eprintln!(
+    tracing::info!(
         "pave serve: http://{local}/ ({}; store: {}; {} to stop)",
         if production { "production" } else { "preview" },
         db.display(),
@@ -240,9 +240,9 @@ pub async fn serve(
     // Every request in flight has finished: the store is folded into its
     // file before the process ends.
     if let Err(e) = store.checkpoint().await {
-        eprintln!("pave serve: cannot checkpoint the store: {e}");
+        tracing::error!("pave serve: cannot checkpoint the store: {e}");
     }
-    eprintln!("pave serve: stopped");
+    tracing::info!("pave serve: stopped");
     served
 }
 
@@ -266,7 +266,7 @@ async fn shutdown_signal() {
         () = ctrl_c => {}
         () = term => {}
     }
-    eprintln!("pave serve: stopping: finishing the requests in flight");
+    tracing::info!("pave serve: stopping: finishing the requests in flight");
 }
 
 impl Server {
@@ -321,7 +321,7 @@ impl Server {
             let projects = batch.iter().map(|c| c.project.clone()).collect();
             match refresh_figures(&self.api.store, &self.live, projects).await {
                 Ok(()) => self.reloaded(),
-                Err(e) => eprintln!("pave serve: {e}"),
+                Err(e) => tracing::error!("pave serve: {e}"),
             }
             for change in batch {
                 if let Some(rendered) = change.rendered {
@@ -352,7 +352,7 @@ impl Server {
                 tokio::time::sleep(Duration::from_millis(150)).await;
                 while rx.try_recv().is_ok() {}
                 if let Err(e) = self.reload().await {
-                    eprintln!("{e}");
+                    tracing::error!("{e}");
                 }
             }
         });
@@ -370,10 +370,10 @@ impl Server {
         Ok(async move {
             #[cfg(unix)]
             while hangup.recv().await.is_some() {
-                eprintln!("pave serve: SIGHUP: reloading the content");
+                tracing::info!("pave serve: SIGHUP: reloading the content");
                 match self.reload().await {
-                    Ok(()) => eprintln!("pave serve: content reloaded"),
-                    Err(e) => eprintln!("{e}"),
+                    Ok(()) => tracing::error!("pave serve: content reloaded"),
+                    Err(e) => tracing::error!("{e}"),
                 }
             }
         })
@@ -391,7 +391,7 @@ impl Server {
             let wait = until_next_close(jiff::Timestamp::now(), &site.timezone);
             tokio::time::sleep(wait).await;
             if let Err(e) = self.reload().await {
-                eprintln!("{e}");
+                tracing::error!("{e}");
             }
         }
     }
@@ -407,11 +407,11 @@ impl Server {
         {
             Ok(true) => {}
             Ok(false) => {
-                eprintln!("pave serve: close: another server is running it");
+                tracing::warn!("pave serve: close: another server is running it");
                 return;
             }
             Err(e) => {
-                eprintln!("pave serve: close: cannot take the lease: {e}");
+                tracing::error!("pave serve: close: cannot take the lease: {e}");
                 return;
             }
         }
@@ -427,17 +427,17 @@ impl Server {
         )
         .await;
         for line in crate::close_command::summary(&report, now).lines() {
-            eprintln!("pave serve: close: {line}");
+            tracing::info!("pave serve: close: {line}");
         }
         let changed: std::collections::BTreeSet<String> =
             report.projects.iter().map(|p| p.project.clone()).collect();
         if (!changed.is_empty() || report.late_refunds_issued > 0)
             && let Err(e) = self.reload().await
         {
-            eprintln!("{e}");
+            tracing::error!("{e}");
         }
         if let Err(e) = self.api.store.release_lease("close", holder).await {
-            eprintln!("pave serve: close: cannot release the lease: {e}");
+            tracing::error!("pave serve: close: cannot release the lease: {e}");
         }
     }
 }
@@ -592,12 +592,12 @@ async fn refresh_figures(
     .map_err(|e| format!("refresh task failed: {e}"))?
     .map_err(|e| format!("cannot refresh the figures: {e}"))?;
     if let Some(refreshed) = refreshed {
-        eprintln!(
-            "pave serve: figures of {} project(s) re-rendered: {} pages ({} written) in {:.1} ms",
-            projects.len(),
-            refreshed.pages,
-            refreshed.stats.written,
-            start.elapsed().as_secs_f64() * 1000.0
+        tracing::info!(
+            projects = ?projects,
+            pages = refreshed.pages,
+            written = refreshed.stats.written,
+            ms = start.elapsed().as_secs_f64() * 1000.0,
+            "pave serve: figures re-rendered"
         );
     }
     Ok(())
@@ -617,7 +617,10 @@ async fn rebuild(config: &BuildConfig, live: &Live) -> Result<(), String> {
     });
     match built {
         Ok(built) => {
-            eprintln!(
+            tracing::info!(
+                pages = built.pages,
+                written = built.stats.written,
+                ms = start.elapsed().as_millis() as u64,
                 "pave serve: built {} pages ({} written) in {} ms",
                 built.pages,
                 built.stats.written,

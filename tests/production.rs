@@ -382,7 +382,16 @@ fn production_behind_caddy_serves_https_fresh_figures_and_stops_losing_nothing()
 #[test]
 fn a_backup_during_payments_restores_the_same_ledger_and_figures() {
     let dir = sample_copy();
-    let mut server = production(dir.path());
+    // JSON logs; an SMTP password that must never be logged.
+    let mut server = start_sample_server_with(
+        dir.path(),
+        &["--production", "--test-payments"],
+        &[
+            ("PAVE_PLEDGES_PER_MINUTE", "0"),
+            ("PAVE_LOG_FORMAT", "json"),
+            ("SMTP_URL", "smtp://pave:s3cret-Passw0rd@127.0.0.1:9"),
+        ],
+    );
     let n = 30;
     let pledges: Vec<String> = (0..n).map(|i| pledge(&server.addr, i)).collect();
     let addr = server.addr.clone();
@@ -443,6 +452,24 @@ fn a_backup_during_payments_restores_the_same_ledger_and_figures() {
     assert_eq!(again.status.code(), Some(2));
     let live_figures = cafe_figures(&server.addr);
     assert_eq!(sigterm(&mut server).code(), Some(0));
+    let log = server.log.lock().unwrap().clone();
+    assert!(log.len() > 3, "{log:?}");
+    for line in &log {
+        let event: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+        assert!(
+            event["level"].is_string() && event["message"].is_string(),
+            "{line}"
+        );
+        assert!(
+            !line.contains("s3cret-Passw0rd"),
+            "a secret in the logs: {line}"
+        );
+        assert!(
+            !line.contains("@example.org"),
+            "a donor's email in the logs: {line}"
+        );
+    }
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let original = SqliteStore::open(&dir.path().join("data/pave.sqlite")).unwrap();

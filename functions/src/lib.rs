@@ -7,6 +7,7 @@ pub mod clock;
 pub mod close;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+pub mod logs;
 pub mod mail;
 pub mod matching;
 pub mod messages;

@@ -104,3 +104,55 @@ fn the_distribution_sends_the_sites_security_headers() {
         }
     }
 }
+
+/// What a city needs to run it: alarms to a topic, failures kept, the
+/// closer on EventBridge Scheduler in Europe/Paris, no concurrency
+/// reservation a new account cannot make, access logs, a versioned bucket,
+/// TLS 1.2 on a custom domain.
+#[test]
+fn the_template_operates_as_a_city_needs() {
+    let template =
+        std::fs::read_to_string(repo().join("deploy/template.yaml")).expect("the template");
+    for needed in [
+        "Type: AWS::SNS::Topic",
+        "Protocol: email",
+        "CloseFailedAlarm:",
+        "FailedEventsAlarm:",
+        "Api5xxAlarm:",
+        "MetricName: 5xx",
+        "ApiErrorsAlarm:",
+        "RebuildErrorsAlarm:",
+        "MetricName: Throttles",
+        "Type: ScheduleV2",
+        "ScheduleExpressionTimezone: Europe/Paris",
+        "DeadLetterConfig:",
+        "RetryPolicy:",
+        "MaximumRecordAgeInSeconds: 3600",
+        "AccessLogSettings:",
+        "VersioningConfiguration:",
+        "MinimumProtocolVersion: TLSv1.2_2021",
+        "Aliases: !If [HasDomain",
+    ] {
+        assert!(template.contains(needed), "the template lacks `{needed}`");
+    }
+    assert_eq!(
+        template.matches("Type: SQS").count(),
+        2,
+        "the stream's and the closer's failures go to the queue"
+    );
+    assert_eq!(
+        template.matches("AlarmActions: [!Ref Alarms]").count(),
+        6,
+        "every alarm notifies the topic"
+    );
+    assert!(
+        !template.contains("ReservedConcurrentExecutions: 1"),
+        "a reservation fails a new account's first deploy"
+    );
+    // The closer is given the scheduled time, which `now_of` reads.
+    assert!(template.contains(r#"Input: '{"now": "<aws.scheduler.scheduled-time>"}'"#));
+    assert!(
+        pave_functions::lambda::closer::now_of(&serde_json::json!({"now": "2026-05-01T22:05:00Z"}))
+            .is_ok()
+    );
+}

@@ -143,6 +143,8 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
 pub struct Server {
     pub child: std::process::Child,
     pub addr: String,
+    /// Every line the server wrote on standard error so far.
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Drop for Server {
@@ -172,6 +174,8 @@ pub fn start_server_with(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Ser
         .expect("pave serve starts");
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = log.clone();
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(stderr)
             .lines()
@@ -188,12 +192,13 @@ pub fn start_server_with(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Ser
                 );
             }
             eprintln!("[serve] {line}");
+            kept.lock().unwrap().push(line);
         }
     });
     let addr = rx
         .recv_timeout(Duration::from_secs(60))
         .expect("pave serve prints its address");
-    Server { child, addr }
+    Server { child, addr, log }
 }
 
 /// `pave serve` on a copy of the sample content in `dir` (with the theme of

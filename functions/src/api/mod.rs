@@ -631,12 +631,12 @@ async fn cancel_pledge<S: Store>(
                 match state.store.apply_expired(&event_id, &pledge_id).await {
                     Ok(Applied::Changed { project, .. }) => state.changed(project),
                     Ok(_) => {}
-                    Err(e) => eprintln!("pave api: cancelling pledge {pledge_id}: {e}"),
+                    Err(e) => tracing::error!("pave api: cancelling pledge {pledge_id}: {e}"),
                 }
             }
             // Paid meanwhile, expired already, or Stripe unreachable: the
             // pledge stays as it is (its checkout expires on its own).
-            Err(e) => eprintln!(
+            Err(e) => tracing::warn!(
                 "pave api: the checkout of pledge {pledge_id} was not expired: {}",
                 e.code()
             ),
@@ -741,7 +741,7 @@ pub async fn handle_webhook<S: Store>(
                 ..
             } = &event
         {
-            eprintln!(
+            tracing::warn!(
                 "pave api: payment of pledge {pledge_id} refused: Stripe's amount {amount_total_cents} {currency} differs from the pledge's; refunding it"
             );
         }

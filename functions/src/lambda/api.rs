@@ -92,8 +92,9 @@ async fn client_from_context(
 
 /// Runs the API until the Lambda runtime stops the process.
 pub async fn run() -> Result<(), lambda_http::Error> {
+    crate::logs::init(true);
     let state = state_from_env().await.map_err(|e| {
-        eprintln!("pave-api: cannot start: {e}");
+        tracing::error!("pave-api: cannot start: {e}");
         e
     })?;
     lambda_http::run(router(state).layer(axum::middleware::from_fn(client_from_context))).await

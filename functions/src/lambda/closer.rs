@@ -212,23 +212,24 @@ impl Closer {
         )
         .await;
         let summary = Summary::of(&report, now);
-        eprintln!("pave-close: {}", summary.json());
+        tracing::info!("pave-close: {}", summary.json());
         answer(summary)
     }
 }
 
 /// Runs the closer until the Lambda runtime stops the process.
 pub async fn run() -> Result<(), lambda_http::Error> {
+    crate::logs::init(true);
     use lambda_http::{LambdaEvent, service_fn};
     let closer = Closer::from_env().await.map_err(|e| {
-        eprintln!("pave-close: cannot start: {e}");
+        tracing::error!("pave-close: cannot start: {e}");
         e
     })?;
     let closer = &closer;
     lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         closer.handle(&event.payload).await.inspect_err(|e| {
             if e.error_type == BAD_EVENT {
-                eprintln!("pave-close: {BAD_EVENT}: {}", e.error_message);
+                tracing::error!("pave-close: {BAD_EVENT}: {}", e.error_message);
             }
         })
     }))

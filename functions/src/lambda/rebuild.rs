@@ -205,9 +205,10 @@ impl Rebuilder {
 
 /// Runs the rebuild until the Lambda runtime stops the process.
 pub async fn run() -> Result<(), lambda_http::Error> {
+    crate::logs::init(true);
     use lambda_http::{LambdaEvent, service_fn};
     let rebuilder = Rebuilder::from_env().await.map_err(|e| {
-        eprintln!("pave-rebuild: cannot start: {e}");
+        tracing::error!("pave-rebuild: cannot start: {e}");
         e
     })?;
     let rebuilder = &rebuilder;
@@ -217,10 +218,10 @@ pub async fn run() -> Result<(), lambda_http::Error> {
             let event: StreamEvent = serde_json::from_value(payload)
                 .map_err(|e| format!("not a DynamoDB stream event: {e}"))?;
             let report = rebuilder.handle(event, &context.request_id).await.map_err(|e| {
-                eprintln!("pave-rebuild: {e}");
+                tracing::error!("pave-rebuild: {e}");
                 e
             })?;
-            eprintln!(
+            tracing::info!(
                 "pave-rebuild: {} project(s), {} page(s) rendered, {} uploaded, {} path(s) invalidated, {} record(s) skipped",
                 report.projects.len(),
                 report.rendered,

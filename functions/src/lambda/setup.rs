@@ -49,7 +49,7 @@ pub async fn mailer_from_env() -> Mailer {
     let url = match secrets::resolve(ENV_SMTP_URL).await {
         Ok(url) => url,
         Err(e) => {
-            eprintln!("pave mail: {e}: no email is sent to donors");
+            tracing::error!("pave mail: {e}: no email is sent to donors");
             return Mailer::disabled();
         }
     };

@@ -111,7 +111,7 @@ pub async fn notify<S: Store>(
     match result {
         Ok(delivery) => Some(delivery),
         Err(e) => {
-            eprintln!("pave mail: no email for pledge {pledge_id} ({event:?}): {e}");
+            tracing::warn!("pave mail: no email for pledge {pledge_id} ({event:?}): {e}");
             None
         }
     }

@@ -101,12 +101,12 @@ impl Mailer {
         match Mailer::from_lookup(lookup) {
             Ok(mailer) => {
                 if !mailer.is_enabled() {
-                    eprintln!("pave mail: SMTP_URL is not set: no email is sent to donors");
+                    tracing::warn!("pave mail: SMTP_URL is not set: no email is sent to donors");
                 }
                 mailer
             }
             Err(e) => {
-                eprintln!("pave mail: {e}: no email is sent to donors");
+                tracing::error!("pave mail: {e}: no email is sent to donors");
                 Mailer::disabled()
             }
         }
@@ -122,7 +122,7 @@ impl Mailer {
             // Once per process: a busy server would log a line per payment.
             static TOLD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
             if !TOLD.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                eprintln!(
+                tracing::info!(
                     "pave mail: not sent (no SMTP_URL): \"{}\" (the next emails not sent are not logged)",
                     email.subject.replace(['\r', '\n'], " ")
                 );
