@@ -42,7 +42,8 @@ pub fn backup(db: &Path, out: &Path) -> Done {
 
 /// `pave restore --from FILE --db FILE [--force]`: the backup is checked
 /// (a Pavé store, whole), then put in place atomically; an existing store
-/// is replaced only with `--force`, and the server must be stopped.
+/// is replaced only with `--force` (and kept as `<db>.before-restore`), the
+/// server stopped.
 pub fn restore(from: &Path, db: &Path, force: bool) -> Done {
     if !from.is_file() {
         return Err(Failure::Usage(format!("no backup at {}", from.display())));
@@ -62,11 +63,19 @@ pub fn restore(from: &Path, db: &Path, force: bool) -> Done {
     let partial = partial_path(db);
     std::fs::copy(from, &partial)
         .map_err(|e| Failure::Failed(format!("cannot copy {}: {e}", from.display())))?;
-    // The old store's log must not be replayed onto the restored file.
-    for ext in ["-wal", "-shm"] {
+    // The old store is kept aside (`<db>.before-restore`, with its log), and
+    // its log must not be replayed onto the restored file.
+    for ext in ["", "-wal", "-shm"] {
         let mut side = db.as_os_str().to_owned();
         side.push(ext);
-        let _ = std::fs::remove_file(PathBuf::from(side));
+        let side = PathBuf::from(side);
+        if side.exists() {
+            let mut aside = side.as_os_str().to_owned();
+            aside.push(".before-restore");
+            std::fs::rename(&side, PathBuf::from(aside)).map_err(|e| {
+                Failure::Failed(format!("cannot move {} aside: {e}", side.display()))
+            })?;
+        }
     }
     std::fs::rename(&partial, db)
         .map_err(|e| Failure::Failed(format!("cannot write {}: {e}", db.display())))?;

@@ -6,8 +6,9 @@
 //! server-sent events). Production (`pave serve --production`) is the site
 //! as citizens get it: no watcher, no script; `Cache-Control` for each kind
 //! of file (`pave_generator::headers::Caching`), gzip and brotli written at
-//! build time and negotiated; the daily close at 00:05 in the site's time
-//! zone (one server at a time, through a lease in the store); SIGHUP
+//! build time and negotiated; the close every hour at :05 (a campaign
+//! closes within the hour of its end, in its own zone; one server at a
+//! time, through a lease in the store), a full build when the day changes; SIGHUP
 //! reloads the content without dropping a request; SIGTERM stops
 //! gracefully (requests in flight finish, the store is checkpointed).
 //!
@@ -58,9 +59,9 @@ pub enum Mode {
     Production { test_payments: bool },
 }
 
-/// When the daily close runs: five minutes after midnight in the site's
-/// time zone, just after the campaigns of the day before ended (23:59:59).
-const CLOSE_AFTER_MIDNIGHT: i64 = 300;
+/// When the close runs: five minutes past every hour, so a campaign that
+/// ended at midnight in its zone (23:59:59) closes within the hour.
+const CLOSE_PAST_THE_HOUR: i64 = 300;
 
 /// How long a server holds the close's lease (renewed by nobody: a run
 /// takes seconds; a crashed holder's lease runs out).
@@ -84,6 +85,9 @@ struct Server {
     /// The preview's reload events.
     reloads: broadcast::Sender<u64>,
     generation: AtomicU64,
+    /// Held by whatever writes the site (a reload, a figures' refresh):
+    /// one at a time, so a refresh is never overwritten by an older build.
+    writing: tokio::sync::Mutex<()>,
 }
 
 /// Builds once, then serves `config.out`, the API and the store on `addr`.
@@ -108,7 +112,30 @@ pub async fn serve(
         _ => origin.clone(),
     };
 
+    // SIGHUP's default is to end the process: listen for it before the first
+    // build, so that a `systemctl reload` while starting only reloads.
+    #[cfg(unix)]
+    let hangups = if production {
+        Some(
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+                .map_err(|e| format!("cannot listen for SIGHUP: {e}"))?,
+        )
+    } else {
+        None
+    };
     let chosen = EnvPayments::from_env(&public, &format!("whsec_local_{}", local.port()))?;
+    if mode
+        == (Mode::Production {
+            test_payments: true,
+        })
+        && !chosen.is_test()
+    {
+        return Err(
+            "pave serve --production --test-payments: STRIPE_SECRET_KEY is set, so \
+             real payments would be taken; unset it for a test run, or drop --test-payments"
+                .into(),
+        );
+    }
     if chosen.is_test() {
         if mode
             == (Mode::Production {
@@ -181,13 +208,17 @@ pub async fn serve(
         progress,
         reloads,
         generation: AtomicU64::new(0),
+        writing: tokio::sync::Mutex::new(()),
     });
 
     // Paid pledges → the pages showing those projects' figures, re-rendered
     // at once; the pledges paid meanwhile are taken together by the next one.
     tokio::spawn(server.clone().refresh_on_payments(changes_rx));
     let watcher = if production {
-        tokio::spawn(server.clone().reload_on_hangup()?);
+        #[cfg(unix)]
+        if let Some(hangups) = hangups {
+            tokio::spawn(server.clone().reload_on_hangup(hangups));
+        }
         tokio::spawn(server.clone().close_daily());
         None
     } else {
@@ -285,6 +316,7 @@ impl Server {
     /// The content again: a full build from the store's figures, the new
     /// catalog for the API, then the pledges paid while it built.
     async fn reload(&self) -> Result<(), String> {
+        let _writing = self.writing.lock().await;
         let before = crate::store_file::write_snapshot(&self.api.store, &self.progress).await?;
         rebuild(&self.config_now(), &self.live).await?;
         self.api.set_catalog(read_catalog(&self.config.out)?);
@@ -319,7 +351,10 @@ impl Server {
                 batch.push(more);
             }
             let projects = batch.iter().map(|c| c.project.clone()).collect();
-            match refresh_figures(&self.api.store, &self.live, projects).await {
+            let writing = self.writing.lock().await;
+            let refreshed = refresh_figures(&self.api.store, &self.live, projects).await;
+            drop(writing);
+            match refreshed {
                 Ok(()) => self.reloaded(),
                 Err(e) => tracing::error!("pave serve: {e}"),
             }
@@ -361,44 +396,47 @@ impl Server {
 
     /// Production: SIGHUP reloads the content (new files are written in
     /// place, each by a rename: no request is dropped or sees half a page).
-    fn reload_on_hangup(
-        self: Arc<Self>,
-    ) -> Result<impl std::future::Future<Output = ()> + Send + 'static, String> {
-        #[cfg(unix)]
-        let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-            .map_err(|e| format!("cannot listen for SIGHUP: {e}"))?;
-        Ok(async move {
-            #[cfg(unix)]
-            while hangup.recv().await.is_some() {
-                tracing::info!("pave serve: SIGHUP: reloading the content");
-                match self.reload().await {
-                    Ok(()) => tracing::error!("pave serve: content reloaded"),
-                    Err(e) => tracing::error!("{e}"),
-                }
+    #[cfg(unix)]
+    async fn reload_on_hangup(self: Arc<Self>, mut hangups: tokio::signal::unix::Signal) {
+        while hangups.recv().await.is_some() {
+            tracing::info!("pave serve: SIGHUP: reloading the content");
+            match self.reload().await {
+                Ok(()) => tracing::info!("pave serve: content reloaded"),
+                Err(e) => tracing::error!("{e}"),
             }
-        })
+        }
     }
 
     /// Production: the close at start (a day may have been missed), then
-    /// every day at 00:05 in the site's time zone, followed by a full
-    /// build for the new day ("3 days left").
+    /// every hour at :05 (a campaign ends at midnight in its own zone, which
+    /// may not be the site's; the close is idempotent and cheap when nothing
+    /// ended), and a full build when the site's day changes ("3 days left").
     async fn close_daily(self: Arc<Self>) {
         let holder = format!("{}-{}", std::process::id(), random_hex());
+        let mut day = self.config_now().today;
         loop {
-            self.close_due(&holder).await;
-            let site = pave_generator::content::load::read_site_config(&self.config.content)
-                .unwrap_or_else(pave_generator::model::SiteConfig::fallback);
-            let wait = until_next_close(jiff::Timestamp::now(), &site.timezone);
+            let ran = self.close_due(&holder).await;
+            let wait = if ran {
+                until_next_hour(jiff::Timestamp::now())
+            } else {
+                // Another server has the lease (or a crashed one had it):
+                // try again once it may have run out.
+                Duration::from_secs(60)
+            };
             tokio::time::sleep(wait).await;
-            if let Err(e) = self.reload().await {
-                tracing::error!("{e}");
+            let today = self.config_now().today;
+            if today != day {
+                day = today;
+                if let Err(e) = self.reload().await {
+                    tracing::error!("{e}");
+                }
             }
         }
     }
 
     /// One close run, if this server takes the lease: of several servers on
     /// one database, one closes (and the close is idempotent besides).
-    async fn close_due(&self, holder: &str) {
+    async fn close_due(&self, holder: &str) -> bool {
         match self
             .api
             .store
@@ -407,12 +445,12 @@ impl Server {
         {
             Ok(true) => {}
             Ok(false) => {
-                tracing::warn!("pave serve: close: another server is running it");
-                return;
+                tracing::info!("pave serve: close: another server is running it");
+                return false;
             }
             Err(e) => {
                 tracing::error!("pave serve: close: cannot take the lease: {e}");
-                return;
+                return false;
             }
         }
         let now = jiff::Timestamp::now();
@@ -427,7 +465,13 @@ impl Server {
         )
         .await;
         for line in crate::close_command::summary(&report, now).lines() {
-            tracing::info!("pave serve: close: {line}");
+            if report.failed() {
+                // A refund Stripe refused is money owed to donors: retried
+                // at the next run, within the hour.
+                tracing::error!("pave serve: close: {line}");
+            } else {
+                tracing::info!("pave serve: close: {line}");
+            }
         }
         let changed: std::collections::BTreeSet<String> =
             report.projects.iter().map(|p| p.project.clone()).collect();
@@ -439,19 +483,15 @@ impl Server {
         if let Err(e) = self.api.store.release_lease("close", holder).await {
             tracing::error!("pave serve: close: cannot release the lease: {e}");
         }
+        true
     }
 }
 
-/// How long from `now` to the next close: [`CLOSE_AFTER_MIDNIGHT`] after
-/// the coming midnight in `timezone` (the instant today's campaigns are
-/// over, `pave_contract::calendar::closes_at`).
-fn until_next_close(now: jiff::Timestamp, timezone: &str) -> Duration {
-    let midnight = pave_contract::calendar::closes_at(
-        pave_contract::calendar::day_of(now, timezone),
-        timezone,
-    );
-    let seconds = midnight.as_second() + CLOSE_AFTER_MIDNIGHT - now.as_second();
-    Duration::from_secs(u64::try_from(seconds).unwrap_or(0).max(1))
+/// How long from `now` to five minutes past the next hour.
+fn until_next_hour(now: jiff::Timestamp) -> Duration {
+    let second = now.as_second().rem_euclid(3600);
+    let wait = (CLOSE_PAST_THE_HOUR - second).rem_euclid(3600);
+    Duration::from_secs(u64::try_from(wait).unwrap_or(0).max(1))
 }
 
 /// A random suffix, so that two servers never share a lease holder's name.
@@ -475,6 +515,13 @@ async fn cache_headers(
         request.headers_mut().remove(header::IF_MODIFIED_SINCE);
     }
     let mut response = next.run(request).await;
+    // Only a found file is kept: a 404 (a file not written yet) is not.
+    let status = response.status();
+    let caching = if status.is_success() || status == StatusCode::NOT_MODIFIED {
+        caching
+    } else {
+        Caching::NoStore
+    };
     let headers = response.headers_mut();
     if caching == Caching::Revalidate {
         headers.remove(header::LAST_MODIFIED);

@@ -628,3 +628,45 @@ fn the_shipped_systemd_units_verify() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn production_never_runs_the_test_checkout_by_mistake() {
+    let dir = sample_copy();
+    let theme = repo_root().join("themes/default");
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_pave"))
+            .arg("serve")
+            .args(["--content", "content", "--theme", theme.to_str().unwrap()])
+            .args(["--out", "public", "--db", "data/pave.sqlite", "--port", "0"])
+            .args(args)
+            .env_remove("STRIPE_SECRET_KEY")
+            .env_remove("STRIPE_WEBHOOK_SECRET")
+            .envs(env.iter().copied())
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // No Stripe keys: production refuses, unless told it is a test.
+    let (code, stderr) = run(&["--production"], &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("--test-payments"), "{stderr}");
+    // Told it is a test while Stripe's keys are set: refused too (real
+    // money would move behind a test banner).
+    let (code, stderr) = run(
+        &["--production", "--test-payments"],
+        &[
+            ("STRIPE_SECRET_KEY", "sk_test_not_a_key"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_not_a_secret"),
+        ],
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("STRIPE_SECRET_KEY is set"), "{stderr}");
+    assert!(
+        !stderr.contains("sk_test_not_a_key"),
+        "the key is never printed"
+    );
+}

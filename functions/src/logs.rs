@@ -6,7 +6,10 @@
 //! `debug`). Nothing secret is ever logged: keys, passwords and donors'
 //! email addresses are not given to any event.
 
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::format::FmtSpan;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// Installs the subscriber (once; later calls do nothing).
 pub fn init(json_by_default: bool) {
@@ -22,15 +25,22 @@ pub fn init(json_by_default: bool) {
         Ok("text") => false,
         _ => json_by_default,
     };
-    let builder = tracing_subscriber::fmt()
-        .with_max_level(level)
+    // The level is Pavé's own; the libraries' (HTTP, TLS, AWS signing,
+    // whose debug output could hold credentials) stay at warnings.
+    let targets = Targets::new()
+        .with_target("pave", level)
+        .with_target("pave_functions", level)
+        .with_target("pave_generator", level)
+        .with_default(tracing::Level::WARN);
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_span_events(FmtSpan::NONE)
         .with_ansi(false)
         .with_target(false);
+    let registry = tracing_subscriber::registry().with(targets);
     let _ = if json {
-        builder.json().flatten_event(true).try_init()
+        registry.with(layer.json().flatten_event(true)).try_init()
     } else {
-        builder.try_init()
+        registry.with(layer).try_init()
     };
 }
