@@ -406,18 +406,21 @@ fn a_backup_during_payments_restores_the_same_ledger_and_figures() {
     };
     // Taken while payments arrive: consistent (its running totals equal its
     // ledger), whatever it caught.
+    let take_backup = |out: &Path| {
+        pave(
+            dir.path(),
+            &[
+                "backup",
+                "--db",
+                "data/pave.sqlite",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            Duration::from_secs(60),
+        )
+    };
     let during = dir.path().join("backups/during.sqlite");
-    let out = pave(
-        dir.path(),
-        &[
-            "backup",
-            "--db",
-            "data/pave.sqlite",
-            "--out",
-            during.to_str().unwrap(),
-        ],
-        Duration::from_secs(60),
-    );
+    let out = take_backup(&during);
     assert!(
         out.status.success(),
         "{}",
@@ -425,30 +428,10 @@ fn a_backup_during_payments_restores_the_same_ledger_and_figures() {
     );
     burst.join().unwrap();
     let after = dir.path().join("backups/after.sqlite");
-    let out = pave(
-        dir.path(),
-        &[
-            "backup",
-            "--db",
-            "data/pave.sqlite",
-            "--out",
-            after.to_str().unwrap(),
-        ],
-        Duration::from_secs(60),
-    );
+    let out = take_backup(&after);
     assert!(out.status.success());
     // Never over an existing backup.
-    let again = pave(
-        dir.path(),
-        &[
-            "backup",
-            "--db",
-            "data/pave.sqlite",
-            "--out",
-            after.to_str().unwrap(),
-        ],
-        Duration::from_secs(60),
-    );
+    let again = take_backup(&after);
     assert_eq!(again.status.code(), Some(2));
     let live_figures = cafe_figures(&server.addr);
     assert_eq!(sigterm(&mut server).code(), Some(0));
@@ -484,17 +467,20 @@ fn a_backup_during_payments_restores_the_same_ledger_and_figures() {
         // Restored onto a fresh machine: a new folder.
         let fresh = tempfile::tempdir().unwrap();
         let db = fresh.path().join("data/pave.sqlite");
-        let out = pave(
-            fresh.path(),
-            &[
-                "restore",
-                "--from",
-                backup.to_str().unwrap(),
-                "--db",
-                db.to_str().unwrap(),
-            ],
-            Duration::from_secs(60),
-        );
+        let restore = || {
+            pave(
+                fresh.path(),
+                &[
+                    "restore",
+                    "--from",
+                    backup.to_str().unwrap(),
+                    "--db",
+                    db.to_str().unwrap(),
+                ],
+                Duration::from_secs(60),
+            )
+        };
+        let out = restore();
         assert!(
             out.status.success(),
             "{}",
@@ -519,17 +505,7 @@ fn a_backup_during_payments_restores_the_same_ledger_and_figures() {
             }
         });
         // A second restore over it needs --force.
-        let refused = pave(
-            fresh.path(),
-            &[
-                "restore",
-                "--from",
-                backup.to_str().unwrap(),
-                "--db",
-                db.to_str().unwrap(),
-            ],
-            Duration::from_secs(60),
-        );
+        let refused = restore();
         assert_eq!(refused.status.code(), Some(2));
     }
     assert_eq!(live_figures["pledges"], n as u64);

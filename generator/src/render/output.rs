@@ -42,6 +42,10 @@ pub struct Writer {
     unchanged: AtomicUsize,
     /// The `.gz` and `.br` files written beside others (for the manifest).
     compressed: std::sync::Mutex<Vec<String>>,
+    /// Without precompression, remove the copies an earlier precompressed
+    /// build left beside a file this writer changes. Only the incremental
+    /// path needs it: a full build's manifest removes them all at its end.
+    drop_stale_copies: bool,
 }
 
 /// Files smaller than this are sent as they are.
@@ -80,6 +84,7 @@ impl Writer {
             written: AtomicUsize::new(0),
             unchanged: AtomicUsize::new(0),
             compressed: std::sync::Mutex::new(Vec::new()),
+            drop_stale_copies: false,
         })
     }
 
@@ -120,7 +125,7 @@ impl Writer {
             self.put_compressed(file, &target)?;
         }
         let counter = if write_if_changed(&target, &file.bytes)? {
-            if compressible && !self.precompress {
+            if compressible && self.drop_stale_copies {
                 // Copies compressed by an earlier build are now stale.
                 for ext in ["gz", "br"] {
                     match std::fs::remove_file(self.out.join(format!("{}.{ext}", file.path))) {
@@ -159,9 +164,15 @@ impl Writer {
         let manifest = self.out.join(MANIFEST);
         let compressed =
             std::mem::take(&mut *self.compressed.lock().unwrap_or_else(|p| p.into_inner()));
-        let mut all: BTreeSet<String> = paths.clone();
-        all.extend(compressed);
-        let paths = &all;
+        // Without precompression the build's own list is the whole listing
+        // (no copy of 50,000 paths on every full build).
+        let all: BTreeSet<String>;
+        let paths = if compressed.is_empty() {
+            paths
+        } else {
+            all = paths.iter().cloned().chain(compressed).collect();
+            &all
+        };
         let mut listing: BTreeSet<&str> = paths.iter().map(String::as_str).collect();
         let previous = match std::fs::read_to_string(&manifest) {
             Ok(previous) => previous,
@@ -204,7 +215,8 @@ impl Writer {
 /// Writes `files` under `out`, skipping those already identical
 /// (`precompress`: see [`Writer::new`]).
 pub fn write(out: &Path, files: &[File], precompress: bool) -> io::Result<WriteStats> {
-    let writer = Writer::new(out, precompress)?;
+    let mut writer = Writer::new(out, precompress)?;
+    writer.drop_stale_copies = !precompress;
     files.par_iter().try_for_each(|f| writer.put(f))?;
     Ok(writer.stats())
 }
