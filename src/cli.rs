@@ -64,6 +64,22 @@ enum Command {
         #[arg(long, default_value = "data/pave.sqlite")]
         db: PathBuf,
     },
+    /// Pack a content release for AWS: the content (checked first) and the
+    /// theme as one `releases/<id>/site.tar.gz` under the output folder, the
+    /// id (its digest) printed on standard output; upload the folder to the
+    /// release bucket, then publish it with `pave-rebuild` (README, "Deploy
+    /// on AWS").
+    Release {
+        /// The content folder.
+        #[arg(long, default_value = "content")]
+        content: PathBuf,
+        /// The theme folder.
+        #[arg(long, default_value = "themes/default")]
+        theme: PathBuf,
+        /// Where to write `releases/<id>/site.tar.gz`.
+        #[arg(long, default_value = "release")]
+        out: PathBuf,
+    },
     /// Close every campaign that ended (for a daily cron): funded, or every
     /// pledge refunded through Stripe; retries the refunds still pending.
     /// Exit status 1 when a refund failed.
@@ -247,6 +263,11 @@ pub fn run() -> Done {
                     Failure::Reported
                 })
         }
+        Command::Release {
+            content,
+            theme,
+            out,
+        } => release(&content, &theme, &out),
         Command::Close { db, catalog, now } => crate::close_command::close(&db, &catalog, now),
         Command::Erase { email, db } => crate::erase::erase(&db, &email),
         Command::Backup { db, out } => crate::backup::backup(&db, &out),
@@ -328,6 +349,36 @@ fn build(config: BuildConfig, changed: &[String]) -> Done {
         }
         Err(e) => Err(Failure::Failed(e.to_string())),
     }
+}
+
+/// `pave release`: the content checked (as `pave check`), its theme
+/// loaded, both packed; the id printed.
+fn release(content: &std::path::Path, theme: &std::path::Path, out: &std::path::Path) -> Done {
+    // The report on standard error: standard output is the id alone.
+    let checked = pave_generator::check::check(content);
+    eprint!("{}", checked.report.render(Format::Human));
+    if checked.report.errors() > 0 {
+        return Err(Failure::Reported);
+    }
+    pave_generator::render::Theme::load(theme)
+        .map_err(|e| Failure::Failed(format!("the theme {}: {e}", theme.display())))?;
+    let bundle = pave_functions::release::pack(content, theme).map_err(Failure::Failed)?;
+    let id = pave_functions::release::id_of(&bundle);
+    let path = out.join(pave_functions::release::bundle_key(&id));
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Failure::Failed(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    std::fs::write(&path, &bundle)
+        .map_err(|e| Failure::Failed(format!("cannot write {}: {e}", path.display())))?;
+    eprintln!(
+        "pave release: {} ({} bytes); upload {}/ to the release bucket, then publish release {id}",
+        path.display(),
+        bundle.len(),
+        out.display()
+    );
+    println!("{id}");
+    Ok(())
 }
 
 fn check(path: &std::path::Path, format: Format) -> Done {

@@ -14,6 +14,7 @@ pub mod messages;
 pub mod money;
 pub mod payment;
 pub mod pledge;
+pub mod release;
 pub mod statements;
 pub mod store;
 pub mod stripe;

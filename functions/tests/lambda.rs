@@ -935,3 +935,300 @@ async fn the_close_lambda_fails_when_stripe_refuses_a_refund_and_retries_it() {
     assert_eq!(refunds_held(stripe, &intent), (1, 6_000));
     assert_eq!(fixture.close_state().await, Some(CloseState::Closed));
 }
+
+/// Creates a bucket on moto, as the template's stack does.
+async fn create_bucket(s3: &aws_sdk_s3::Client, name: &str, region: &str) {
+    use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+    s3.create_bucket()
+        .bucket(name)
+        .create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(region))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("bucket {name}: {e}"));
+}
+
+async fn object_text(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> String {
+    let object = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{key} is not in {bucket}: {e}"));
+    let bytes = object.body.collect().await.expect("body").into_bytes();
+    String::from_utf8(bytes.to_vec()).expect("UTF-8")
+}
+
+/// `pave release` (the library function it runs): the content and the
+/// theme packed; uploaded to the release bucket as `aws s3 sync release/`
+/// does; the id.
+async fn upload_release(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    content: &std::path::Path,
+) -> String {
+    use pave_functions::release;
+    let bundle = release::pack(content, &repo().join("themes/default")).expect("pave release");
+    let id = release::id_of(&bundle);
+    s3.put_object()
+        .bucket(bucket)
+        .key(release::bundle_key(&id))
+        .body(bundle.into())
+        .send()
+        .await
+        .expect("the release is uploaded");
+    id
+}
+
+/// The pledge form of a built page, as a browser posts it: its action and
+/// its fields (the hidden ones, then the amount and email given).
+fn pledge_form(page: &str, amount: &str, email: &str) -> (String, String) {
+    let start = page
+        .find("<form class=\"pledge\"")
+        .expect("the page has a pledge form");
+    let form = &page[start..start + page[start..].find("</form>").expect("form end")];
+    let action = form
+        .split("action=\"")
+        .nth(1)
+        .and_then(|a| a.split('"').next())
+        .expect("the form's action")
+        .to_string();
+    let mut fields: Vec<(String, String)> = form
+        .split("<input type=\"hidden\" ")
+        .skip(1)
+        .map(|input| {
+            let attr = |name: &str| {
+                input
+                    .split(&format!("{name}=\""))
+                    .nth(1)
+                    .and_then(|v| v.split('"').next())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            (attr("name"), attr("value"))
+        })
+        .collect();
+    fields.push(("amount".into(), amount.into()));
+    fields.push(("email".into(), email.into()));
+    (
+        action,
+        serde_urlencoded::to_string(&fields).expect("form encoding"),
+    )
+}
+
+/// README, "Deploy on AWS", followed in order on moto (S3 and DynamoDB)
+/// with the Lambda binaries under the local Runtime API: the stack's
+/// resources; a first content release published; a pledge posted by the
+/// built form to the route that answers, paid, its webhook, the stream
+/// batch; the page on the bucket shows it; a second release lowers the
+/// café's goal and cap; the page shows the new goal with the money already
+/// raised, and a pledge is checked against the new cap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deploy_walkthrough_ships_content_as_releases_and_keeps_the_figures() {
+    const SITE: &str = "https://d111111abcdef8.cloudfront.net";
+    const PAGE: &str = "projets/cafe-du-coin/index.html";
+    // 1. The first deploy: the table, the site and release buckets, the functions.
+    let table = moto::fresh_table("walkthrough").await;
+    let connection = moto::connection();
+    let s3 = s3_client(&connection, connection.endpoint.clone());
+    let site_bucket = format!("pave-site-{}", table.to_lowercase());
+    let release_bucket = format!("pave-releases-{}", table.to_lowercase());
+    create_bucket(&s3, &site_bucket, &connection.region).await;
+    create_bucket(&s3, &release_bucket, &connection.region).await;
+    let (cloudfront, invalidations) = fake_cloudfront().await;
+    let stripe = StripeDouble::start().await.expect("Stripe double");
+    let mut env = aws_env(&table);
+    env.push(("PAVE_RELEASE_BUCKET", release_bucket.clone()));
+    let mut api_env = env.clone();
+    api_env.extend([
+        ("PAVE_SITE_URL", SITE.to_string()),
+        ("STRIPE_SECRET_KEY", double::SECRET_KEY.to_string()),
+        ("STRIPE_API_BASE", stripe.api_base().to_string()),
+        ("STRIPE_WEBHOOK_SECRET", double::WEBHOOK_SECRET.to_string()),
+    ]);
+    let mut rebuild_env = env.clone();
+    rebuild_env.extend([
+        ("SITE_BUCKET", site_bucket.clone()),
+        ("CDN_DISTRIBUTION_ID", "E2QWRUHAPOMQZL".to_string()),
+        ("AWS_ENDPOINT_URL_CLOUDFRONT", cloudfront),
+    ]);
+    let mut api = Function::spawn(
+        runtime::binary("pave-api", env!("CARGO_BIN_EXE_pave-api")),
+        &api_env,
+    )
+    .await;
+    let mut rebuild = Function::spawn(
+        runtime::binary("pave-rebuild", env!("CARGO_BIN_EXE_pave-rebuild")),
+        &rebuild_env,
+    )
+    .await;
+
+    // 2. The first content release: uploaded, then published.
+    let content = tempfile::tempdir().expect("temp dir");
+    copy_tree(&repo().join("content"), content.path());
+    let first = upload_release(&s3, &release_bucket, content.path()).await;
+    let (outcome, took) = rebuild.invoke(json!({ "release": first })).await;
+    let report = outcome.response();
+    assert_eq!(report["release"], json!(first), "{report}");
+    let put = report["uploaded"].as_array().expect("uploaded").len();
+    assert!(put > 100, "a first release puts the whole site: {put}");
+    assert_eq!(
+        object_text(&s3, &release_bucket, "current.json").await,
+        format!("{{\"release\":\"{first}\"}}")
+    );
+    let page = object_text(&s3, &site_bucket, PAGE).await;
+    assert_eq!(
+        amounts(&page),
+        "<strong>0\u{202f}€</strong> sur 6\u{202f}000\u{202f}€ — 0\u{202f}%",
+        "the first release's goal"
+    );
+    eprintln!("walkthrough: first release {first}: {put} files in {took:?}");
+
+    // 3. A pledge, as the built form posts it, to the route that answers.
+    let (action, body) = pledge_form(&page, "20", "ada@example.org");
+    assert_eq!(
+        action, "/api/pledges",
+        "the form posts under the site's /api/"
+    );
+    let post = |body: &str| {
+        http_event(
+            "POST",
+            &action,
+            &[
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("origin", SITE),
+            ],
+            Some(body),
+        )
+    };
+    let answer = api.invoke(post(&body)).await.0.response();
+    let (status, text) = http_answer(&answer);
+    assert_eq!(status, 303, "the form is sent to Stripe: {text}");
+    let checkout = answer["headers"]["location"]
+        .as_str()
+        .expect("a Location")
+        .to_string();
+    let session = checkout
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .expect("the session id")
+        .to_string();
+
+    // 4. Stripe's webhook, signed.
+    let event = stripe
+        .complete_checkout(&session, jiff::Timestamp::now().as_second())
+        .expect("known session");
+    let (status, text) = http_answer(
+        &api.invoke(http_event(
+            "POST",
+            "/api/webhooks/stripe",
+            &[
+                ("content-type", "application/json; charset=utf-8"),
+                ("stripe-signature", &event.header),
+            ],
+            Some(&event.body),
+        ))
+        .await
+        .0
+        .response(),
+    );
+    assert_eq!(
+        (status, text.contains("\"applied\"")),
+        (200, true),
+        "{text}"
+    );
+
+    // 5. The table's stream → the rebuild → the page on the bucket.
+    let batch = json!({ "Records": [stream_record("MODIFY", "TOTALS", "PROJECT#cafe-du-coin")] });
+    let report = rebuild.invoke(batch).await.0.response();
+    assert_eq!(report["release"], json!(first), "{report}");
+    assert!(report["uploaded"].to_string().contains(PAGE), "{report}");
+    let page = object_text(&s3, &site_bucket, PAGE).await;
+    assert!(
+        amounts(&page).starts_with("<strong>20\u{202f}€</strong> sur 6\u{202f}000\u{202f}€"),
+        "the page shows the pledge: {}",
+        amounts(&page)
+    );
+
+    // 6. A second release lowers the café's goal to 25 € and its cap to 30 €.
+    let project = content
+        .path()
+        .join("territories/saint-etienne/projects/cafe-du-coin/index.md");
+    let text = std::fs::read_to_string(&project).expect("the café");
+    std::fs::write(
+        &project,
+        text.replacen("goal: 6000", "goal: 25", 1)
+            .replacen("cap: 7500", "cap: 30", 1),
+    )
+    .expect("edited");
+    let second = upload_release(&s3, &release_bucket, content.path()).await;
+    assert_ne!(second, first);
+    let before = invalidations.lock().unwrap().len();
+    let report = rebuild
+        .invoke(json!({ "release": second }))
+        .await
+        .0
+        .response();
+    assert_eq!(report["release"], json!(second), "{report}");
+    let put: Vec<&str> = report["uploaded"]
+        .as_array()
+        .expect("uploaded")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(put.contains(&PAGE), "{put:?}");
+    assert!(
+        !put.iter().any(|k| k.contains("jardin-des-quatre-saisons")),
+        "only what changed is put: {put:?}"
+    );
+    assert_eq!(
+        invalidations.lock().unwrap().len(),
+        before + 1,
+        "one invalidation"
+    );
+
+    // 7. The page: the new goal, and the money already raised.
+    let page = object_text(&s3, &site_bucket, PAGE).await;
+    assert!(
+        amounts(&page) == "<strong>20\u{202f}€</strong> sur 25\u{202f}€ — 80\u{202f}%",
+        "the new goal, and the money raised: {}",
+        amounts(&page)
+    );
+
+    // 8. A pledge checked against the new cap: 20 € more is above 30 €, 10 € is not.
+    let (_, body) = pledge_form(&page, "20", "grace@example.org");
+    let (status, text) = http_answer(&api.invoke(post(&body)).await.0.response());
+    assert_eq!(status, 409, "a pledge above the new cap is refused: {text}");
+    assert!(text.contains("il reste 10\u{202f}€"), "{text}");
+    let (_, body) = pledge_form(&page, "10", "grace@example.org");
+    let (status, text) = http_answer(&api.invoke(post(&body)).await.0.response());
+    assert_eq!(
+        status, 303,
+        "a pledge within the new cap goes to Stripe: {text}"
+    );
+}
+
+/// The figures' line of a project page: "<strong>raised</strong> sur goal — percent".
+fn amounts(page: &str) -> &str {
+    page.split("<p class=\"amounts\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</p>").next())
+        .expect("the page shows its amounts")
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.expect("walk");
+        let target = to.join(entry.path().strip_prefix(from).expect("inside"));
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).expect("dir");
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}

@@ -18,12 +18,11 @@
 //!
 //! The client of a request (for its limits) is API Gateway's `sourceIp`.
 //!
-//! The catalog is bundled in the deployment package rather than read from
-//! the site bucket: it is the reviewed rules of the money (goals, caps,
-//! pools), so it changes only with a deploy of reviewed content, the same
-//! deploy that ships the site; bundling it costs no S3 read at cold start,
-//! needs no `s3:GetObject` on the function's role, and a half-uploaded site
-//! can never change the rules a pledge is checked against.
+//! The catalog is the live content release's ([`super::release`]): before
+//! each request, one conditional `GET` of `current.json` (a `304` while
+//! nothing changed; a new release's `catalog.json` read once), so a pledge
+//! is checked against the rules of the release the pages show. If the
+//! release bucket cannot be read, the catalog in use stays (and it is logged).
 
 use std::sync::{Arc, RwLock};
 
@@ -31,12 +30,15 @@ use crate::api::limits::ClientAddr;
 use crate::api::{ApiConfig, AppState, router};
 use crate::store::dynamo::DynamoStore;
 
+use super::release::CatalogWatch;
 use super::{env, secrets, setup};
 
-/// The API's state, from the environment (cold start).
-pub async fn state_from_env() -> Result<Arc<AppState<DynamoStore>>, String> {
+/// The API's state, from the environment (cold start), and the watch on
+/// the live release's catalog (AWS).
+pub async fn state_from_env() -> Result<(Arc<AppState<DynamoStore>>, Option<CatalogWatch>), String>
+{
     let store = DynamoStore::from_env().await.map_err(|e| e.to_string())?;
-    let catalog = setup::catalog_from_env()?;
+    let (catalog, watch) = setup::catalog_from_env().await?;
     let site_url = env("PAVE_SITE_URL")
         .ok_or("PAVE_SITE_URL is not set")?
         .trim_end_matches('/')
@@ -53,7 +55,7 @@ pub async fn state_from_env() -> Result<Arc<AppState<DynamoStore>>, String> {
     let webhook_secret = secrets::resolve("STRIPE_WEBHOOK_SECRET")
         .await?
         .ok_or("STRIPE_WEBHOOK_SECRET (or STRIPE_WEBHOOK_SECRET_PARAM) is not set")?;
-    Ok(Arc::new(AppState {
+    let state = Arc::new(AppState {
         store,
         catalog: RwLock::new(Arc::new(catalog)),
         payments: Arc::new(payments),
@@ -69,22 +71,66 @@ pub async fn state_from_env() -> Result<Arc<AppState<DynamoStore>>, String> {
         local: None,
         mailer: setup::mailer_from_env().await,
         limits: crate::api::limits::Limits::from_env()?,
-    }))
+    });
+    Ok((state, watch))
 }
 
-/// Gives the router the client's address from API Gateway's request
-/// context (`requestContext.http.sourceIp`).
+/// The header CloudFront's origin adds with [`ENV_EDGE_SECRET`]'s value, so
+/// that only a request through the distribution is believed about its viewer.
+pub const EDGE_HEADER: &str = "x-pave-edge";
+/// The secret the distribution sends in [`EDGE_HEADER`] (the template sets both).
+pub const ENV_EDGE_SECRET: &str = "PAVE_EDGE_SECRET";
+
+/// The viewer's address in CloudFront's `CloudFront-Viewer-Address`
+/// (`198.51.100.10:46532`, `2001:db8::8a2e:370:7334:46532`): the address
+/// without its port.
+pub fn viewer_address(header: &str) -> Option<std::net::IpAddr> {
+    let (ip, port) = header.trim().rsplit_once(':')?;
+    port.parse::<u16>().ok()?;
+    ip.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()
+}
+
+/// The client of a request: through the distribution (its [`EDGE_HEADER`]
+/// carries `edge_secret`), the viewer CloudFront saw; otherwise API
+/// Gateway's `sourceIp` (behind CloudFront that is an edge server, shared
+/// by many citizens, so the viewer's address is what the limits key on).
+pub fn client_of(
+    headers: &axum::http::HeaderMap,
+    source_ip: Option<&str>,
+    edge_secret: Option<&str>,
+) -> Option<std::net::IpAddr> {
+    use subtle::ConstantTimeEq;
+    let through_edge = match (edge_secret, headers.get(EDGE_HEADER)) {
+        (Some(secret), Some(sent)) => bool::from(secret.as_bytes().ct_eq(sent.as_bytes())),
+        _ => false,
+    };
+    let viewer = headers
+        .get("cloudfront-viewer-address")
+        .and_then(|v| v.to_str().ok())
+        .and_then(viewer_address);
+    match viewer {
+        Some(viewer) if through_edge => Some(viewer),
+        _ => source_ip.and_then(|ip| ip.parse().ok()),
+    }
+}
+
+/// Gives the router the client's address ([`client_of`]).
 async fn client_from_context(
     mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use lambda_http::RequestExt;
     use lambda_http::request::RequestContext;
+    static EDGE_SECRET: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let secret = EDGE_SECRET.get_or_init(|| env(ENV_EDGE_SECRET));
     let source = match request.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
         _ => None,
     };
-    if let Some(addr) = source.and_then(|ip| ip.parse().ok()) {
+    if let Some(addr) = client_of(request.headers(), source.as_deref(), secret.as_deref()) {
         request.extensions_mut().insert(ClientAddr(addr));
     }
     next.run(request).await
@@ -93,9 +139,68 @@ async fn client_from_context(
 /// Runs the API until the Lambda runtime stops the process.
 pub async fn run() -> Result<(), lambda_http::Error> {
     crate::logs::init(true);
-    let state = state_from_env().await.map_err(|e| {
+    let (state, watch) = state_from_env().await.map_err(|e| {
         tracing::error!("pave-api: cannot start: {e}");
         e
     })?;
-    lambda_http::run(router(state).layer(axum::middleware::from_fn(client_from_context))).await
+    let app = router(state.clone()).layer(axum::middleware::from_fn(client_from_context));
+    let Some(watch) = watch else {
+        return lambda_http::run(app).await;
+    };
+    let watch = Arc::new(watch);
+    let app = app.layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let (state, watch) = (state.clone(), watch.clone());
+            async move {
+                if let Err(e) = watch.refresh(&state.catalog).await {
+                    tracing::warn!(
+                        "pave-api: the live release cannot be read, the catalog in use stays: {e}"
+                    );
+                }
+                next.run(request).await
+            }
+        },
+    ));
+    lambda_http::run(app).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderMap;
+
+    #[test]
+    fn the_viewer_is_believed_only_through_the_distribution() {
+        assert_eq!(
+            viewer_address("198.51.100.10:46532"),
+            "198.51.100.10".parse().ok()
+        );
+        assert_eq!(
+            viewer_address("2001:db8::8a2e:370:7334:46532"),
+            "2001:db8::8a2e:370:7334".parse().ok()
+        );
+        assert_eq!(viewer_address("nonsense"), None);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "cloudfront-viewer-address",
+            "198.51.100.10:443".parse().unwrap(),
+        );
+        let edge = "130.176.0.1";
+        // Without the edge's secret, a forged header is not believed.
+        assert_eq!(
+            client_of(&headers, Some(edge), Some("s3cret")),
+            edge.parse().ok()
+        );
+        headers.insert(EDGE_HEADER, "guess".parse().unwrap());
+        assert_eq!(
+            client_of(&headers, Some(edge), Some("s3cret")),
+            edge.parse().ok()
+        );
+        assert_eq!(client_of(&headers, Some(edge), None), edge.parse().ok());
+        headers.insert(EDGE_HEADER, "s3cret".parse().unwrap());
+        assert_eq!(
+            client_of(&headers, Some(edge), Some("s3cret")),
+            "198.51.100.10".parse().ok()
+        );
+    }
 }

@@ -19,7 +19,7 @@
 //! | variable | what |
 //! |---|---|
 //! | `PAVE_TABLE`, `AWS_REGION`, credentials, `AWS_ENDPOINT_URL_DYNAMODB`? | the store |
-//! | `PAVE_CATALOG`, `STRIPE_SECRET_KEY` / `_PARAM` / `_SECRET_ID`, `STRIPE_API_BASE`? | [`super::setup`] |
+//! | `PAVE_RELEASE_BUCKET` (or `PAVE_CATALOG`), `STRIPE_SECRET_KEY` / `_PARAM` / `_SECRET_ID`, `STRIPE_API_BASE`? | [`super::setup`] |
 //! | `SMTP_URL` / `_PARAM` / `_SECRET_ID`?, `MAIL_FROM`? | the refund notices ([`super::setup::mailer_from_env`]; unset: logged only) |
 
 use jiff::Timestamp;
@@ -27,6 +27,9 @@ use lambda_http::lambda_runtime::Diagnostic;
 use serde::Serialize;
 use serde_json::Value;
 
+use std::sync::{Arc, RwLock};
+
+use super::release::CatalogWatch;
 use super::setup;
 use crate::catalog::Catalog;
 use crate::close::{self, CloseReport, FailedRefund, RefundPolicy};
@@ -180,7 +183,8 @@ pub fn answer(summary: Summary) -> Result<Summary, Diagnostic> {
 /// The closer's state, built at cold start and kept while the instance is warm.
 pub struct Closer {
     store: DynamoStore,
-    catalog: Catalog,
+    catalog: RwLock<Arc<Catalog>>,
+    watch: Option<CatalogWatch>,
     payments: StripePayments,
     mailer: Mailer,
 }
@@ -188,9 +192,11 @@ pub struct Closer {
 impl Closer {
     /// From the environment (cold start).
     pub async fn from_env() -> Result<Closer, String> {
+        let (catalog, watch) = setup::catalog_from_env().await?;
         Ok(Closer {
             store: DynamoStore::from_env().await.map_err(|e| e.to_string())?,
-            catalog: setup::catalog_from_env()?,
+            catalog: RwLock::new(Arc::new(catalog)),
+            watch,
             payments: setup::payments_from_env().await?,
             mailer: setup::mailer_from_env().await,
         })
@@ -202,10 +208,25 @@ impl Closer {
             error_type: BAD_EVENT.into(),
             error_message: message,
         })?;
+        // The rules of the live release (a close must not use yesterday's).
+        if let Some(watch) = &self.watch {
+            watch
+                .refresh(&self.catalog)
+                .await
+                .map_err(|message| Diagnostic {
+                    error_type: CLOSE_FAILED.into(),
+                    error_message: format!("the live release cannot be read: {message}"),
+                })?;
+        }
+        let catalog = self
+            .catalog
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         let report = close::run(
             &self.store,
             &self.payments,
-            &self.catalog,
+            &catalog,
             now,
             RefundPolicy::default(),
             &self.mailer,

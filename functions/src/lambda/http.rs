@@ -60,6 +60,16 @@ impl Client {
 
     /// Sends a request; the status and the body (at most 1 MiB).
     pub async fn send(&self, request: Request<Full<Bytes>>) -> Result<(StatusCode, Bytes), String> {
+        let answer = self.exchange(request, RESPONSE_LIMIT).await?;
+        Ok((answer.status, answer.body))
+    }
+
+    /// Sends a request; its answer, whose body is refused above `limit` bytes.
+    pub async fn exchange(
+        &self,
+        request: Request<Full<Bytes>>,
+        limit: usize,
+    ) -> Result<Answer, String> {
         let uri = request.uri().clone();
         let exchange = async {
             let response = self
@@ -68,12 +78,17 @@ impl Client {
                 .await
                 .map_err(|e| format!("{uri}: {e}"))?;
             let status = response.status();
-            let body = Limited::new(response.into_body(), RESPONSE_LIMIT)
+            let headers = response.headers().clone();
+            let body = Limited::new(response.into_body(), limit)
                 .collect()
                 .await
                 .map_err(|e| format!("{uri}: reading the answer: {e}"))?
                 .to_bytes();
-            Ok((status, body))
+            Ok(Answer {
+                status,
+                headers,
+                body,
+            })
         };
         tokio::time::timeout(self.timeout, exchange)
             .await
@@ -91,41 +106,88 @@ impl Client {
         signing: Signing<'_>,
         what: &str,
     ) -> Result<(), String> {
-        let identity = connection.credentials().into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(signing.region)
-            .name(signing.service)
-            .time(SystemTime::now())
-            .settings(signing.settings)
-            .build()
-            .map_err(|e| format!("{what}: signing: {e}"))?
-            .into();
-        let method = request.method().as_str().to_string();
-        let url = request.uri().to_string();
-        let headers: Vec<(&str, &str)> = request
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
-            .collect();
-        let signable = SignableRequest::new(
-            &method,
-            &url,
-            headers.into_iter(),
-            SignableBody::Bytes(body),
-        )
-        .map_err(|e| format!("{what}: signing: {e}"))?;
-        let (instructions, _) = sign(signable, &params)
-            .map_err(|e| format!("{what}: signing: {e}"))?
-            .into_parts();
-        instructions.apply_to_request_http1x(&mut request);
-        let (status, answer) = self.send(request).await?;
-        if !status.is_success() {
-            return Err(format!(
-                "{what} answered {status}: {}",
-                String::from_utf8_lossy(&answer[..answer.len().min(500)])
-            ));
+        sign_request(&mut request, body, connection, signing, what)?;
+        let answer = self.exchange(request, RESPONSE_LIMIT).await?;
+        if !answer.status.is_success() {
+            return Err(answer.failure(what));
         }
         Ok(())
     }
+
+    /// Signs a request without a body (a `GET`), sends it, and gives its
+    /// answer whatever the status; the body is refused above `limit` bytes.
+    pub async fn fetch_signed(
+        &self,
+        mut request: Request<Full<Bytes>>,
+        connection: &Connection,
+        signing: Signing<'_>,
+        what: &str,
+        limit: usize,
+    ) -> Result<Answer, String> {
+        sign_request(&mut request, &[], connection, signing, what)?;
+        self.exchange(request, limit).await
+    }
+}
+
+/// An answer: status, headers and body.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Bytes,
+}
+
+impl Answer {
+    /// The error of a call that did not succeed: the status and the start of the body.
+    pub fn failure(&self, what: &str) -> String {
+        format!(
+            "{what} answered {}: {}",
+            self.status,
+            String::from_utf8_lossy(&self.body[..self.body.len().min(500)])
+        )
+    }
+
+    /// A header's value, when it is text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Signs `request`, whose body is `body`, with SigV4.
+fn sign_request(
+    request: &mut Request<Full<Bytes>>,
+    body: &[u8],
+    connection: &Connection,
+    signing: Signing<'_>,
+    what: &str,
+) -> Result<(), String> {
+    let identity = connection.credentials().into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(signing.region)
+        .name(signing.service)
+        .time(SystemTime::now())
+        .settings(signing.settings)
+        .build()
+        .map_err(|e| format!("{what}: signing: {e}"))?
+        .into();
+    let method = request.method().as_str().to_string();
+    let url = request.uri().to_string();
+    let headers: Vec<(&str, &str)> = request
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
+        .collect();
+    let signable = SignableRequest::new(
+        &method,
+        &url,
+        headers.into_iter(),
+        SignableBody::Bytes(body),
+    )
+    .map_err(|e| format!("{what}: signing: {e}"))?;
+    let (instructions, _) = sign(signable, &params)
+        .map_err(|e| format!("{what}: signing: {e}"))?
+        .into_parts();
+    instructions.apply_to_request_http1x(request);
+    Ok(())
 }

@@ -29,6 +29,7 @@ pub mod closer;
 pub mod http;
 pub mod publish;
 pub mod rebuild;
+pub mod release;
 pub mod s3;
 pub mod secrets;
 pub mod setup;

@@ -25,10 +25,11 @@
 //! | `AWS_ENDPOINT_URL_CLOUDFRONT`? | another CloudFront (tests) |
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::PathBuf;
-use std::sync::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use pave_generator::model::Site;
+use pave_generator::render::output::File;
 use pave_generator::render::progress::Snapshot;
 use pave_generator::render::{Options, Renderer, Theme};
 use serde::Serialize;
@@ -36,8 +37,10 @@ use serde::Serialize;
 use super::cdn::Cdn;
 use super::env;
 use super::publish::{self, Upload};
+use super::release::{Live, Releases};
 use super::s3::Bucket;
 use super::stream::{self, StreamEvent};
+use crate::release::{self, Manifest};
 use crate::store::Store;
 use crate::store::dynamo::{Connection, DynamoStore};
 
@@ -47,36 +50,93 @@ const PUT_CONCURRENCY: usize = 16;
 /// What one invocation did (its answer, and its log line).
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
 pub struct Report {
+    /// The release published (a publish), or rendered from (a batch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release: Option<String>,
     pub projects: Vec<String>,
     pub skipped: Vec<String>,
     pub rendered: usize,
     pub uploaded: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<String>,
     pub invalidated: Vec<String>,
+}
+
+/// The content and theme the rebuild renders from.
+struct Loaded {
+    /// The release they come from (none: the folders of the package).
+    release: Option<String>,
+    site: Site,
+    theme: Theme,
 }
 
 /// The rebuild's state, built at cold start and kept while the instance is warm.
 pub struct Rebuilder {
-    site: Site,
-    theme: Theme,
+    /// What pages are rendered from; `None` before the first release.
+    loaded: Mutex<Option<Arc<Loaded>>>,
+    /// `current.json` as last read (its `ETag`: re-read with `If-None-Match`).
+    known: Mutex<Option<Live>>,
+    /// The content releases (`PAVE_RELEASE_BUCKET`); without, the folders
+    /// `PAVE_CONTENT_DIR` and `PAVE_THEME_DIR`.
+    releases: Option<Releases>,
+    /// Where releases are unpacked (`/tmp`, Lambda's writable disk).
+    work: PathBuf,
     store: DynamoStore,
     bucket: Bucket,
     prefix: String,
     cdn: Option<Cdn>,
-    /// Digest of what this instance last put under each key.
+    /// Digest of what this instance last put under each key (and invalidated).
     uploaded: Mutex<HashMap<String, [u8; 32]>>,
 }
 
+/// Loads and checks a content folder and a theme folder.
+fn load(content: &Path, theme: &Path, release: Option<String>) -> Result<Loaded, String> {
+    use pave_generator::build::BuildError;
+    let (site, _warnings) =
+        pave_generator::build::load_site(content, None).map_err(|e| match e {
+            // Each error with its file, line and fix (paths in the release).
+            BuildError::Content(report) => format!(
+                "the release's content has errors:\n{}",
+                report.render(pave_generator::diagnostics::Format::Human)
+            ),
+            other => format!("cannot load the content {}: {other}", content.display()),
+        })?;
+    let theme = Theme::load(theme)?;
+    Ok(Loaded {
+        release,
+        site,
+        theme,
+    })
+}
+
+fn renderer<'a>(loaded: &'a Loaded, snapshot: &'a Snapshot) -> Renderer<'a> {
+    Renderer::new(
+        &loaded.site,
+        &loaded.theme,
+        snapshot,
+        Options {
+            today: pave_generator::build::today_in(&loaded.site.config.timezone),
+            live_reload: false,
+            test_payments: false,
+        },
+    )
+}
+
+/// The projects whose figures differ between two snapshots.
+fn moved(before: &Snapshot, after: &Snapshot) -> BTreeSet<String> {
+    before
+        .projects
+        .keys()
+        .chain(after.projects.keys())
+        .filter(|slug| before.figures(slug) != after.figures(slug))
+        .cloned()
+        .collect()
+}
+
 impl Rebuilder {
-    /// From the environment (cold start): loads and checks the bundled content.
+    /// From the environment (cold start): the live release, or the bundled
+    /// content, loaded and checked.
     pub async fn from_env() -> Result<Rebuilder, String> {
-        let content = PathBuf::from(
-            env("PAVE_CONTENT_DIR").unwrap_or_else(|| "/var/task/site/content".into()),
-        );
-        let theme_dir =
-            PathBuf::from(env("PAVE_THEME_DIR").unwrap_or_else(|| "/var/task/site/theme".into()));
-        let (site, _warnings) = pave_generator::build::load_site(&content, None)
-            .map_err(|e| format!("cannot load the content {}: {e}", content.display()))?;
-        let theme = Theme::load(&theme_dir)?;
         let store = DynamoStore::from_env().await.map_err(|e| e.to_string())?;
         let connection = Connection::from_env().map_err(|e| e.to_string())?;
         let bucket = Bucket::new(
@@ -91,13 +151,29 @@ impl Rebuilder {
             Some(id) => Some(Cdn::new(
                 id,
                 env("AWS_ENDPOINT_URL_CLOUDFRONT"),
-                connection,
+                connection.clone(),
             )?),
             None => None,
         };
+        let releases = Releases::from_env(&connection)?;
+        let loaded = match &releases {
+            // The live release is read at the first invocation.
+            Some(_) => None,
+            None => {
+                let content = PathBuf::from(
+                    env("PAVE_CONTENT_DIR").unwrap_or_else(|| "/var/task/site/content".into()),
+                );
+                let theme = PathBuf::from(
+                    env("PAVE_THEME_DIR").unwrap_or_else(|| "/var/task/site/theme".into()),
+                );
+                Some(Arc::new(load(&content, &theme, None)?))
+            }
+        };
         Ok(Rebuilder {
-            site,
-            theme,
+            loaded: Mutex::new(loaded),
+            known: Mutex::new(None),
+            releases,
+            work: std::env::temp_dir().join("pave-releases"),
             store,
             bucket,
             prefix,
@@ -106,7 +182,101 @@ impl Rebuilder {
         })
     }
 
-    /// Handles one stream batch.
+    /// Handles one invocation: `{"release": "<id>"}` publishes that
+    /// release; anything else is a stream batch.
+    pub async fn handle_event(
+        &self,
+        payload: serde_json::Value,
+        request_id: &str,
+    ) -> Result<Report, String> {
+        if let Some(id) = payload.get("release") {
+            let id = id.as_str().ok_or("`release` is not a string")?;
+            // Boxed: the publish's future is deep (the compiler's layout limit).
+            return Box::pin(self.publish(id, request_id)).await;
+        }
+        let event: StreamEvent = serde_json::from_value(payload)
+            .map_err(|e| format!("not a DynamoDB stream event nor a release: {e}"))?;
+        Box::pin(self.handle(event, request_id)).await
+    }
+
+    fn current(&self) -> Option<Arc<Loaded>> {
+        self.loaded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn set_current(&self, loaded: Arc<Loaded>) {
+        *self.loaded.lock().unwrap_or_else(|p| p.into_inner()) = Some(loaded);
+        // What was put for another release says nothing about this one.
+        self.uploaded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    /// Unpacks (once per instance) and loads release `id`.
+    async fn load_release(&self, releases: &Releases, id: &str) -> Result<Loaded, String> {
+        let dir = self.work.join(release::check_id(id)?);
+        if !dir.exists() {
+            // Unpacked aside, then renamed: a folder named by a release is whole.
+            let partial = self
+                .work
+                .join(format!("{id}.partial-{}", std::process::id()));
+            std::fs::remove_dir_all(&partial).ok();
+            std::fs::create_dir_all(&partial).map_err(|e| format!("{}: {e}", partial.display()))?;
+            releases.unpack(id, &partial).await?;
+            if let Err(e) = std::fs::rename(&partial, &dir) {
+                std::fs::remove_dir_all(&partial).ok();
+                if !dir.exists() {
+                    return Err(format!("{}: {e}", dir.display()));
+                }
+            }
+        }
+        load(
+            &dir.join("content"),
+            &dir.join("theme"),
+            Some(id.to_string()),
+        )
+    }
+
+    /// What pages are rendered from now: the live release (re-read when it
+    /// changed), or the bundled content; `None` before the first release.
+    async fn live(&self) -> Result<Option<Arc<Loaded>>, String> {
+        let current = self.current();
+        let Some(releases) = &self.releases else {
+            return Ok(current);
+        };
+        let known = self.known.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let live = match releases.live(known.as_ref()).await {
+            Ok(None) => return Ok(current),
+            Ok(Some(live)) => live,
+            Err(e) if current.is_none() => {
+                tracing::warn!("pave-rebuild: {e}");
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        let same = current
+            .as_ref()
+            .is_some_and(|c| c.release.as_deref() == Some(live.release.as_str()));
+        let loaded = match current {
+            // The same release (its pointer rewritten): kept.
+            Some(current) if same => current,
+            _ => {
+                let loaded = Arc::new(self.load_release(releases, &live.release).await?);
+                self.set_current(loaded.clone());
+                loaded
+            }
+        };
+        *self.known.lock().unwrap_or_else(|p| p.into_inner()) = Some(live);
+        Ok(Some(loaded))
+    }
+
+    /// Handles one stream batch: the changed projects' pages, rendered from
+    /// the live release. When a new release went live meanwhile, they are
+    /// rendered again from it, so that a batch never leaves pages of the
+    /// old content behind a publish.
     pub async fn handle(&self, event: StreamEvent, request_id: &str) -> Result<Report, String> {
         let changes = stream::changed_projects(&event);
         let mut report = Report {
@@ -117,35 +287,168 @@ impl Rebuilder {
         if changes.projects.is_empty() {
             return Ok(report);
         }
-        let snapshot = self.snapshot().await?;
-        let files = self.render(&snapshot, &changes.projects)?;
-        report.rendered = files.len();
-        let plan = {
-            let uploaded = self.uploaded.lock().unwrap_or_else(|p| p.into_inner());
-            publish::plan_uploads(
-                files.iter().map(|f| (f.path.as_str(), f.bytes.as_slice())),
-                &uploaded,
-            )
-        };
-        let bytes: HashMap<&str, &[u8]> = files
-            .iter()
-            .map(|f| (f.path.as_str(), f.bytes.as_slice()))
-            .collect();
-        self.put_all(&plan, &bytes).await?;
+        let mut plan = Vec::new();
+        let mut rendered_from = None;
+        for _ in 0..3 {
+            let Some(loaded) = self.live().await? else {
+                tracing::warn!("pave-rebuild: no content release yet, nothing to render");
+                return Ok(report);
+            };
+            let release = loaded.release.clone();
+            if rendered_from.is_some() && rendered_from == Some(release.clone()) {
+                break;
+            }
+            let snapshot = self.snapshot().await?;
+            let files = renderer(&loaded, &snapshot)
+                .render_affected(&changes.projects)
+                .map_err(|e| format!("cannot render: {e}"))?;
+            report.rendered = files.len();
+            let batch = {
+                let uploaded = self.uploaded.lock().unwrap_or_else(|p| p.into_inner());
+                publish::plan_uploads(
+                    files.iter().map(|f| (f.path.as_str(), f.bytes.as_slice())),
+                    &uploaded,
+                )
+            };
+            self.put_all(&batch, &files).await?;
+            plan.extend(batch);
+            report.release = release.clone();
+            rendered_from = Some(release);
+            if self.releases.is_none() {
+                break;
+            }
+        }
         report.uploaded = plan.iter().map(|u| u.key.clone()).collect();
-        if let Some(cdn) = &self.cdn {
-            let paths = publish::invalidation_paths(
-                plan.iter()
-                    .map(|u| format!("{}{}", self.prefix, u.key))
-                    .collect::<Vec<_>>()
-                    .iter()
-                    .map(String::as_str),
-            );
-            cdn.invalidate(&paths, &format!("pave-rebuild-{request_id}"))
-                .await?;
-            report.invalidated = paths;
+        report.uploaded.sort();
+        report.uploaded.dedup();
+        report.invalidated = self.invalidate(&report.uploaded, request_id).await?;
+        // Only now: a batch whose invalidation failed is retried whole.
+        let mut uploaded = self.uploaded.lock().unwrap_or_else(|p| p.into_inner());
+        for upload in plan {
+            uploaded.insert(upload.key, upload.digest);
         }
         Ok(report)
+    }
+
+    /// Publishes release `id`: the whole site built from its content with the
+    /// store's live figures; what differs from the live release put (and
+    /// what it no longer has removed); its catalog and manifest written; then
+    /// made live; then the pages of projects whose figures moved meanwhile
+    /// rendered again from it; and every path put invalidated. A failure
+    /// changes nothing that is live (the pointer moves last) and the same
+    /// invocation can be retried.
+    pub async fn publish(&self, id: &str, request_id: &str) -> Result<Report, String> {
+        let releases = self
+            .releases
+            .as_ref()
+            .ok_or("PAVE_RELEASE_BUCKET is not set: this rebuild renders its bundled content")?;
+        release::check_id(id)?;
+        let previous = releases.live(None).await.ok().flatten();
+        let loaded = Arc::new(self.load_release(releases, id).await?);
+        let snapshot = self.snapshot().await?;
+        let (files, figured) = {
+            let renderer = renderer(&loaded, &snapshot);
+            let all = Mutex::new(Vec::new());
+            renderer
+                .render_all_into(&|file: File| {
+                    all.lock().unwrap_or_else(|p| p.into_inner()).push(file);
+                    Ok::<(), pave_generator::render::RenderError>(())
+                })
+                .map_err(|e| format!("cannot render release {id}: {e}"))?;
+            // The pages showing figures: the live ones may have moved since
+            // the live release's manifest, so they are always put.
+            let figured: BTreeSet<String> = renderer
+                .render_affected(&snapshot.projects.keys().cloned().collect())
+                .map_err(|e| format!("cannot render release {id}: {e}"))?
+                .into_iter()
+                .map(|f| f.path)
+                .collect();
+            (all.into_inner().unwrap_or_else(|p| p.into_inner()), figured)
+        };
+        let manifest = Manifest::of(files.iter().map(|f| (f.path.as_str(), f.bytes.as_slice())));
+        let live_manifest = match &previous {
+            Some(live) => releases.manifest(&live.release).await?,
+            None => None,
+        };
+        let changes = manifest.changes(live_manifest.as_ref());
+        let put: BTreeSet<&str> = changes
+            .put
+            .iter()
+            .map(String::as_str)
+            .chain(figured.iter().map(String::as_str))
+            .collect();
+        let plan = publish::plan_uploads(
+            files
+                .iter()
+                .filter(|f| put.contains(f.path.as_str()))
+                .map(|f| (f.path.as_str(), f.bytes.as_slice())),
+            &HashMap::new(),
+        );
+        self.put_all(&plan, &files).await?;
+        for path in changes.removed.iter().filter(|p| publish::is_safe_key(p)) {
+            self.bucket
+                .delete(&format!("{}{path}", self.prefix))
+                .await?;
+        }
+        let catalog = files
+            .iter()
+            .find(|f| f.path == "catalog.json")
+            .map(|f| f.bytes.clone())
+            .ok_or("the build wrote no catalog.json")?;
+        releases.record(id, &catalog, &manifest).await?;
+        releases.activate(id).await?;
+        self.set_current(loaded.clone());
+        // A pledge paid while this was built: its pages, from this release.
+        let after = self.snapshot().await?;
+        let moved = moved(&snapshot, &after);
+        let mut keys: Vec<String> = plan.into_iter().map(|u| u.key).collect();
+        if !moved.is_empty() {
+            let files = renderer(&loaded, &after)
+                .render_affected(&moved)
+                .map_err(|e| format!("cannot render: {e}"))?;
+            let again = publish::plan_uploads(
+                files.iter().map(|f| (f.path.as_str(), f.bytes.as_slice())),
+                &HashMap::new(),
+            );
+            self.put_all(&again, &files).await?;
+            keys.extend(again.into_iter().map(|u| u.key));
+        }
+        keys.extend(changes.removed.iter().cloned());
+        keys.sort();
+        keys.dedup();
+        let invalidated = self.invalidate(&keys, request_id).await?;
+        tracing::info!(
+            "pave-rebuild: release {id} is live ({} file(s) put, {} removed)",
+            keys.len() - changes.removed.len(),
+            changes.removed.len()
+        );
+        Ok(Report {
+            release: Some(id.to_string()),
+            projects: moved.into_iter().collect(),
+            skipped: Vec::new(),
+            rendered: files.len(),
+            uploaded: keys
+                .into_iter()
+                .filter(|k| !changes.removed.contains(k))
+                .collect(),
+            removed: changes.removed,
+            invalidated,
+        })
+    }
+
+    /// Invalidates the CDN paths of `keys` (none without a CDN).
+    async fn invalidate(&self, keys: &[String], request_id: &str) -> Result<Vec<String>, String> {
+        let Some(cdn) = &self.cdn else {
+            return Ok(Vec::new());
+        };
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let prefixed: Vec<String> = keys.iter().map(|k| format!("{}{k}", self.prefix)).collect();
+        let paths = publish::invalidation_paths(prefixed.iter().map(String::as_str));
+        cdn.invalidate(&paths, &format!("pave-rebuild-{request_id}"))
+            .await?;
+        Ok(paths)
     }
 
     /// The store's figures (the snapshot contract's own type).
@@ -156,28 +459,11 @@ impl Rebuilder {
             .map_err(|e| format!("cannot read the store: {e}"))
     }
 
-    fn render(
-        &self,
-        snapshot: &Snapshot,
-        projects: &BTreeSet<String>,
-    ) -> Result<Vec<pave_generator::render::output::File>, String> {
-        let today = pave_generator::build::today_in(&self.site.config.timezone);
-        let renderer = Renderer::new(
-            &self.site,
-            &self.theme,
-            snapshot,
-            Options {
-                today,
-                live_reload: false,
-                test_payments: false,
-            },
-        );
-        renderer
-            .render_affected(projects)
-            .map_err(|e| format!("cannot render: {e}"))
-    }
-
-    async fn put_all(&self, plan: &[Upload], bytes: &HashMap<&str, &[u8]>) -> Result<(), String> {
+    async fn put_all(&self, plan: &[Upload], files: &[File]) -> Result<(), String> {
+        let bytes: HashMap<&str, &[u8]> = files
+            .iter()
+            .map(|f| (f.path.as_str(), f.bytes.as_slice()))
+            .collect();
         for chunk in plan.chunks(PUT_CONCURRENCY) {
             let mut puts = tokio::task::JoinSet::new();
             for upload in chunk {
@@ -193,10 +479,6 @@ impl Rebuilder {
             }
             while let Some(done) = puts.join_next().await {
                 done.map_err(|e| format!("upload task: {e}"))??;
-            }
-            let mut uploaded = self.uploaded.lock().unwrap_or_else(|p| p.into_inner());
-            for upload in chunk {
-                uploaded.insert(upload.key.clone(), upload.digest);
             }
         }
         Ok(())
@@ -215,9 +497,7 @@ pub async fn run() -> Result<(), lambda_http::Error> {
     lambda_http::lambda_runtime::run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
             let (payload, context) = event.into_parts();
-            let event: StreamEvent = serde_json::from_value(payload)
-                .map_err(|e| format!("not a DynamoDB stream event: {e}"))?;
-            let report = rebuilder.handle(event, &context.request_id).await.map_err(|e| {
+            let report = rebuilder.handle_event(payload, &context.request_id).await.map_err(|e| {
                 tracing::error!("pave-rebuild: {e}");
                 e
             })?;

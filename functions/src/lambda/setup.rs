@@ -1,9 +1,11 @@
-//! The cold-start set-up the Lambdas share: the bundled catalog and the
-//! Stripe client, read once from the environment.
+//! The cold-start set-up the Lambdas share: the catalog (the live
+//! release's, or a bundled file) and the Stripe client, read once from the
+//! environment.
 //!
 //! | variable | what |
 //! |---|---|
-//! | `PAVE_CATALOG` | the catalog file, default [`DEFAULT_CATALOG`]: bundled with the function (see [`super::api`]) |
+//! | `PAVE_RELEASE_BUCKET` | the content releases: the catalog is the live release's, re-read when it changes ([`super::release`]) |
+//! | `PAVE_CATALOG` | without releases, a catalog file, default [`DEFAULT_CATALOG`] |
 //! | `STRIPE_SECRET_KEY` / `_PARAM` / `_SECRET_ID` | Stripe's secret key ([`super::secrets`]) |
 //! | `STRIPE_API_BASE` | another Stripe API base (tests) |
 //! | `SMTP_URL` / `_PARAM` / `_SECRET_ID`, `MAIL_FROM` | the donors' emails ([`mailer_from_env`]; it holds a password, so on AWS it comes from SSM like Stripe's keys) |
@@ -13,16 +15,45 @@ use crate::mail::Mailer;
 use crate::mail::smtp::{ENV_MAIL_FROM, ENV_SMTP_URL};
 use crate::stripe::client::{ENV_API_BASE, StripeConfig, StripePayments};
 
+use super::release::{CatalogWatch, Releases};
 use super::{env, secrets};
 
-/// Where the catalog is when `PAVE_CATALOG` is not set.
+/// Where the catalog is when neither `PAVE_RELEASE_BUCKET` nor
+/// `PAVE_CATALOG` is set.
 pub const DEFAULT_CATALOG: &str = "/var/task/catalog.json";
 
-/// The bundled catalog: `PAVE_CATALOG` (or [`DEFAULT_CATALOG`]), read and
-/// checked.
-pub fn catalog_from_env() -> Result<Catalog, String> {
+/// The catalog before the first content release: no project, so every
+/// pledge is refused as `unknown_project`.
+fn no_release_yet() -> Catalog {
+    Catalog {
+        version: crate::catalog::CATALOG_VERSION,
+        currency: "EUR".into(),
+        pledge_min: rust_decimal::Decimal::ONE,
+        pledge_max: rust_decimal::Decimal::ONE,
+        projects: Default::default(),
+        pools: Default::default(),
+    }
+}
+
+/// The catalog at cold start, and the watch that keeps it the live
+/// release's (`PAVE_RELEASE_BUCKET`); without releases, `PAVE_CATALOG` (or
+/// [`DEFAULT_CATALOG`]), read and checked, and no watch.
+pub async fn catalog_from_env() -> Result<(Catalog, Option<CatalogWatch>), String> {
+    let connection = crate::aws::Connection::from_env().map_err(|e| e.to_string())?;
+    if let Some(releases) = Releases::from_env(&connection)? {
+        let watch = CatalogWatch::new(releases);
+        let catalog = match watch.changed().await {
+            Ok(Some((_, catalog))) => catalog,
+            Ok(None) => no_release_yet(),
+            Err(e) => {
+                tracing::warn!("pave: {e}");
+                no_release_yet()
+            }
+        };
+        return Ok((catalog, Some(watch)));
+    }
     let path = env("PAVE_CATALOG").unwrap_or_else(|| DEFAULT_CATALOG.to_string());
-    Catalog::read(std::path::Path::new(&path))
+    Ok((Catalog::read(std::path::Path::new(&path))?, None))
 }
 
 /// The Stripe client: the secret key resolved through [`secrets::resolve`]

@@ -1,0 +1,187 @@
+//! The release bucket on AWS ([`crate::release`]): which release is live,
+//! its catalog, its bundle and its manifest, and the catalog the API and
+//! the closer check pledges against, re-read when the release changes.
+//!
+//! | variable | what |
+//! |---|---|
+//! | `PAVE_RELEASE_BUCKET` | the private bucket of the content releases |
+//! | `AWS_ENDPOINT_URL_S3`? | another S3 (tests) |
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+
+use super::env;
+use super::s3::{Bucket, Got};
+use crate::aws::Connection;
+use crate::catalog::Catalog;
+use crate::release::{self, CURRENT, Current, Manifest};
+
+/// The release bucket (cheap to clone).
+#[derive(Debug, Clone)]
+pub struct Releases {
+    bucket: Bucket,
+}
+
+/// The live release, as last read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Live {
+    pub release: String,
+    pub etag: Option<String>,
+}
+
+impl Releases {
+    /// `PAVE_RELEASE_BUCKET`, when set.
+    pub fn from_env(connection: &Connection) -> Result<Option<Releases>, String> {
+        let Some(name) = env("PAVE_RELEASE_BUCKET") else {
+            return Ok(None);
+        };
+        let bucket = Bucket::new(
+            name,
+            env("AWS_ENDPOINT_URL_S3").or_else(|| env("AWS_ENDPOINT_URL")),
+            connection.clone(),
+        )?;
+        Ok(Some(Releases { bucket }))
+    }
+
+    /// The live release; `Ok(None)` when it is still `known` (its `ETag`
+    /// unchanged), an error when there is none yet.
+    pub async fn live(&self, known: Option<&Live>) -> Result<Option<Live>, String> {
+        match self
+            .bucket
+            .get(CURRENT, known.and_then(|k| k.etag.as_deref()))
+            .await?
+        {
+            Got::Unchanged => Ok(None),
+            Got::Missing => Err(format!(
+                "no content release yet: {CURRENT} is not in the release bucket (README, \"Deploy on AWS\": publish one)"
+            )),
+            Got::Object { body, etag } => {
+                let current: Current = serde_json::from_slice(&body)
+                    .map_err(|e| format!("{CURRENT} is not a release pointer: {e}"))?;
+                release::check_id(&current.release)?;
+                Ok(Some(Live {
+                    release: current.release,
+                    etag,
+                }))
+            }
+        }
+    }
+
+    async fn object(&self, key: &str) -> Result<Vec<u8>, String> {
+        match self.bucket.get(key, None).await? {
+            Got::Object { body, .. } => Ok(body.to_vec()),
+            _ => Err(format!("{key} is not in the release bucket")),
+        }
+    }
+
+    /// The catalog of release `id`.
+    pub async fn catalog(&self, id: &str) -> Result<Catalog, String> {
+        let key = release::catalog_key(id);
+        let bytes = self.object(&key).await?;
+        Catalog::from_json(&bytes).map_err(|e| format!("{key}: {e}"))
+    }
+
+    /// The manifest of release `id`, if it was published.
+    pub async fn manifest(&self, id: &str) -> Result<Option<Manifest>, String> {
+        let key = release::manifest_key(id);
+        match self.bucket.get(&key, None).await? {
+            Got::Object { body, .. } => serde_json::from_slice(&body)
+                .map(Some)
+                .map_err(|e| format!("{key}: {e}")),
+            _ => Ok(None),
+        }
+    }
+
+    /// Unpacks release `id` into `dir` (`dir/content`, `dir/theme`).
+    pub async fn unpack(&self, id: &str, dir: &Path) -> Result<(), String> {
+        let key = release::bundle_key(id);
+        let bundle = self.object(&key).await?;
+        // A release is named by its bundle's digest: nothing else is published.
+        if release::id_of(&bundle) != id {
+            return Err(format!(
+                "{key} is not release {id} (its digest names release {}): upload what `pave release` wrote",
+                release::id_of(&bundle)
+            ));
+        }
+        release::unpack(&bundle, dir).map_err(|e| format!("{key}: {e}"))
+    }
+
+    /// Writes what a publish leaves: the release's catalog and manifest.
+    pub async fn record(
+        &self,
+        id: &str,
+        catalog: &[u8],
+        manifest: &Manifest,
+    ) -> Result<(), String> {
+        let manifest = serde_json::to_vec(manifest).map_err(|e| e.to_string())?;
+        self.bucket
+            .put(
+                &release::catalog_key(id),
+                catalog.to_vec(),
+                "application/json",
+                "no-store",
+            )
+            .await?;
+        self.bucket
+            .put(
+                &release::manifest_key(id),
+                manifest,
+                "application/json",
+                "no-store",
+            )
+            .await
+    }
+
+    /// Makes release `id` the live one.
+    pub async fn activate(&self, id: &str) -> Result<(), String> {
+        let current = serde_json::to_vec(&Current {
+            release: id.to_string(),
+        })
+        .map_err(|e| e.to_string())?;
+        self.bucket
+            .put(CURRENT, current, "application/json", "no-store")
+            .await
+    }
+}
+
+/// The catalog of the live release, for the API and the closer: checked
+/// (one conditional `GET` of `current.json`, a `304` while nothing changed)
+/// before each request, and the new catalog read when the release changed.
+pub struct CatalogWatch {
+    releases: Releases,
+    live: Mutex<Option<Live>>,
+}
+
+impl CatalogWatch {
+    pub fn new(releases: Releases) -> CatalogWatch {
+        CatalogWatch {
+            releases,
+            live: Mutex::new(None),
+        }
+    }
+
+    /// The live release's catalog, when it is not the one in `known`.
+    pub async fn changed(&self) -> Result<Option<(String, Catalog)>, String> {
+        let known = self.live.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let Some(live) = self.releases.live(known.as_ref()).await? else {
+            return Ok(None);
+        };
+        if known.as_ref().is_some_and(|k| k.release == live.release) {
+            *self.live.lock().unwrap_or_else(|p| p.into_inner()) = Some(live);
+            return Ok(None);
+        }
+        let catalog = self.releases.catalog(&live.release).await?;
+        let id = live.release.clone();
+        *self.live.lock().unwrap_or_else(|p| p.into_inner()) = Some(live);
+        Ok(Some((id, catalog)))
+    }
+
+    /// Brings `target` to the live release's catalog.
+    pub async fn refresh(&self, target: &RwLock<Arc<Catalog>>) -> Result<(), String> {
+        if let Some((id, catalog)) = self.changed().await? {
+            tracing::info!("pave: release {id} is live, its catalog in use");
+            *target.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(catalog);
+        }
+        Ok(())
+    }
+}
