@@ -87,6 +87,10 @@ enum Command {
         /// The embedded store (SQLite database file).
         #[arg(long, default_value = "data/pave.sqlite")]
         db: PathBuf,
+        /// Another store: `dynamodb:TABLE` (the stack's TableName, through
+        /// the AWS SDK's credential chain) or `sqlite:FILE`; default `--db`.
+        #[arg(long, value_parser = crate::store_file::parse_store)]
+        store: Option<crate::store_file::StoreChoice>,
         /// The catalog the site was built with.
         #[arg(long, default_value = "public/catalog.json")]
         catalog: PathBuf,
@@ -104,6 +108,10 @@ enum Command {
         /// The embedded store (SQLite database file).
         #[arg(long, default_value = "data/pave.sqlite")]
         db: PathBuf,
+        /// Another store: `dynamodb:TABLE` (the stack's TableName, through
+        /// the AWS SDK's credential chain) or `sqlite:FILE`; default `--db`.
+        #[arg(long, value_parser = crate::store_file::parse_store)]
+        store: Option<crate::store_file::StoreChoice>,
     },
     /// Copy the live store into a new file, consistently, while the server
     /// runs (SQLite's VACUUM INTO).
@@ -134,6 +142,10 @@ enum Command {
         /// The embedded store (SQLite database file).
         #[arg(long, default_value = "data/pave.sqlite")]
         db: PathBuf,
+        /// Another store: `dynamodb:TABLE` (the stack's TableName, through
+        /// the AWS SDK's credential chain) or `sqlite:FILE`; default `--db`.
+        #[arg(long, value_parser = crate::store_file::parse_store)]
+        store: Option<crate::store_file::StoreChoice>,
         /// The catalog the site was built with.
         #[arg(long, default_value = "public/catalog.json")]
         catalog: PathBuf,
@@ -268,12 +280,20 @@ pub fn run() -> Done {
             theme,
             out,
         } => release(&content, &theme, &out),
-        Command::Close { db, catalog, now } => crate::close_command::close(&db, &catalog, now),
-        Command::Erase { email, db } => crate::erase::erase(&db, &email),
+        Command::Close {
+            db,
+            store,
+            catalog,
+            now,
+        } => crate::close_command::close(crate::store_file::choice(db, store), &catalog, now),
+        Command::Erase { email, db, store } => {
+            crate::erase::erase(crate::store_file::choice(db, store), &email)
+        }
         Command::Backup { db, out } => crate::backup::backup(&db, &out),
         Command::Restore { from, db, force } => crate::backup::restore(&from, &db, force),
         Command::Statements {
             db,
+            store,
             catalog,
             out,
             project,
@@ -281,7 +301,7 @@ pub fn run() -> Done {
             fee_percent,
             fee_fixed,
         } => crate::statements::statements(&crate::statements::Options {
-            db,
+            store: crate::store_file::choice(db, store),
             catalog,
             out,
             project,

@@ -7,15 +7,15 @@
 use std::path::Path;
 
 use crate::exit::{Done, Failure};
+use crate::store_file::StoreChoice;
 use pave_functions::api::local::EnvPayments;
 use pave_functions::close::{self, CloseReport, RefundPolicy};
 use pave_functions::store::{CloseState, Outcome};
 
 /// Runs the close: failed (status 1) when a refund failed or a project
 /// could not be closed (retried on the next run).
-pub fn close(db: &Path, catalog: &Path, now: Option<jiff::Timestamp>) -> Done {
+pub fn close(store: StoreChoice, catalog: &Path, now: Option<jiff::Timestamp>) -> Done {
     let catalog = crate::store_file::read_catalog(catalog)?;
-    let store = crate::store_file::open_existing(db)?;
     let chosen =
         EnvPayments::from_env("http://127.0.0.1", "whsec_local_close").map_err(Failure::Usage)?;
     if chosen.is_test() {
@@ -28,12 +28,31 @@ pub fn close(db: &Path, catalog: &Path, now: Option<jiff::Timestamp>) -> Done {
     let runtime = crate::store_file::runtime()?;
     // Each refunded donor is told why (SMTP_URL, MAIL_FROM; logged only without).
     let mailer = pave_functions::mail::Mailer::from_env();
+    let policy = RefundPolicy::default();
+    let db = match store {
+        StoreChoice::Sqlite(db) => db,
+        StoreChoice::Dynamo(table) => {
+            let report = runtime.block_on(async {
+                let store = crate::store_file::dynamo_store(&table).await?;
+                let payments = payments.as_ref();
+                Ok::<_, Failure>(close::run(&store, payments, &catalog, now, policy, &mailer).await)
+            })?;
+            print!("{}", summary(&report, now));
+            // The table's stream re-renders the pages whose figures moved.
+            return if report.failed() {
+                Err(Failure::Reported)
+            } else {
+                Ok(())
+            };
+        }
+    };
+    let store = crate::store_file::open_existing(&db)?;
     let report = runtime.block_on(close::run(
         &store,
         payments.as_ref(),
         &catalog,
         now,
-        RefundPolicy::default(),
+        policy,
         &mailer,
     ));
     print!("{}", summary(&report, now));

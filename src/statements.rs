@@ -8,14 +8,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::exit::{Done, Failure};
+use crate::store_file::StoreChoice;
 use pave_functions::catalog::Catalog;
 use pave_functions::statements::{FeePolicy, ProjectTotals, holder, html, ledger, sponsor};
-use pave_functions::store::sqlite::SqliteStore;
 use pave_functions::store::{CloseRecord, CloseState, ProjectLedger, Store, StoreError};
 use pave_locale::Lang;
 
 pub struct Options {
-    pub db: PathBuf,
+    pub store: crate::store_file::StoreChoice,
     pub catalog: PathBuf,
     pub out: PathBuf,
     pub project: Option<String>,
@@ -39,11 +39,18 @@ pub fn statements(options: &Options) -> Done {
             "no project `{slug}` in the catalog"
         )));
     }
-    let store = crate::store_file::open_existing(&options.db)?;
     let runtime = crate::store_file::runtime()?;
-    let read = runtime
-        .block_on(read_store(&store, &catalog))
-        .map_err(|e| Failure::Failed(format!("cannot read the store: {e}")))?;
+    let read = runtime.block_on(async {
+        let read = match &options.store {
+            StoreChoice::Sqlite(db) => {
+                read_store(&crate::store_file::open_existing(db)?, &catalog).await
+            }
+            StoreChoice::Dynamo(table) => {
+                read_store(&crate::store_file::dynamo_store(table).await?, &catalog).await
+            }
+        };
+        read.map_err(|e| Failure::Failed(format!("cannot read the store: {e}")))
+    })?;
     let written = write(options, &catalog, &read)
         .map_err(|e| Failure::Failed(format!("cannot write in {}: {e}", options.out.display())))?;
     for path in written {
@@ -59,7 +66,7 @@ struct Read {
     closes: BTreeMap<String, CloseRecord>,
 }
 
-async fn read_store(store: &SqliteStore, catalog: &Catalog) -> Result<Read, StoreError> {
+async fn read_store(store: &impl Store, catalog: &Catalog) -> Result<Read, StoreError> {
     let mut read = Read {
         ledgers: BTreeMap::new(),
         closes: BTreeMap::new(),

@@ -1,9 +1,11 @@
 //! What the store commands (`pave close`, `pave erase`, `pave statements`)
-//! share: the catalog the site was built with, the embedded store opened
-//! from an existing file, a runtime to drive its async methods, and the
-//! progress snapshot written next to the store.
+//! share: the catalog the site was built with, the store they work on (the
+//! embedded one opened from an existing file, or with `--store
+//! dynamodb:TABLE` the deployed table, reached through the AWS SDK's
+//! ordinary credential chain), a runtime to drive its async methods, and the
+//! progress snapshot written next to the embedded store.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use pave_functions::catalog::Catalog;
 use pave_functions::progress::Snapshot;
@@ -32,6 +34,65 @@ pub fn open_existing(db: &Path) -> Result<SqliteStore, Failure> {
     }
     SqliteStore::open(db)
         .map_err(|e| Failure::Usage(format!("cannot open the store {}: {e}", db.display())))
+}
+
+/// Which store a command works on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreChoice {
+    /// The embedded store, a SQLite file.
+    Sqlite(PathBuf),
+    /// The deployed DynamoDB table.
+    Dynamo(String),
+}
+
+/// `--store`: `sqlite:FILE` or `dynamodb:TABLE`.
+pub fn parse_store(text: &str) -> Result<StoreChoice, String> {
+    match text.split_once(':') {
+        Some(("sqlite", path)) if !path.is_empty() => Ok(StoreChoice::Sqlite(path.into())),
+        Some(("dynamodb", table))
+            if (3..=255).contains(&table.len())
+                && table
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b)) =>
+        {
+            Ok(StoreChoice::Dynamo(table.to_string()))
+        }
+        _ => Err(format!(
+            "`{text}` is not a store: sqlite:FILE (the embedded store) or dynamodb:TABLE (the stack's TableName)"
+        )),
+    }
+}
+
+/// The store given by `--store`, else the embedded one at `--db`.
+pub fn choice(db: PathBuf, store: Option<StoreChoice>) -> StoreChoice {
+    store.unwrap_or(StoreChoice::Sqlite(db))
+}
+
+/// The DynamoDB table `table`, through the AWS SDK's ordinary chain: the
+/// region and credentials from the environment, `~/.aws/config` and
+/// `~/.aws/credentials` (`AWS_PROFILE`), an assumed role or the instance's;
+/// `AWS_ENDPOINT_URL_DYNAMODB` for a local DynamoDB.
+pub async fn dynamo_store(
+    table: &str,
+) -> Result<pave_functions::store::dynamo::DynamoStore, Failure> {
+    use aws_config::BehaviorVersion;
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http)
+        .load()
+        .await;
+    if config.region().is_none() {
+        return Err(Failure::Usage(
+            "no AWS region: set AWS_REGION, or a region in the AWS_PROFILE's ~/.aws/config".into(),
+        ));
+    }
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    Ok(pave_functions::store::dynamo::DynamoStore::new(
+        client, table,
+    ))
 }
 
 /// A current-thread runtime for one command.

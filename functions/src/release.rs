@@ -7,8 +7,11 @@
 //! and asks `pave-rebuild` to publish it: the rebuild unpacks it
 //! ([`unpack`]), builds the whole site with the store's live figures, puts
 //! what changed since the live release ([`Manifest::changes`]) on the site
-//! bucket, writes the release's `catalog.json` and `manifest.json`, and
-//! only then points [`CURRENT`] at it. The API and the closer read the
+//! bucket, and only then writes its `catalog.json` and points [`CURRENT`]
+//! at it. Before its first put, a publish writes its `manifest.json` and
+//! adds itself to [`PENDING`]: a publish that failed halfway is then
+//! known to the next one, which puts back what it changed and removes what
+//! it added ([`Manifest::changes_over`]). The API and the closer read the
 //! catalog of the current release; the rebuild renders from its content.
 //!
 //! Layout of the release bucket:
@@ -17,8 +20,9 @@
 //! |---|---|
 //! | `releases/<id>/site.tar.gz` | `content/…` and `theme/…` |
 //! | `releases/<id>/catalog.json` | the release's money rules (written by the publish) |
-//! | `releases/<id>/manifest.json` | the SHA-256 of each site file it published |
+//! | `releases/<id>/manifest.json` | the SHA-256 of each site file it publishes |
 //! | `current.json` | `{"release": "<id>"}`: the live release |
+//! | `pending.json` | `{"releases": [...]}`: publishes begun since the live one |
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -29,6 +33,8 @@ use sha2::{Digest, Sha256};
 
 /// The pointer to the live release.
 pub const CURRENT: &str = "current.json";
+/// The publishes begun since the live release went live.
+pub const PENDING: &str = "pending.json";
 
 /// The most a bundle may unpack to (a 10,000-project site is a few tens of MB).
 pub const UNPACKED_LIMIT: u64 = 1024 * 1024 * 1024;
@@ -38,6 +44,13 @@ pub const UNPACKED_LIMIT: u64 = 1024 * 1024 * 1024;
 #[serde(deny_unknown_fields)]
 pub struct Current {
     pub release: String,
+}
+
+/// `pending.json`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pending {
+    pub releases: Vec<String>,
 }
 
 /// A release id is what [`id_of`] makes: 1 to 64 lowercase letters, digits
@@ -182,25 +195,29 @@ impl Manifest {
         )
     }
 
-    /// What publishing `self` changes over `live` (none: the first release,
-    /// everything is put, nothing removed).
-    pub fn changes(&self, live: Option<&Manifest>) -> Changes {
-        let empty = Manifest::default();
-        let live = live.unwrap_or(&empty);
-        Changes {
-            put: self
-                .0
-                .iter()
-                .filter(|(path, digest)| live.0.get(*path) != Some(digest))
-                .map(|(path, _)| path.clone())
-                .collect(),
-            removed: live
-                .0
-                .keys()
-                .filter(|path| !self.0.contains_key(*path))
-                .cloned()
-                .collect(),
-        }
+    /// What publishing `self` changes over what the bucket may hold: the
+    /// live release's files and those of any publish begun since (`priors`;
+    /// none: a first release, everything put, nothing removed). A file is
+    /// left alone only when every prior has the same bytes; a file any
+    /// prior has and `self` has not is removed.
+    pub fn changes_over(&self, priors: &[&Manifest]) -> Changes {
+        let put = self
+            .0
+            .iter()
+            .filter(|(path, digest)| {
+                priors.is_empty() || priors.iter().any(|p| p.0.get(*path) != Some(digest))
+            })
+            .map(|(path, _)| path.clone())
+            .collect();
+        let mut removed: Vec<String> = priors
+            .iter()
+            .flat_map(|p| p.0.keys())
+            .filter(|path| !self.0.contains_key(*path))
+            .cloned()
+            .collect();
+        removed.sort();
+        removed.dedup();
+        Changes { put, removed }
     }
 
     /// Records what a later upload put under `path`.
@@ -297,16 +314,25 @@ mod tests {
         let live = Manifest::of([("a.html", &b"1"[..]), ("b.html", b"2"), ("gone.html", b"3")]);
         let next = Manifest::of([("a.html", &b"1"[..]), ("b.html", b"22"), ("new.html", b"4")]);
         assert_eq!(
-            next.changes(Some(&live)),
+            next.changes_over(&[&live]),
             Changes {
                 put: vec!["b.html".into(), "new.html".into()],
                 removed: vec!["gone.html".into()],
             }
         );
         assert_eq!(
-            next.changes(None).put.len(),
+            next.changes_over(&[]).put.len(),
             3,
             "a first release puts everything"
+        );
+        // A publish that failed halfway put `a.html` changed and added
+        // `half.html`: the next one puts `a.html` back and removes `half.html`.
+        let failed = Manifest::of([("a.html", &b"9"[..]), ("half.html", b"5")]);
+        let changes = next.changes_over(&[&live, &failed]);
+        assert!(changes.put.contains(&"a.html".to_string()), "{changes:?}");
+        assert_eq!(
+            changes.removed,
+            vec!["gone.html".to_string(), "half.html".to_string()]
         );
     }
 }

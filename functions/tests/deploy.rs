@@ -256,8 +256,8 @@ fn the_template_operates_as_a_city_needs() {
     }
     assert_eq!(
         template.matches("Type: SQS").count(),
-        2,
-        "the stream's and the closer's failures go to the queue"
+        3,
+        "the stream's, the closer's and the nightly republish's failures go to the queue"
     );
     assert_eq!(
         template.matches("AlarmActions: [!Ref Alarms]").count(),
@@ -267,6 +267,10 @@ fn the_template_operates_as_a_city_needs() {
     assert!(
         !template.contains("ReservedConcurrentExecutions: 1"),
         "a reservation fails a new account's first deploy"
+    );
+    assert!(
+        template.contains(r#"Input: '{"republish": true}'"#),
+        "the pages that depend on the day are published again every night"
     );
     // The closer is given the scheduled time, which `now_of` reads.
     assert!(template.contains(r#"Input: '{"now": "<aws.scheduler.scheduled-time>"}'"#));

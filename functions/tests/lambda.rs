@@ -372,7 +372,8 @@ async fn the_api_lambda_takes_a_pledge_its_webhook_and_shows_the_figures() {
 /// The `CreateInvalidation` requests received: distribution, `Authorization`, body.
 type Invalidations = Arc<Mutex<Vec<(String, String, String)>>>;
 
-/// A stand-in for CloudFront: records `CreateInvalidation` requests.
+/// A stand-in for CloudFront: records `CreateInvalidation` requests (and
+/// fails the first one for the distribution `EFAILONCE`).
 async fn fake_cloudfront() -> (String, Invalidations) {
     use axum::extract::{Path, State};
     let seen: Invalidations = Arc::default();
@@ -389,7 +390,16 @@ async fn fake_cloudfront() -> (String, Invalidations) {
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or_default()
                         .to_string();
-                    seen.lock().unwrap().push((id, auth, body));
+                    let mut seen = seen.lock().unwrap();
+                    // A distribution named EFAILONCE refuses its first request.
+                    let first = !seen.iter().any(|(seen_id, _, _)| *seen_id == id);
+                    seen.push((id.clone(), auth, body));
+                    if id == "EFAILONCE" && first {
+                        return (
+                            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                            "<Error><Code>ServiceUnavailable</Code></Error>",
+                        );
+                    }
                     (
                         axum::http::StatusCode::CREATED,
                         "<Invalidation><Id>I2J0I21PCUYOIK</Id><Status>InProgress</Status></Invalidation>",
@@ -1188,8 +1198,8 @@ async fn the_deploy_walkthrough_ships_content_as_releases_and_keeps_the_figures(
     );
     assert_eq!(
         invalidations.lock().unwrap().len(),
-        before + 1,
-        "one invalidation"
+        before + 2,
+        "what changed, then the pages with figures once live"
     );
 
     // 7. The page: the new goal, and the money already raised.
@@ -1211,6 +1221,48 @@ async fn the_deploy_walkthrough_ships_content_as_releases_and_keeps_the_figures(
         status, 303,
         "a pledge within the new cap goes to Stripe: {text}"
     );
+
+    // The nightly republish: the live release again, nothing else changed.
+    let report = rebuild
+        .invoke(json!({ "republish": true }))
+        .await
+        .0
+        .response();
+    assert_eq!(report["release"], json!(second), "{report}");
+    assert_eq!(report["removed"], Value::Null, "{report}");
+
+    // A release with a content error is refused with the check's message
+    // (file and line), and the live release stays.
+    std::fs::write(
+        &project,
+        std::fs::read_to_string(&project)
+            .expect("the café")
+            .replacen("goal: 25", "goal: -5", 1),
+    )
+    .expect("edited");
+    let broken = upload_release(&s3, &release_bucket, content.path()).await;
+    match rebuild.invoke(json!({ "release": broken })).await.0 {
+        runtime::Outcome::Error(error) => {
+            let message = error["errorMessage"].as_str().unwrap_or_default();
+            assert!(
+                message.contains(
+                    " --> content/territories/saint-etienne/projects/cafe-du-coin/index.md:9:7"
+                ) && message.contains("goal"),
+                "{message}"
+            );
+        }
+        other => panic!("a broken release was published: {other:?}"),
+    }
+    assert_eq!(
+        object_text(&s3, &release_bucket, "current.json").await,
+        format!("{{\"release\":\"{second}\"}}")
+    );
+    let page = object_text(&s3, &site_bucket, PAGE).await;
+    assert!(
+        amounts(&page).ends_with("sur 25\u{202f}€ — 80\u{202f}%"),
+        "{}",
+        amounts(&page)
+    );
 }
 
 /// The figures' line of a project page: "<strong>raised</strong> sur goal — percent".
@@ -1231,4 +1283,51 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
             std::fs::copy(entry.path(), &target).expect("copy");
         }
     }
+}
+
+/// A batch whose invalidation failed is retried by Lambda: the retry puts
+/// its pages and sends the invalidation again (what it put is only recorded
+/// once CloudFront took the invalidation).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_whose_invalidation_failed_sends_it_again_on_retry() {
+    let table = moto::fresh_table("lambda-retry").await;
+    let connection = moto::connection();
+    let s3 = s3_client(&connection, connection.endpoint.clone());
+    let bucket = format!("pave-site-{}", table.to_lowercase());
+    create_bucket(&s3, &bucket, &connection.region).await;
+    let (cloudfront, invalidations) = fake_cloudfront().await;
+    let mut env = aws_env(&table);
+    env.extend([
+        (
+            "PAVE_CONTENT_DIR",
+            repo().join("content").display().to_string(),
+        ),
+        (
+            "PAVE_THEME_DIR",
+            repo().join("themes/default").display().to_string(),
+        ),
+        ("SITE_BUCKET", bucket.clone()),
+        ("CDN_DISTRIBUTION_ID", "EFAILONCE".to_string()),
+        ("AWS_ENDPOINT_URL_CLOUDFRONT", cloudfront),
+    ]);
+    let bin = runtime::binary("pave-rebuild", env!("CARGO_BIN_EXE_pave-rebuild"));
+    let mut rebuild = Function::spawn(bin, &env).await;
+    let batch = json!({ "Records": [stream_record("MODIFY", "TOTALS", "PROJECT#cafe-du-coin")] });
+    let (outcome, _) = rebuild.invoke(batch.clone()).await;
+    match outcome {
+        runtime::Outcome::Error(error) => assert!(
+            error.to_string().contains("503"),
+            "the invalidation's failure fails the batch: {error}"
+        ),
+        other => panic!("the batch succeeded without its invalidation: {other:?}"),
+    }
+    let report = rebuild.invoke(batch).await.0.response();
+    assert!(
+        report["uploaded"]
+            .to_string()
+            .contains("projets/cafe-du-coin/index.html"),
+        "the retry puts the pages again: {report}"
+    );
+    assert_eq!(report["invalidated"], json!(["/*"]), "{report}");
+    assert_eq!(invalidations.lock().unwrap().len(), 2, "sent again");
 }

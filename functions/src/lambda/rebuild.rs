@@ -37,7 +37,7 @@ use serde::Serialize;
 use super::cdn::Cdn;
 use super::env;
 use super::publish::{self, Upload};
-use super::release::{Live, Releases};
+use super::release::{Live, Pointer, Releases};
 use super::s3::Bucket;
 use super::stream::{self, StreamEvent};
 use crate::release::{self, Manifest};
@@ -46,6 +46,10 @@ use crate::store::dynamo::{Connection, DynamoStore};
 
 /// How many objects are put at once.
 const PUT_CONCURRENCY: usize = 16;
+
+/// The lease one publish holds (a publish runs at most 15 minutes).
+const PUBLISH_LEASE: &str = "publish";
+const PUBLISH_LEASE_SECONDS: i64 = 900;
 
 /// What one invocation did (its answer, and its log line).
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
@@ -95,9 +99,15 @@ fn load(content: &Path, theme: &Path, release: Option<String>) -> Result<Loaded,
     let (site, _warnings) =
         pave_generator::build::load_site(content, None).map_err(|e| match e {
             // Each error with its file, line and fix (paths in the release).
+            // Paths as in the content repository (`content/…`), not /tmp's.
             BuildError::Content(report) => format!(
                 "the release's content has errors:\n{}",
-                report.render(pave_generator::diagnostics::Format::Human)
+                report
+                    .render(pave_generator::diagnostics::Format::Human)
+                    .replace(
+                        &format!("{}/", content.parent().unwrap_or(content).display()),
+                        ""
+                    )
             ),
             other => format!("cannot load the content {}: {other}", content.display()),
         })?;
@@ -120,6 +130,32 @@ fn renderer<'a>(loaded: &'a Loaded, snapshot: &'a Snapshot) -> Renderer<'a> {
             test_payments: false,
         },
     )
+}
+
+/// Renders the whole site of a release in memory, and the paths of the
+/// pages that show figures.
+fn render_release(
+    loaded: &Loaded,
+    snapshot: &Snapshot,
+    id: &str,
+) -> Result<(Vec<File>, BTreeSet<String>), String> {
+    let renderer = renderer(loaded, snapshot);
+    let all = Mutex::new(Vec::new());
+    renderer
+        .render_all_into(&|file: File| {
+            all.lock().unwrap_or_else(|p| p.into_inner()).push(file);
+            Ok::<(), pave_generator::render::RenderError>(())
+        })
+        .map_err(|e| format!("cannot render release {id}: {e}"))?;
+    // The pages showing figures: those on the bucket may show later
+    // figures than the live release's manifest, so they are always put.
+    let figured = renderer
+        .render_affected(&snapshot.projects.keys().cloned().collect())
+        .map_err(|e| format!("cannot render release {id}: {e}"))?
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
+    Ok((all.into_inner().unwrap_or_else(|p| p.into_inner()), figured))
 }
 
 /// The projects whose figures differ between two snapshots.
@@ -183,12 +219,26 @@ impl Rebuilder {
     }
 
     /// Handles one invocation: `{"release": "<id>"}` publishes that
-    /// release; anything else is a stream batch.
+    /// release; `{"republish": true}` (the nightly schedule) publishes the
+    /// live one again, so that what depends on the day ("12 days left", a
+    /// campaign that ended) is right every morning; anything else is a
+    /// stream batch.
     pub async fn handle_event(
         &self,
         payload: serde_json::Value,
         request_id: &str,
     ) -> Result<Report, String> {
+        if payload.get("republish") == Some(&serde_json::Value::Bool(true)) {
+            let releases = self
+                .releases
+                .as_ref()
+                .ok_or("PAVE_RELEASE_BUCKET is not set: nothing to republish")?;
+            let Some(id) = releases.live_id().await? else {
+                tracing::info!("pave-rebuild: no release yet, nothing to republish");
+                return Ok(Report::default());
+            };
+            return Box::pin(self.publish(&id, request_id)).await;
+        }
         if let Some(id) = payload.get("release") {
             let id = id.as_str().ok_or("`release` is not a string")?;
             // Boxed: the publish's future is deep (the compiler's layout limit).
@@ -248,14 +298,11 @@ impl Rebuilder {
             return Ok(current);
         };
         let known = self.known.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let live = match releases.live(known.as_ref()).await {
-            Ok(None) => return Ok(current),
-            Ok(Some(live)) => live,
-            Err(e) if current.is_none() => {
-                tracing::warn!("pave-rebuild: {e}");
-                return Ok(None);
-            }
-            Err(e) => return Err(e),
+        let live = match releases.live(known.as_ref()).await? {
+            Pointer::Unchanged => return Ok(current),
+            // No release yet (or its pointer gone): what is loaded stays.
+            Pointer::Missing => return Ok(current),
+            Pointer::Live(live) => live,
         };
         let same = current
             .as_ref()
@@ -266,6 +313,7 @@ impl Rebuilder {
             _ => {
                 let loaded = Arc::new(self.load_release(releases, &live.release).await?);
                 self.set_current(loaded.clone());
+                self.forget_other_releases(&live.release);
                 loaded
             }
         };
@@ -330,52 +378,68 @@ impl Rebuilder {
         Ok(report)
     }
 
-    /// Publishes release `id`: the whole site built from its content with the
-    /// store's live figures; what differs from the live release put (and
-    /// what it no longer has removed); its catalog and manifest written; then
-    /// made live; then the pages of projects whose figures moved meanwhile
-    /// rendered again from it; and every path put invalidated. A failure
-    /// changes nothing that is live (the pointer moves last) and the same
-    /// invocation can be retried.
+    /// Publishes release `id`, one publish at a time (a lease in the
+    /// store): see [`Rebuilder::publish_leased`].
     pub async fn publish(&self, id: &str, request_id: &str) -> Result<Report, String> {
         let releases = self
             .releases
             .as_ref()
             .ok_or("PAVE_RELEASE_BUCKET is not set: this rebuild renders its bundled content")?;
         release::check_id(id)?;
-        let previous = releases.live(None).await.ok().flatten();
+        let holder = format!("publish-{request_id}");
+        let store_error = |e: crate::store::StoreError| format!("the publish lease: {e}");
+        if !self
+            .store
+            .take_lease(PUBLISH_LEASE, &holder, PUBLISH_LEASE_SECONDS)
+            .await
+            .map_err(store_error)?
+        {
+            return Err("another publish is running: try again when it is done".into());
+        }
+        let published = self.publish_leased(releases, id, request_id).await;
+        self.store
+            .release_lease(PUBLISH_LEASE, &holder)
+            .await
+            .map_err(store_error)?;
+        published
+    }
+
+    /// The whole site built from release `id`'s content with the store's
+    /// live figures; its manifest and its place among the pending publishes
+    /// written; what differs from what the bucket may hold put (files
+    /// first, pages last), what no release has any more removed, and
+    /// invalidated; then its catalog and the pointer (the release is live);
+    /// then every page showing figures rendered again from it with the
+    /// figures of that moment, so that neither a pledge paid meanwhile nor a
+    /// batch that rendered from the old release is left behind. A publish
+    /// that fails leaves the live release live (some of its files may be on
+    /// the bucket already); the next publish, or the same again, finishes
+    /// the work.
+    async fn publish_leased(
+        &self,
+        releases: &Releases,
+        id: &str,
+        request_id: &str,
+    ) -> Result<Report, String> {
+        let live = releases.live_id().await?;
+        let pending = releases.pending().await?;
         let loaded = Arc::new(self.load_release(releases, id).await?);
         let snapshot = self.snapshot().await?;
-        let (files, figured) = {
-            let renderer = renderer(&loaded, &snapshot);
-            let all = Mutex::new(Vec::new());
-            renderer
-                .render_all_into(&|file: File| {
-                    all.lock().unwrap_or_else(|p| p.into_inner()).push(file);
-                    Ok::<(), pave_generator::render::RenderError>(())
-                })
-                .map_err(|e| format!("cannot render release {id}: {e}"))?;
-            // The pages showing figures: the live ones may have moved since
-            // the live release's manifest, so they are always put.
-            let figured: BTreeSet<String> = renderer
-                .render_affected(&snapshot.projects.keys().cloned().collect())
-                .map_err(|e| format!("cannot render release {id}: {e}"))?
-                .into_iter()
-                .map(|f| f.path)
-                .collect();
-            (all.into_inner().unwrap_or_else(|p| p.into_inner()), figured)
-        };
+        let (files, figured) = render_release(&loaded, &snapshot, id)?;
         let manifest = Manifest::of(files.iter().map(|f| (f.path.as_str(), f.bytes.as_slice())));
-        let live_manifest = match &previous {
-            Some(live) => releases.manifest(&live.release).await?,
-            None => None,
-        };
-        let changes = manifest.changes(live_manifest.as_ref());
+        let mut priors = Vec::new();
+        for prior in live.iter().chain(&pending.releases).filter(|r| *r != id) {
+            if let Some(manifest) = releases.manifest(prior).await? {
+                priors.push(manifest);
+            }
+        }
+        let changes = manifest.changes_over(&priors.iter().collect::<Vec<_>>());
+        releases.begin(id, &manifest, pending).await?;
         let put: BTreeSet<&str> = changes
             .put
             .iter()
+            .chain(&figured)
             .map(String::as_str)
-            .chain(figured.iter().map(String::as_str))
             .collect();
         let plan = publish::plan_uploads(
             files
@@ -384,39 +448,50 @@ impl Rebuilder {
                 .map(|f| (f.path.as_str(), f.bytes.as_slice())),
             &HashMap::new(),
         );
-        self.put_all(&plan, &files).await?;
+        // Styles and images before the pages that use them.
+        let (pages, assets): (Vec<Upload>, Vec<Upload>) = plan
+            .into_iter()
+            .partition(|u| u.content_type.starts_with("text/html"));
+        self.put_all(&assets, &files).await?;
+        self.put_all(&pages, &files).await?;
         for path in changes.removed.iter().filter(|p| publish::is_safe_key(p)) {
             self.bucket
                 .delete(&format!("{}{path}", self.prefix))
                 .await?;
         }
+        let mut keys: Vec<String> = assets.into_iter().chain(pages).map(|u| u.key).collect();
+        keys.extend(changes.removed.iter().cloned());
+        keys.sort();
+        let mut invalidated = self.invalidate(&keys, request_id).await?;
         let catalog = files
             .iter()
             .find(|f| f.path == "catalog.json")
-            .map(|f| f.bytes.clone())
+            .map(|f| f.bytes.as_slice())
             .ok_or("the build wrote no catalog.json")?;
-        releases.record(id, &catalog, &manifest).await?;
-        releases.activate(id).await?;
+        releases.activate(id, catalog).await?;
         self.set_current(loaded.clone());
-        // A pledge paid while this was built: its pages, from this release.
+        self.forget_other_releases(id);
+        // Every page with figures again, from this release, with the figures of now.
         let after = self.snapshot().await?;
         let moved = moved(&snapshot, &after);
-        let mut keys: Vec<String> = plan.into_iter().map(|u| u.key).collect();
-        if !moved.is_empty() {
+        let again: BTreeSet<String> = after.projects.keys().chain(&moved).cloned().collect();
+        if !again.is_empty() {
             let files = renderer(&loaded, &after)
-                .render_affected(&moved)
+                .render_affected(&again)
                 .map_err(|e| format!("cannot render: {e}"))?;
-            let again = publish::plan_uploads(
+            let plan = publish::plan_uploads(
                 files.iter().map(|f| (f.path.as_str(), f.bytes.as_slice())),
                 &HashMap::new(),
             );
-            self.put_all(&again, &files).await?;
-            keys.extend(again.into_iter().map(|u| u.key));
+            self.put_all(&plan, &files).await?;
+            let keys: Vec<String> = plan.into_iter().map(|u| u.key).collect();
+            invalidated.extend(
+                self.invalidate(&keys, &format!("{request_id}-live"))
+                    .await?,
+            );
         }
-        keys.extend(changes.removed.iter().cloned());
-        keys.sort();
-        keys.dedup();
-        let invalidated = self.invalidate(&keys, request_id).await?;
+        invalidated.sort();
+        invalidated.dedup();
         tracing::info!(
             "pave-rebuild: release {id} is live ({} file(s) put, {} removed)",
             keys.len() - changes.removed.len(),
@@ -434,6 +509,18 @@ impl Rebuilder {
             removed: changes.removed,
             invalidated,
         })
+    }
+
+    /// Removes the unpacked folders of every release but `id` (`/tmp` is small).
+    fn forget_other_releases(&self, id: &str) {
+        let Ok(entries) = std::fs::read_dir(&self.work) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy() != id {
+                std::fs::remove_dir_all(entry.path()).ok();
+            }
+        }
     }
 
     /// Invalidates the CDN paths of `keys` (none without a CDN).

@@ -14,12 +14,22 @@ use super::env;
 use super::s3::{Bucket, Got};
 use crate::aws::Connection;
 use crate::catalog::Catalog;
-use crate::release::{self, CURRENT, Current, Manifest};
+use crate::release::{self, CURRENT, Current, Manifest, PENDING, Pending};
 
 /// The release bucket (cheap to clone).
 #[derive(Debug, Clone)]
 pub struct Releases {
     bucket: Bucket,
+}
+
+/// What `current.json` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pointer {
+    /// Still the release known (its `ETag` unchanged).
+    Unchanged,
+    /// No release yet (the key is not there).
+    Missing,
+    Live(Live),
 }
 
 /// The live release, as last read.
@@ -43,27 +53,43 @@ impl Releases {
         Ok(Some(Releases { bucket }))
     }
 
-    /// The live release; `Ok(None)` when it is still `known` (its `ETag`
-    /// unchanged), an error when there is none yet.
-    pub async fn live(&self, known: Option<&Live>) -> Result<Option<Live>, String> {
+    /// The live release, unless it is still `known`. Only a missing key
+    /// means no release: any other failure is an error (and is retried).
+    pub async fn live(&self, known: Option<&Live>) -> Result<Pointer, String> {
         match self
             .bucket
             .get(CURRENT, known.and_then(|k| k.etag.as_deref()))
             .await?
         {
-            Got::Unchanged => Ok(None),
-            Got::Missing => Err(format!(
-                "no content release yet: {CURRENT} is not in the release bucket (README, \"Deploy on AWS\": publish one)"
-            )),
+            Got::Unchanged => Ok(Pointer::Unchanged),
+            Got::Missing => Ok(Pointer::Missing),
             Got::Object { body, etag } => {
                 let current: Current = serde_json::from_slice(&body)
                     .map_err(|e| format!("{CURRENT} is not a release pointer: {e}"))?;
                 release::check_id(&current.release)?;
-                Ok(Some(Live {
+                Ok(Pointer::Live(Live {
                     release: current.release,
                     etag,
                 }))
             }
+        }
+    }
+
+    /// The live release's id, if there is one.
+    pub async fn live_id(&self) -> Result<Option<String>, String> {
+        Ok(match self.live(None).await? {
+            Pointer::Live(live) => Some(live.release),
+            _ => None,
+        })
+    }
+
+    /// The publishes begun since the live release went live.
+    pub async fn pending(&self) -> Result<Pending, String> {
+        match self.bucket.get(PENDING, None).await? {
+            Got::Object { body, .. } => {
+                serde_json::from_slice(&body).map_err(|e| format!("{PENDING}: {e}"))
+            }
+            _ => Ok(Pending::default()),
         }
     }
 
@@ -106,14 +132,31 @@ impl Releases {
         release::unpack(&bundle, dir).map_err(|e| format!("{key}: {e}"))
     }
 
-    /// Writes what a publish leaves: the release's catalog and manifest.
-    pub async fn record(
+    async fn put_json(&self, key: &str, value: &impl serde::Serialize) -> Result<(), String> {
+        let json = serde_json::to_vec(value).map_err(|e| e.to_string())?;
+        self.bucket
+            .put(key, json, "application/json", "no-store")
+            .await
+    }
+
+    /// Before a publish's first put: its manifest, and its place in
+    /// [`PENDING`] (`pending` as read at its start).
+    pub async fn begin(
         &self,
         id: &str,
-        catalog: &[u8],
         manifest: &Manifest,
+        mut pending: Pending,
     ) -> Result<(), String> {
-        let manifest = serde_json::to_vec(manifest).map_err(|e| e.to_string())?;
+        self.put_json(&release::manifest_key(id), manifest).await?;
+        if !pending.releases.iter().any(|r| r == id) {
+            pending.releases.push(id.to_string());
+        }
+        self.put_json(PENDING, &pending).await
+    }
+
+    /// Makes release `id` the live one: its catalog, then the pointer,
+    /// then nothing pending.
+    pub async fn activate(&self, id: &str, catalog: &[u8]) -> Result<(), String> {
         self.bucket
             .put(
                 &release::catalog_key(id),
@@ -122,25 +165,14 @@ impl Releases {
                 "no-store",
             )
             .await?;
-        self.bucket
-            .put(
-                &release::manifest_key(id),
-                manifest,
-                "application/json",
-                "no-store",
-            )
-            .await
-    }
-
-    /// Makes release `id` the live one.
-    pub async fn activate(&self, id: &str) -> Result<(), String> {
-        let current = serde_json::to_vec(&Current {
-            release: id.to_string(),
-        })
-        .map_err(|e| e.to_string())?;
-        self.bucket
-            .put(CURRENT, current, "application/json", "no-store")
-            .await
+        self.put_json(
+            CURRENT,
+            &Current {
+                release: id.to_string(),
+            },
+        )
+        .await?;
+        self.put_json(PENDING, &Pending::default()).await
     }
 }
 
@@ -163,7 +195,8 @@ impl CatalogWatch {
     /// The live release's catalog, when it is not the one in `known`.
     pub async fn changed(&self) -> Result<Option<(String, Catalog)>, String> {
         let known = self.live.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let Some(live) = self.releases.live(known.as_ref()).await? else {
+        // Before the first release the catalog stays empty: nothing to check.
+        let Pointer::Live(live) = self.releases.live(known.as_ref()).await? else {
             return Ok(None);
         };
         if known.as_ref().is_some_and(|k| k.release == live.release) {

@@ -134,6 +134,71 @@ impl DynamoStore {
         &self.table
     }
 
+    /// Takes the lease `name` for `holder` for `seconds`, unless another
+    /// holder has it and it has not run out (one conditional `PutItem` on
+    /// `LEASE#<name>`, the same rule as the embedded store's): one publish
+    /// of a content release at a time. True when `holder` has it.
+    pub async fn take_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        seconds: i64,
+    ) -> Result<bool, StoreError> {
+        let now = self.clock.now();
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(items::PK, items::s(&format!("LEASE#{name}")))
+            .item(items::SK, items::s("LEASE"))
+            .item("holder", items::s(holder))
+            .item("until", AttributeValue::N((now + seconds).to_string()))
+            // Gone by itself a day after it ran out (the table's TTL).
+            .item(
+                "ttl",
+                AttributeValue::N((now + seconds + 86_400).to_string()),
+            )
+            .condition_expression(
+                "attribute_not_exists(#pk) OR #until <= :now OR #holder = :holder",
+            )
+            .expression_attribute_names("#pk", items::PK)
+            .expression_attribute_names("#until", "until")
+            .expression_attribute_names("#holder", "holder")
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+            .expression_attribute_values(":holder", items::s(holder))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Ok(false)
+            }
+            Err(e) => Err(sdk_error("PutItem", e)),
+        }
+    }
+
+    /// Gives the lease back (if `holder` still has it).
+    pub async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(items::PK, items::s(&format!("LEASE#{name}")))
+            .key(items::SK, items::s("LEASE"))
+            .condition_expression("#holder = :holder")
+            .expression_attribute_names("#holder", "holder")
+            .expression_attribute_values(":holder", items::s(holder))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Ok(())
+            }
+            Err(e) => Err(sdk_error("DeleteItem", e)),
+        }
+    }
+
     /// Creates the table (tests, local use; the SAM template does it on
     /// AWS): `pk` (S) and `sk` (S), on demand, TTL on `ttl`. No index.
     pub async fn create_table(&self) -> Result<(), StoreError> {

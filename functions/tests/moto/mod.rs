@@ -28,10 +28,12 @@ struct Server {
     _child: Child,
 }
 
+/// The repository (this module serves the tests of `functions/` and of the root crate).
 fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("functions/ is in the repository")
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    here.ancestors()
+        .find(|dir| dir.join("scripts/moto_server.py").exists())
+        .unwrap_or(&here)
         .to_path_buf()
 }
 
