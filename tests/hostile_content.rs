@@ -392,8 +392,9 @@ fn the_build_publishes_the_sponsor_logo_and_only_checked_links() {
     );
     let sponsor =
         std::fs::read_to_string(public.join("partenaires/fondation-btp-plus/index.html")).unwrap();
+    // Named with its fingerprint (cached a year; a new logo, a new address).
     assert!(
-        sponsor.contains("src=\"/partenaires/fondation-btp-plus.svg\""),
+        sponsor.contains("src=\"/partenaires/fondation-btp-plus.svg?v="),
         "{sponsor}"
     );
     let project =

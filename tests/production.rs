@@ -292,12 +292,25 @@ fn production_behind_caddy_serves_https_fresh_figures_and_stops_losing_nothing()
         })
         .expect("a fingerprinted stylesheet")
         .to_string();
-    let (status, head, _) = caddy.get(&css, &[]);
-    assert_eq!(status, 200);
-    assert_eq!(
-        header(&head, "cache-control"),
-        Some("public, max-age=31536000, immutable")
-    );
+    // So are the covers, named with their fingerprint too.
+    let cover = page
+        .split("src=\"")
+        .find_map(|s| {
+            s.split('"')
+                .next()
+                .filter(|u| u.contains("/cover.") && u.contains("?v="))
+        })
+        .expect("a fingerprinted cover")
+        .to_string();
+    for asset in [&css, &cover] {
+        let (status, head, _) = caddy.get(asset, &[]);
+        assert_eq!(status, 200, "{asset}");
+        assert_eq!(
+            header(&head, "cache-control"),
+            Some("public, max-age=31536000, immutable"),
+            "{asset}"
+        );
+    }
     // Brotli and gzip, written at build time, are negotiated.
     for (accept, encoding) in [("br, gzip", "br"), ("gzip", "gzip")] {
         let (status, head, body) = caddy.get("/", &[&format!("Accept-Encoding: {accept}")]);

@@ -303,7 +303,8 @@ fn the_workflows_pass_actionlint_and_deploy_through_oidc() {
         "pave release",
         "aws s3 sync release/",
         "aws lambda invoke",
-        "FunctionError",
+        "--invocation-type Event",
+        "current.json",
     ] {
         assert!(deploy.contains(step), "the deploy workflow lacks `{step}`");
     }

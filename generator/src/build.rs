@@ -86,6 +86,7 @@ pub fn load_site(content: &Path, territory: Option<&str>) -> Result<(Site, Repor
         }
         restrict_to_territory(&mut site, only);
     }
+    site.asset_versions = crate::render::pages::asset_versions(&site);
     Ok((site, checked.report))
 }
 

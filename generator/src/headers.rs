@@ -77,17 +77,17 @@ impl Caching {
         if path == "/api" || path.starts_with("/api/") {
             return Caching::NoStore;
         }
-        if query.is_some_and(|q| q.split('&').any(|kv| kv.starts_with("v="))) {
-            return Caching::Immutable;
-        }
         let name = path.rsplit('/').next().unwrap_or("");
         let page = name.is_empty()
             || !name.contains('.')
             || [".html", ".xml", ".json", ".txt"]
                 .iter()
                 .any(|ext| name.ends_with(ext));
+        // A page is never kept, whatever its query (`/?v=1` too).
         if page {
             Caching::Revalidate
+        } else if query.is_some_and(|q| q.split('&').any(|kv| kv.starts_with("v="))) {
+            Caching::Immutable
         } else {
             Caching::Day
         }
@@ -119,6 +119,9 @@ mod tests {
             ("/territoires/se/brand.css", Some("v=00ff00ff"), Immutable),
             ("/style.css", None, Day),
             ("/projets/cafe/cover.jpg", None, Day),
+            ("/projets/cafe/cover.jpg", Some("v=786b03ea"), Immutable),
+            ("/", Some("v=1"), Revalidate),
+            ("/projets/cafe/", Some("v=1"), Revalidate),
             ("/api/pledges", None, NoStore),
             ("/api/pledges/p1/cancel", Some("v=1"), NoStore),
         ] {

@@ -390,9 +390,22 @@ pub struct Site {
     /// Files in `sponsors/` besides the sponsors' pages (their logos).
     pub sponsor_assets: Vec<PathBuf>,
     pub territories: Vec<Territory>,
+    /// The fingerprint of each content file the site publishes (covers,
+    /// logos), by its URL: pages name them `…?v=<fingerprint>`, so they can
+    /// be cached for a year (`headers::Caching::Immutable`) and a new file
+    /// has a new address. Filled by `build::load_site`.
+    pub asset_versions: std::collections::HashMap<String, String>,
 }
 
 impl Site {
+    /// A content file's URL with its fingerprint, when it has one.
+    pub fn asset_url(&self, url: String) -> String {
+        match self.asset_versions.get(&url) {
+            Some(version) => format!("{url}?v={version}"),
+            None => url,
+        }
+    }
+
     pub fn projects(&self) -> impl Iterator<Item = &Project> {
         self.territories.iter().flat_map(|t| t.projects.iter())
     }

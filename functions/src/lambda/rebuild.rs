@@ -397,10 +397,11 @@ impl Rebuilder {
             return Err("another publish is running: try again when it is done".into());
         }
         let published = self.publish_leased(releases, id, request_id).await;
-        self.store
-            .release_lease(PUBLISH_LEASE, &holder)
-            .await
-            .map_err(store_error)?;
+        // A lease not given back runs out by itself: the publish's own
+        // outcome is what the caller needs.
+        if let Err(e) = self.store.release_lease(PUBLISH_LEASE, &holder).await {
+            tracing::warn!("pave-rebuild: {}", store_error(e));
+        }
         published
     }
 
@@ -428,7 +429,10 @@ impl Rebuilder {
         let (files, figured) = render_release(&loaded, &snapshot, id)?;
         let manifest = Manifest::of(files.iter().map(|f| (f.path.as_str(), f.bytes.as_slice())));
         let mut priors = Vec::new();
-        for prior in live.iter().chain(&pending.releases).filter(|r| *r != id) {
+        // `id` itself too: a republish, or a publish of it that failed
+        // halfway, left its files on the bucket (its manifest is read before
+        // `begin` writes the new one).
+        for prior in live.iter().chain(&pending.releases) {
             if let Some(manifest) = releases.manifest(prior).await? {
                 priors.push(manifest);
             }
@@ -533,8 +537,15 @@ impl Rebuilder {
         }
         let prefixed: Vec<String> = keys.iter().map(|k| format!("{}{k}", self.prefix)).collect();
         let paths = publish::invalidation_paths(prefixed.iter().map(String::as_str));
-        cdn.invalidate(&paths, &format!("pave-rebuild-{request_id}"))
-            .await?;
+        // A retry of the same invocation keeps its request id: the attempt's
+        // time makes each invalidation its own (CloudFront refuses a
+        // caller reference used again with other paths, and ignores one
+        // used again with the same).
+        let reference = format!(
+            "pave-rebuild-{request_id}-{}",
+            jiff::Timestamp::now().as_nanosecond()
+        );
+        cdn.invalidate(&paths, &reference).await?;
         Ok(paths)
     }
 

@@ -483,6 +483,7 @@ impl Parts {
             sponsors: self.sponsors,
             sponsor_assets: self.sponsor_assets,
             territories,
+            asset_versions: Default::default(),
         }
     }
 }

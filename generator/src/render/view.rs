@@ -148,7 +148,7 @@ pub fn card(i: &CardInput) -> Card {
         territory_name: rules.name.clone(),
         territory_url: urls::territory(lang, &territory.doc.slug),
         cover: m.cover.as_ref().map(|c| Image {
-            url: urls::project_asset(&project.doc.slug, &c.src),
+            url: site.asset_url(urls::project_asset(&project.doc.slug, &c.src)),
             alt: c.alt.clone(),
         }),
         themes,

@@ -540,6 +540,23 @@ fn missing(key: &PageKey, lang: Lang) -> File {
     }
 }
 
+/// The fingerprint of each content file the site publishes, by its URL
+/// (`Site::asset_versions`): the first 8 hex digits of its FNV-1a, like the
+/// stylesheet's. A file that cannot be read has none (`pave check` said why).
+pub fn asset_versions(site: &Site) -> std::collections::HashMap<String, String> {
+    use rayon::prelude::*;
+    asset_sources(site)
+        .into_par_iter()
+        .filter_map(|(path, source)| {
+            let bytes = crate::content::assets::read_inside(&site.root, &source).ok()?;
+            Some((
+                format!("/{path}"),
+                format!("{:08x}", super::theme::fnv1a(&bytes) as u32),
+            ))
+        })
+        .collect()
+}
+
 /// The content's files copied to the site (territory logos, project covers
 /// and images, sponsor logos): their path in the site, and their source
 /// relative to the content folder (read with `assets::read_inside`).

@@ -30,7 +30,7 @@ pub(super) fn render(
             .to_string(),
         website: s.meta.website.as_ref().and_then(crate::link::Link::href),
         logo: s.meta.logo.as_ref().map(|l| Image {
-            url: urls::sponsor_asset(l),
+            url: r.site.asset_url(urls::sponsor_asset(l)),
             alt: t.fill("sponsor.logo_alt", &[("name", &s.meta.name)]),
         }),
         body: shared.body(&s.body),

@@ -57,7 +57,7 @@ pub(super) fn render(
         region: &m.region,
         body: shared.body(&tr.doc.body),
         logo: m.branding.logo.as_ref().map(|l| Image {
-            url: urls::territory_asset(slug, l),
+            url: r.site.asset_url(urls::territory_asset(slug, l)),
             alt: t.fill("territory.logo_alt", &[("name", &m.name)]),
         }),
         live,
@@ -106,7 +106,7 @@ pub(super) fn territory_card(r: &Renderer, tr: &Territory, lang: Lang) -> Territ
             .filter(|(_, e)| e.card(lang).is_some_and(|c| c.open))
             .count(),
         logo: tr.doc.meta.branding.logo.as_ref().map(|l| Image {
-            url: urls::territory_asset(&tr.doc.slug, l),
+            url: r.site.asset_url(urls::territory_asset(&tr.doc.slug, l)),
             alt: t.fill("territory.logo_alt", &[("name", &tr.doc.meta.name)]),
         }),
     }
