@@ -88,6 +88,10 @@ pub struct CatalogProject {
     pub pools: Vec<String>,
     /// Who carries the project (named in the donors' emails).
     pub holder: CatalogHolder,
+    /// How many needs the project lists (an offer of help names one by its
+    /// index, or none).
+    #[serde(default)]
+    pub needs: usize,
 }
 
 /// A project's holder.

@@ -604,6 +604,7 @@ mod tests {
             rewards: vec![],
             pools: vec![],
             holder: Default::default(),
+            needs: 0,
         }
     }
 

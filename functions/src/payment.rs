@@ -120,6 +120,7 @@ mod tests {
             }],
             pools: vec![],
             holder: Default::default(),
+            needs: 0,
         }
     }
 

@@ -58,23 +58,15 @@ pub fn is_email(email: &str) -> bool {
             })
 }
 
-/// Checks a pledge request. `today` is the project's current calendar day in
-/// its time zone; `collected` what the project holds (citizens + matching).
-pub fn check<'c>(
-    catalog: &'c Catalog,
-    req: &PledgeRequest,
-    today: Date,
-    collected: Decimal,
-) -> Result<&'c CatalogProject, Refusal> {
-    let project = catalog.projects.get(&req.project).ok_or_else(|| {
-        refuse(
-            "unknown_project",
-            404,
-            Message::UnknownProject {
-                slug: req.project.clone(),
-            },
-        )
-    })?;
+/// Today in a project's time zone, at `now` (seconds).
+pub fn today_in(timezone: &str, now: i64) -> Date {
+    let at = jiff::Timestamp::from_second(now).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    pave_contract::calendar::day_of(at, timezone)
+}
+
+/// Whether a project takes pledges and offers on `today`: live, and within
+/// its campaign's dates (the one rule for both).
+fn check_open(project: &CatalogProject, today: Date) -> Result<(), Refusal> {
     if project.status != Status::Live {
         return Err(refuse("project_not_live", 409, Message::ProjectNotLive));
     }
@@ -94,6 +86,46 @@ pub fn check<'c>(
             Message::CampaignEnded { end: project.end },
         ));
     }
+    Ok(())
+}
+
+/// Checks an offer of help for `project` on `today`: the project takes
+/// them (the pledges' rule: live and within its campaign), and the need
+/// given, if any, is one of its needs (its index on the page). The need's
+/// index, or none for a general offer.
+pub fn check_offer(
+    project: &CatalogProject,
+    need: Option<&str>,
+    today: Date,
+) -> Result<Option<usize>, Refusal> {
+    check_open(project, today).map_err(|_| refuse("offers_closed", 409, Message::OffersClosed))?;
+    match need.map(str::trim).filter(|n| !n.is_empty()) {
+        None => Ok(None),
+        Some(text) => match text.parse::<usize>() {
+            Ok(index) if index < project.needs => Ok(Some(index)),
+            _ => Err(refuse("unknown_need", 422, Message::UnknownNeed)),
+        },
+    }
+}
+
+/// Checks a pledge request. `today` is the project's current calendar day in
+/// its time zone; `collected` what the project holds (citizens + matching).
+pub fn check<'c>(
+    catalog: &'c Catalog,
+    req: &PledgeRequest,
+    today: Date,
+    collected: Decimal,
+) -> Result<&'c CatalogProject, Refusal> {
+    let project = catalog.projects.get(&req.project).ok_or_else(|| {
+        refuse(
+            "unknown_project",
+            404,
+            Message::UnknownProject {
+                slug: req.project.clone(),
+            },
+        )
+    })?;
+    check_open(project, today)?;
     // Bounds first: a negative or zero amount is out of bounds, whatever
     // its digits.
     if req.amount < catalog.pledge_min || req.amount > catalog.pledge_max {

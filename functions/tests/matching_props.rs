@@ -442,6 +442,7 @@ fn catalog(
                         .map(|(id, _)| id.clone())
                         .collect(),
                     holder: Default::default(),
+                    needs: 0,
                 };
                 (format!("{prefix}-{i}"), project)
             })

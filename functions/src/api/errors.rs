@@ -84,9 +84,19 @@ impl ApiError {
 
     /// JSON, or a page with a link back to the site for form posts, in `lang`.
     pub fn respond(&self, form: bool, lang: Lang, site_url: &str) -> Response {
+        let back = Back {
+            url: format!("{site_url}/"),
+            project: false,
+        };
+        self.respond_to(form, lang, FormKind::Pledge, &back)
+    }
+
+    /// JSON, or for a form of `kind` a page titled for it that links `back`
+    /// (the project's page), in `lang`.
+    pub fn respond_to(&self, form: bool, lang: Lang, kind: FormKind, back: &Back) -> Response {
         let message = self.message.render(lang);
         let mut response = if form {
-            (self.status, Html(error_page(&message, lang, site_url))).into_response()
+            (self.status, Html(error_page(&message, lang, kind, back))).into_response()
         } else {
             (
                 self.status,
@@ -105,20 +115,42 @@ impl ApiError {
     }
 }
 
-/// The page answering a form post that failed.
-fn error_page(message: &str, lang: Lang, site_url: &str) -> String {
-    let (title, back) = match lang {
-        Lang::En => ("Your pledge could not be recorded", "Back to the site"),
-        Lang::Fr => (
-            "Votre contribution n'a pas pu être enregistrée",
-            "Retour au site",
-        ),
+/// Where a failed form's page links back to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Back {
+    pub url: String,
+    /// The project's page (else the site's home).
+    pub project: bool,
+}
+
+/// Which form failed (the title of its page).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormKind {
+    Pledge,
+    Offer,
+}
+
+/// The page answering a form post that failed: what went wrong, and a link
+/// back to the project's page (`back`), where the form is.
+fn error_page(message: &str, lang: Lang, kind: FormKind, back_to: &Back) -> String {
+    let title = match (lang, kind) {
+        (Lang::En, FormKind::Pledge) => "Your pledge could not be recorded",
+        (Lang::En, FormKind::Offer) => "Your offer of help could not be recorded",
+        (Lang::Fr, FormKind::Pledge) => "Votre contribution n'a pas pu être enregistrée",
+        (Lang::Fr, FormKind::Offer) => "Votre proposition d'aide n'a pas pu être enregistrée",
     };
+    let back = match (lang, back_to.project) {
+        (Lang::En, true) => "Back to the project",
+        (Lang::En, false) => "Back to the site",
+        (Lang::Fr, true) => "Retour au projet",
+        (Lang::Fr, false) => "Retour au site",
+    };
+    let back_url = &back_to.url;
     format!(
-        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n<p>{}</p>\n<p><a href=\"{}/\">{back}</a></p>\n</main>\n</body>\n</html>\n",
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n<p>{}</p>\n<p><a href=\"{}\">{back}</a></p>\n</main>\n</body>\n</html>\n",
         lang.code(),
         escape(message),
-        escape(site_url)
+        escape(back_url)
     )
 }
 

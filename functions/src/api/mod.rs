@@ -314,6 +314,15 @@ fn consent<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D:
     }
 }
 
+/// The field serde names in "missing field `email`".
+fn missing_field(detail: &str) -> Option<&str> {
+    let field = detail.strip_prefix("missing field `")?.split('`').next()?;
+    field
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b == b'_')
+        .then_some(field)
+}
+
 fn parse_body<T: serde::de::DeserializeOwned>(
     headers: &HeaderMap,
     body: &[u8],
@@ -321,12 +330,17 @@ fn parse_body<T: serde::de::DeserializeOwned>(
     if is_form(headers) {
         check_form_encoding(body)?;
         serde_urlencoded::from_bytes(body).map_err(|e| {
-            ApiError::bad_request(
-                "invalid_form",
-                Message::InvalidForm {
-                    detail: e.to_string(),
-                },
-            )
+            let detail = e.to_string();
+            // serde's "missing field `email`" said as a person would.
+            match missing_field(&detail) {
+                Some(field) => ApiError::bad_request(
+                    "missing_field",
+                    Message::MissingField {
+                        field: field.to_string(),
+                    },
+                ),
+                None => ApiError::bad_request("invalid_form", Message::InvalidForm { detail }),
+            }
         })
     } else {
         serde_json::from_slice(body).map_err(|e| {
@@ -423,6 +437,36 @@ fn donor_key(email: &str) -> String {
     hex::encode(sha2::Sha256::digest(email.trim().to_lowercase().as_bytes()))
 }
 
+/// Where a failed form's page links back to: the page of the project the
+/// form names, when the catalog has it, else the site.
+fn back_to<S: Store>(
+    state: &AppState<S>,
+    headers: &HeaderMap,
+    body: &[u8],
+    lang: Lang,
+) -> errors::Back {
+    #[derive(Deserialize)]
+    struct ProjectField {
+        #[serde(default)]
+        project: Option<String>,
+    }
+    let field = if is_form(headers) {
+        serde_urlencoded::from_bytes::<ProjectField>(body).ok()
+    } else {
+        None
+    };
+    match field.and_then(|f| f.project) {
+        Some(slug) if state.catalog().projects.contains_key(&slug) => errors::Back {
+            url: project_url(&state.config, lang, &slug),
+            project: true,
+        },
+        _ => errors::Back {
+            url: format!("{}/", state.config.site_url),
+            project: false,
+        },
+    }
+}
+
 fn project_url(config: &ApiConfig, lang: Lang, slug: &str) -> String {
     format!(
         "{}{}",
@@ -463,7 +507,12 @@ async fn create_pledge<S: Store>(
                     .into_response()
             }
         }
-        Err(e) => e.respond(form, lang, &state.config.site_url),
+        Err(e) => e.respond_to(
+            form,
+            lang,
+            errors::FormKind::Pledge,
+            &back_to(&state, &headers, &body, lang),
+        ),
     }
 }
 
@@ -888,15 +937,21 @@ async fn create_offer<S: Store>(
             .check(Limited::Offer, client)
             .map_err(ApiError::rate_limited)?;
         let input: OfferInput = parse_body(&headers, &body)?;
-        if !state.catalog().projects.contains_key(&input.project) {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "unknown_project",
-                Message::UnknownProject {
-                    slug: input.project,
-                },
-            ));
-        }
+        let need = {
+            let catalog = state.catalog();
+            let project = catalog.projects.get(&input.project).ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "unknown_project",
+                    Message::UnknownProject {
+                        slug: input.project.clone(),
+                    },
+                )
+            })?;
+            let today = crate::pledge::today_in(&project.timezone, now());
+            crate::pledge::check_offer(project, input.need.as_deref(), today)
+                .map_err(ApiError::from)?
+        };
         let fields = [
             (&input.name, 100, "name"),
             (&input.contact, 200, "contact"),
@@ -919,7 +974,7 @@ async fn create_offer<S: Store>(
             .store
             .add_offer(Offer {
                 project: input.project.clone(),
-                need: input.need.as_deref().and_then(|n| n.trim().parse().ok()),
+                need,
                 name: input.name.trim().to_string(),
                 contact: input.contact.trim().to_string(),
                 message: input.message.trim().to_string(),
@@ -942,6 +997,11 @@ async fn create_offer<S: Store>(
             axum::Json(serde_json::json!({ "received": true })),
         )
             .into_response(),
-        Err(e) => e.respond(form, lang, &state.config.site_url),
+        Err(e) => e.respond_to(
+            form,
+            lang,
+            errors::FormKind::Offer,
+            &back_to(&state, &headers, &body, lang),
+        ),
     }
 }

@@ -22,6 +22,7 @@ fn state() -> Arc<AppState<SqliteStore>> {
     let cafe = catalog.projects.get_mut("cafe-du-coin").unwrap();
     cafe.start = today.checked_sub(jiff::Span::new().days(10)).unwrap();
     cafe.end = today.checked_add(jiff::Span::new().days(10)).unwrap();
+    cafe.needs = 2;
     Arc::new(AppState {
         store: SqliteStore::in_memory().unwrap(),
         catalog: RwLock::new(Arc::new(catalog)),
@@ -141,7 +142,13 @@ async fn a_refused_form_gets_a_page_in_its_language() {
         page.contains("The amount must be between €1 and €500."),
         "{page}"
     );
-    assert!(page.contains("Back to the site"));
+    // Back to the project the form is on, in the form's language.
+    assert!(
+        page.contains(
+            "<a href=\"https://pave.example/en/projets/cafe-du-coin/\">Back to the project</a>"
+        ),
+        "{page}"
+    );
 
     let (_, page) = pledge(form, FORM, Some("en;q=0.4, fr-CA;q=0.8")).await;
     assert!(page.contains("<html lang=\"fr\">"), "{page}");
@@ -225,7 +232,7 @@ async fn origin_and_offer_errors_follow_the_language() {
         error(&answer),
         (
             "invalid_offer".into(),
-            "The field “name” is empty or too long (at most 100 characters).".into()
+            "The field “Name” is empty or too long (at most 100 characters).".into()
         )
     );
 }
@@ -277,4 +284,88 @@ fn share_contact_is_read_from_forms_and_json() {
     );
     assert!(!json(&format!("{{{base}}}")).unwrap().share_contact);
     assert!(json(&format!("{{{base}, \"share_contact\": 3}}")).is_err());
+}
+
+async fn offer(body: &'static str, state: Arc<AppState<SqliteStore>>) -> (StatusCode, String) {
+    read(
+        create_offer(
+            State(state),
+            None,
+            headers(FORM, None),
+            Ok(Bytes::from_static(body.as_bytes())),
+        )
+        .await,
+    )
+    .await
+}
+
+/// An offer names one of the project's needs, on a project whose campaign
+/// is open; its refusal is a page titled for offers, linking to the project.
+#[tokio::test]
+async fn offers_for_a_need_that_does_not_exist_or_a_closed_project_are_refused() {
+    let ok = offer(
+        "project=cafe-du-coin&need=1&name=Sam&contact=sam%40example.org&message=Je+peux+peindre",
+        state(),
+    )
+    .await;
+    assert_eq!(ok.0, StatusCode::SEE_OTHER, "{}", ok.1);
+    for need in ["2", "99", "-1", "peinture"] {
+        let body: &'static str = Box::leak(
+            format!("project=cafe-du-coin&need={need}&name=Sam&contact=s%40e.org&message=Oui")
+                .into_boxed_str(),
+        );
+        let (status, page) = offer(body, state()).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "need {need}: {page}"
+        );
+        assert!(
+            page.contains("Ce besoin n’est pas (ou plus) dans la liste du projet"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<title>Votre proposition d'aide n'a pas pu être enregistrée</title>"),
+            "{page}"
+        );
+        assert!(
+            page.contains(
+                "<a href=\"https://pave.example/projets/cafe-du-coin/\">Retour au projet</a>"
+            ),
+            "{page}"
+        );
+    }
+    let closed = state();
+    {
+        let mut catalog = (**closed.catalog.read().unwrap()).clone();
+        let cafe = catalog.projects.get_mut("cafe-du-coin").unwrap();
+        cafe.end = cafe.start;
+        cafe.start = cafe.start.checked_sub(jiff::Span::new().days(30)).unwrap();
+        *closed.catalog.write().unwrap() = Arc::new(catalog);
+    }
+    let (status, page) = offer(
+        "project=cafe-du-coin&name=Sam&contact=s%40e.org&message=Oui&lang=en",
+        closed,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{page}");
+    assert!(
+        page.contains("This project no longer takes offers of help"),
+        "{page}"
+    );
+}
+
+/// A form without a field it needs says which, as the form labels it, not
+/// in the parser's words.
+#[tokio::test]
+async fn a_missing_field_is_named_as_the_form_labels_it() {
+    let (status, page) = pledge("project=cafe-du-coin&amount=20", FORM, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.contains("Le champ « Adresse e-mail » est à remplir."),
+        "{page}"
+    );
+    assert!(!page.contains("missing field"), "{page}");
+    let (_, page) = pledge("project=cafe-du-coin&amount=20&lang=en", FORM, None).await;
+    assert!(page.contains("Please fill in “Email address”."), "{page}");
 }

@@ -79,10 +79,36 @@ pub enum Message {
         field: &'static str,
         max_chars: usize,
     },
+    /// A form without a field it needs (named as the form labels it).
+    MissingField {
+        field: String,
+    },
+    /// An offer for a need the project does not list.
+    UnknownNeed,
+    /// An offer of help for a project that no longer takes them.
+    OffersClosed,
     /// English only, the same in every language: for machine-to-machine
     /// answers (Stripe webhooks: missing or bad signature, unreadable event),
     /// which no person reads.
     Plain(String),
+}
+
+/// How the forms label a field (`name` → « Nom »), for the messages.
+pub fn field_label(field: &str, lang: Lang) -> String {
+    let (fr, en) = match field {
+        "name" => ("Nom", "Name"),
+        "email" => ("Adresse e-mail", "Email address"),
+        "amount" => ("Montant", "Amount"),
+        "contact" => ("Comment vous joindre", "How to reach you"),
+        "message" => ("Votre message", "Your message"),
+        "need" => ("Besoin", "Need"),
+        "reward" => ("Contrepartie", "Reward"),
+        other => (other, other),
+    };
+    match lang {
+        Lang::Fr => fr.to_string(),
+        Lang::En => en.to_string(),
+    }
 }
 
 impl Message {
@@ -166,8 +192,18 @@ impl Message {
                 format!("Le paiement n'a pas pu être ouvert ({code}). Réessayez dans un instant.")
             }
             Message::InvalidOfferField { field, max_chars } => format!(
-                "Le champ « {field} » est vide ou trop long ({max_chars} caractères au plus)."
+                "Le champ « {} » est vide ou trop long ({max_chars} caractères au plus).",
+                field_label(field, lang)
             ),
+            Message::MissingField { field } => {
+                format!("Le champ « {} » est à remplir.", field_label(field, lang))
+            }
+            Message::UnknownNeed => {
+                "Ce besoin n’est pas (ou plus) dans la liste du projet : choisissez-en un sur sa page.".into()
+            }
+            Message::OffersClosed => {
+                "Ce projet ne reçoit plus de propositions d’aide : sa campagne n’est pas ouverte.".into()
+            }
             Message::Plain(text) => text.clone(),
         }
     }
@@ -236,8 +272,19 @@ impl Message {
                 format!("The payment could not be opened ({code}). Please try again in a moment.")
             }
             Message::InvalidOfferField { field, max_chars } => format!(
-                "The field “{field}” is empty or too long (at most {max_chars} characters)."
+                "The field “{}” is empty or too long (at most {max_chars} characters).",
+                field_label(field, lang)
             ),
+            Message::MissingField { field } => {
+                format!("Please fill in “{}”.", field_label(field, lang))
+            }
+            Message::UnknownNeed => {
+                "This need is not (or no longer) on the project's list: choose one on its page."
+                    .into()
+            }
+            Message::OffersClosed => {
+                "This project no longer takes offers of help: its campaign is not open.".into()
+            }
             Message::Plain(text) => text.clone(),
         }
     }

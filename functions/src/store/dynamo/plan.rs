@@ -1075,6 +1075,7 @@ mod tests {
             rewards: vec![],
             pools: vec![],
             holder: Default::default(),
+            needs: 0,
         }
     }
 
