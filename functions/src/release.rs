@@ -6,7 +6,7 @@
 //! A content deploy uploads it under [`bundle_key`] in the release bucket
 //! and asks `pave-rebuild` to publish it: the rebuild unpacks it
 //! ([`unpack`]), builds the whole site with the store's live figures, puts
-//! what changed since the live release ([`Manifest::changes`]) on the site
+//! what changed since the live release ([`Manifest::changes_over`]) on the site
 //! bucket, and only then writes its `catalog.json` and points [`CURRENT`]
 //! at it. Before its first put, a publish writes its `manifest.json` and
 //! adds itself to [`PENDING`]: a publish that failed halfway is then

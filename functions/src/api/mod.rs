@@ -194,7 +194,12 @@ fn today_in(timezone: &str) -> jiff::civil::Date {
 
 /// A body that could not be read: over [`BODY_LIMIT`] (413), or broken
 /// (400); JSON, or the small page for a form, in the request's language.
-fn body_refused(e: &BytesRejection, headers: &HeaderMap, site_url: &str) -> Response {
+fn body_refused(
+    e: &BytesRejection,
+    headers: &HeaderMap,
+    site_url: &str,
+    kind: errors::FormKind,
+) -> Response {
     let lang = Lang::choose(None, accept_language(headers));
     let error = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::new(
@@ -212,7 +217,11 @@ fn body_refused(e: &BytesRejection, headers: &HeaderMap, site_url: &str) -> Resp
             },
         )
     };
-    error.respond(is_form(headers), lang, site_url)
+    let back = errors::Back {
+        url: format!("{site_url}/"),
+        project: false,
+    };
+    error.respond_to(is_form(headers), lang, kind, &back)
 }
 
 /// Under `/api/`, an address that does not exist: JSON 404.
@@ -489,7 +498,14 @@ async fn create_pledge<S: Store>(
     let form = is_form(&headers);
     let body = match body {
         Ok(body) => body,
-        Err(e) => return body_refused(&e, &headers, &state.config.site_url),
+        Err(e) => {
+            return body_refused(
+                &e,
+                &headers,
+                &state.config.site_url,
+                errors::FormKind::Pledge,
+            );
+        }
     };
     let lang = request_lang(&headers, &body);
     let client = client_of(client);
@@ -865,7 +881,14 @@ async fn webhook<S: Store>(
 ) -> Response {
     let body = match body {
         Ok(body) => body,
-        Err(e) => return body_refused(&e, &headers, &state.config.site_url),
+        Err(e) => {
+            return body_refused(
+                &e,
+                &headers,
+                &state.config.site_url,
+                errors::FormKind::Pledge,
+            );
+        }
     };
     let signature_header = headers
         .get("stripe-signature")
@@ -926,7 +949,14 @@ async fn create_offer<S: Store>(
     let form = is_form(&headers);
     let body = match body {
         Ok(body) => body,
-        Err(e) => return body_refused(&e, &headers, &state.config.site_url),
+        Err(e) => {
+            return body_refused(
+                &e,
+                &headers,
+                &state.config.site_url,
+                errors::FormKind::Offer,
+            );
+        }
     };
     let lang = request_lang(&headers, &body);
     let client = client_of(client);

@@ -232,7 +232,7 @@ async fn origin_and_offer_errors_follow_the_language() {
         error(&answer),
         (
             "invalid_offer".into(),
-            "The field “Name” is empty or too long (at most 100 characters).".into()
+            "The field “Your name” is empty or too long (at most 100 characters).".into()
         )
     );
 }
@@ -362,10 +362,10 @@ async fn a_missing_field_is_named_as_the_form_labels_it() {
     let (status, page) = pledge("project=cafe-du-coin&amount=20", FORM, None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(
-        page.contains("Le champ « Adresse e-mail » est à remplir."),
+        page.contains("Le champ « Courriel » est à remplir."),
         "{page}"
     );
     assert!(!page.contains("missing field"), "{page}");
     let (_, page) = pledge("project=cafe-du-coin&amount=20&lang=en", FORM, None).await;
-    assert!(page.contains("Please fill in “Email address”."), "{page}");
+    assert!(page.contains("Please fill in “Email”."), "{page}");
 }

@@ -7,16 +7,20 @@
 //! | variable | what |
 //! |---|---|
 //! | `PAVE_TABLE`, `AWS_REGION`, credentials, `AWS_ENDPOINT_URL_DYNAMODB`? | the store ([`DynamoStore::from_env`]) |
-//! | `PAVE_CATALOG` | the catalog file, default `/var/task/catalog.json`: **bundled** with the function (see below; read by [`super::setup`]) |
-//! | `PAVE_SITE_URL` | the public site, `https://…` (checkout return pages; an allowed origin) |
-//! | `PAVE_API_URL` | where browsers reach the API, when not under the site's `/api/` (the HTTP API's URL): the checkout's cancel address |
+//! | `PAVE_RELEASE_BUCKET` | the content releases: the catalog is the live release's (see below; [`super::setup`]) |
+//! | `PAVE_CATALOG` | without releases, a catalog file (default `/var/task/catalog.json`) |
+//! | `PAVE_SITE_URL` | the public site, `https://…` (checkout return pages; the allowed origin); the API is under its `/api/` |
+//! | `PAVE_EDGE_SECRET` | what CloudFront sends in `X-Pave-Edge`: only then is its `CloudFront-Viewer-Address` believed ([`client_of`]) |
+//! | `PAVE_API_URL` | where browsers reach the API, when not under the site's `/api/`: the checkout's cancel address (optional) |
 //! | `PAVE_ALLOWED_ORIGINS` | other origins allowed to post forms, comma-separated (optional) |
 //! | `STRIPE_SECRET_KEY` / `_PARAM` / `_SECRET_ID` | Stripe's secret key ([`super::secrets`], through [`super::setup`]) |
 //! | `STRIPE_WEBHOOK_SECRET` / `_PARAM` / `_SECRET_ID` | the webhook signing secret |
 //! | `STRIPE_API_BASE` | another Stripe API base (tests) |
 //! | `PAVE_PLEDGES_PER_MINUTE`, `PAVE_OFFERS_PER_MINUTE` | per-client limits ([`crate::api::limits`]; per warm instance) |
 //!
-//! The client of a request (for its limits) is API Gateway's `sourceIp`.
+//! The client of a request (for its limits) is the viewer CloudFront saw,
+//! behind the distribution's secret header, else API Gateway's `sourceIp`
+//! ([`client_of`]).
 //!
 //! The catalog is the live content release's ([`super::release`]): before
 //! each request, one conditional `GET` of `current.json` (a `304` while

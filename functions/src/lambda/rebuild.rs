@@ -1,6 +1,8 @@
-//! The rebuild of the progress figures on AWS (`pave-rebuild`).
+//! The rebuild on AWS (`pave-rebuild`): a content release published
+//! (`{"release": id}`, [`Rebuilder::publish`]; `{"republish": true}` every
+//! night), and the progress figures re-rendered.
 //!
-//! Trigger: the table's DynamoDB Stream, filtered to the project totals
+//! Figures' trigger: the table's DynamoDB Stream, filtered to the project totals
 //! items and batched (a burst of payments is one invocation; see
 //! `deploy/template.yaml`). For a batch: the changed projects
 //! ([`super::stream`]), the store's progress snapshot (one consistent query
@@ -8,8 +10,8 @@
 //! through the generator's incremental path (`Renderer::render_affected`,
 //! the same as `pave build --changed`), put on the site bucket with their
 //! headers ([`super::publish`]), and their CDN paths invalidated
-//! ([`super::cdn`]). The content and the theme are bundled in the
-//! deployment package and loaded once per cold start.
+//! ([`super::cdn`]). The content and the theme are the live release's
+//! ([`super::release`]), unpacked in `/tmp` once per instance and release.
 //!
 //! A failure of the store, S3 or CloudFront fails the invocation: Lambda
 //! retries the batch (every step is idempotent). A record that cannot be
@@ -18,7 +20,8 @@
 //! | variable | what |
 //! |---|---|
 //! | `PAVE_TABLE`, `AWS_REGION`, credentials, `AWS_ENDPOINT_URL_DYNAMODB`? | the store |
-//! | `PAVE_CONTENT_DIR`, `PAVE_THEME_DIR` | default `/var/task/site/content`, `/var/task/site/theme` |
+//! | `PAVE_RELEASE_BUCKET` | the content releases |
+//! | `PAVE_CONTENT_DIR`, `PAVE_THEME_DIR` | without releases, content and theme folders (default `/var/task/site/content`, `/var/task/site/theme`) |
 //! | `SITE_BUCKET`, `SITE_PREFIX`? | the bucket the site is served from, and a key prefix |
 //! | `AWS_ENDPOINT_URL_S3`? | another S3 (tests) |
 //! | `CDN_DISTRIBUTION_ID`? | the CloudFront distribution; no invalidation when unset |

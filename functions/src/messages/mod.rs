@@ -93,15 +93,16 @@ pub enum Message {
     Plain(String),
 }
 
-/// How the forms label a field (`name` → « Nom »), for the messages.
+/// How the default theme's forms label a field (`name` → « Votre nom »,
+/// its `pledge.*` and `offer.*` strings, short), for the messages.
 pub fn field_label(field: &str, lang: Lang) -> String {
     let (fr, en) = match field {
-        "name" => ("Nom", "Name"),
-        "email" => ("Adresse e-mail", "Email address"),
+        "name" => ("Votre nom", "Your name"),
+        "email" => ("Courriel", "Email"),
         "amount" => ("Montant", "Amount"),
-        "contact" => ("Comment vous joindre", "How to reach you"),
-        "message" => ("Votre message", "Your message"),
-        "need" => ("Besoin", "Need"),
+        "contact" => ("Courriel ou téléphone", "Email or phone"),
+        "message" => ("Ce que vous proposez", "What you offer"),
+        "need" => ("Je peux aider pour", "I can help with"),
         "reward" => ("Contrepartie", "Reward"),
         other => (other, other),
     };
