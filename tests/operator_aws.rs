@@ -12,9 +12,8 @@ mod moto;
 use std::process::{Command, Output};
 
 use pave_functions::catalog::Catalog;
-use pave_functions::payment::Payment;
+use pave_functions::store::Store;
 use pave_functions::store::dynamo::DynamoStore;
-use pave_functions::store::{NewPledge, Store};
 
 use common::repo_root;
 
@@ -97,41 +96,7 @@ async fn statements_erase_and_close_work_on_the_deployed_table() {
     let table = moto::fresh_table("operator").await;
     let store = DynamoStore::new(moto::connection().client(), &table);
     let catalog = Catalog::from_json(&catalog_json()).expect("catalog");
-    let now = jiff::Timestamp::now().as_second();
-    store
-        .create_pledge(
-            NewPledge {
-                id: "pl_ops".into(),
-                project: "cafe-du-coin".into(),
-                amount: 20.into(),
-                reward: None,
-                display_name: Some("Ada".into()),
-                email: "ada@example.org".into(),
-                donor: "d1".into(),
-                lang: "fr".into(),
-                share_contact: false,
-                created_at: now,
-                expires_at: now + 3600,
-                client: None,
-            },
-            None,
-        )
-        .await
-        .expect("pledge");
-    store
-        .apply_paid(
-            &catalog,
-            "evt_ops",
-            "pl_ops",
-            &Payment {
-                intent: Some("pi_ops"),
-                amount_cents: 2_000,
-                currency: "eur",
-            },
-            now,
-        )
-        .await
-        .expect("paid");
+    moto::paid_cafe_pledge(&store, &catalog, "pl_ops").await;
     let operator = Operator::new();
     let store_arg = format!("dynamodb:{table}");
     let catalog_path = operator.path("catalog.json");

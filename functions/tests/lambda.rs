@@ -444,70 +444,13 @@ async fn the_rebuild_lambda_puts_the_changed_pages_on_s3_and_invalidates_them() 
     let store = DynamoStore::new(connection.client(), &table);
     let catalog = Catalog::from_json(&catalog_json()).expect("catalog");
     // A paid pledge on the café.
-    let now = jiff::Timestamp::now().as_second();
-    store
-        .create_pledge(
-            NewPledge {
-                id: "pl_rebuild".into(),
-                project: "cafe-du-coin".into(),
-                amount: 20.into(),
-                reward: None,
-                display_name: None,
-                email: "ada@example.org".into(),
-                donor: "d1".into(),
-                lang: "fr".into(),
-                share_contact: false,
-                created_at: now,
-                expires_at: now + 3600,
-                client: None,
-            },
-            None,
-        )
-        .await
-        .expect("pledge");
-    store
-        .apply_paid(
-            &catalog,
-            "evt_rebuild",
-            "pl_rebuild",
-            &Payment {
-                intent: Some("pi_1"),
-                amount_cents: 2_000,
-                currency: "eur",
-            },
-            now,
-        )
-        .await
-        .expect("paid");
+    moto::paid_cafe_pledge(&store, &catalog, "pl_rebuild").await;
     let s3 = s3_client(&connection, connection.endpoint.clone());
     let bucket = format!("pave-site-{}", table.to_lowercase());
-    use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
-    s3.create_bucket()
-        .bucket(&bucket)
-        .create_bucket_configuration(
-            CreateBucketConfiguration::builder()
-                .location_constraint(BucketLocationConstraint::from(connection.region.as_str()))
-                .build(),
-        )
-        .send()
-        .await
-        .expect("bucket");
+    create_bucket(&s3, &bucket, &connection.region).await;
     let (cloudfront, invalidations) = fake_cloudfront().await;
 
-    let mut env = aws_env(&table);
-    env.extend([
-        (
-            "PAVE_CONTENT_DIR",
-            repo().join("content").display().to_string(),
-        ),
-        (
-            "PAVE_THEME_DIR",
-            repo().join("themes/default").display().to_string(),
-        ),
-        ("SITE_BUCKET", bucket.clone()),
-        ("CDN_DISTRIBUTION_ID", "E2QWRUHAPOMQZL".to_string()),
-        ("AWS_ENDPOINT_URL_CLOUDFRONT", cloudfront),
-    ]);
+    let env = rebuild_env(&table, &bucket, "E2QWRUHAPOMQZL", cloudfront);
     let bin = runtime::binary("pave-rebuild", env!("CARGO_BIN_EXE_pave-rebuild"));
     let mut rebuild = Function::spawn(bin, &env).await;
     let batch = json!({ "Records": [
@@ -946,6 +889,31 @@ async fn the_close_lambda_fails_when_stripe_refuses_a_refund_and_retries_it() {
     assert_eq!(fixture.close_state().await, Some(CloseState::Closed));
 }
 
+/// `pave-rebuild`'s environment without releases: the sample content and
+/// theme as folders, the site bucket, and the CloudFront stand-in.
+fn rebuild_env(
+    table: &str,
+    bucket: &str,
+    distribution: &str,
+    cloudfront: String,
+) -> Vec<(&'static str, String)> {
+    let mut env = aws_env(table);
+    env.extend([
+        (
+            "PAVE_CONTENT_DIR",
+            repo().join("content").display().to_string(),
+        ),
+        (
+            "PAVE_THEME_DIR",
+            repo().join("themes/default").display().to_string(),
+        ),
+        ("SITE_BUCKET", bucket.to_string()),
+        ("CDN_DISTRIBUTION_ID", distribution.to_string()),
+        ("AWS_ENDPOINT_URL_CLOUDFRONT", cloudfront),
+    ]);
+    env
+}
+
 /// Creates a bucket on moto, as the template's stack does.
 async fn create_bucket(s3: &aws_sdk_s3::Client, name: &str, region: &str) {
     use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
@@ -1296,20 +1264,7 @@ async fn a_batch_whose_invalidation_failed_sends_it_again_on_retry() {
     let bucket = format!("pave-site-{}", table.to_lowercase());
     create_bucket(&s3, &bucket, &connection.region).await;
     let (cloudfront, invalidations) = fake_cloudfront().await;
-    let mut env = aws_env(&table);
-    env.extend([
-        (
-            "PAVE_CONTENT_DIR",
-            repo().join("content").display().to_string(),
-        ),
-        (
-            "PAVE_THEME_DIR",
-            repo().join("themes/default").display().to_string(),
-        ),
-        ("SITE_BUCKET", bucket.clone()),
-        ("CDN_DISTRIBUTION_ID", "EFAILONCE".to_string()),
-        ("AWS_ENDPOINT_URL_CLOUDFRONT", cloudfront),
-    ]);
+    let env = rebuild_env(&table, &bucket, "EFAILONCE", cloudfront);
     let bin = runtime::binary("pave-rebuild", env!("CARGO_BIN_EXE_pave-rebuild"));
     let mut rebuild = Function::spawn(bin, &env).await;
     let batch = json!({ "Records": [stream_record("MODIFY", "TOTALS", "PROJECT#cafe-du-coin")] });

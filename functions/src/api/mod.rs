@@ -398,20 +398,25 @@ fn accept_language(headers: &HeaderMap) -> Option<&str> {
 /// its own, so that it counts even when the rest of the body is refused),
 /// else `Accept-Language`, else French.
 fn request_lang(headers: &HeaderMap, body: &[u8]) -> Lang {
-    #[derive(Deserialize)]
-    struct LangField {
-        #[serde(default)]
-        lang: Option<String>,
-    }
-    let field = if is_form(headers) {
-        serde_urlencoded::from_bytes::<LangField>(body).ok()
-    } else {
-        serde_json::from_slice::<LangField>(body).ok()
-    };
     Lang::choose(
-        field.and_then(|f| f.lang).as_deref(),
+        body_field(headers, body, "lang").as_deref(),
         accept_language(headers),
     )
+}
+
+/// One text field of a post's body, a form's or JSON's, read on its own
+/// (whatever the rest of the body holds); none when it is absent or not
+/// text, or a form gives it twice.
+fn body_field(headers: &HeaderMap, body: &[u8], name: &str) -> Option<String> {
+    if is_form(headers) {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
+        let mut values = pairs.into_iter().filter(|(k, _)| k == name).map(|(_, v)| v);
+        let value = values.next()?;
+        values.next().is_none().then_some(value)
+    } else {
+        let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+        value.get(name)?.as_str().map(str::to_string)
+    }
 }
 
 /// "12,50", "12.50", "12" → 12.50.
@@ -454,17 +459,7 @@ fn back_to<S: Store>(
     body: &[u8],
     lang: Lang,
 ) -> errors::Back {
-    #[derive(Deserialize)]
-    struct ProjectField {
-        #[serde(default)]
-        project: Option<String>,
-    }
-    let field = if is_form(headers) {
-        serde_urlencoded::from_bytes::<ProjectField>(body).ok()
-    } else {
-        None
-    };
-    match field.and_then(|f| f.project) {
+    match body_field(headers, body, "project") {
         Some(slug) if state.catalog().projects.contains_key(&slug) => errors::Back {
             url: project_url(&state.config, lang, &slug),
             project: true,

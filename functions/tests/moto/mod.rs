@@ -102,3 +102,51 @@ pub async fn fresh_table(test: &str) -> String {
         .unwrap_or_else(|e| panic!("creating table {name} on moto: {e}"));
     name
 }
+
+/// A paid 20 € pledge `id` on the sample café (`cafe-du-coin`), from
+/// `ada@example.org`, through the store's own path (create, then Stripe's
+/// payment applied): the fixture of the tests that read a ledger on moto.
+#[allow(dead_code)] // Not every test binary that includes this module uses it.
+pub async fn paid_cafe_pledge(
+    store: &DynamoStore,
+    catalog: &pave_functions::catalog::Catalog,
+    id: &str,
+) {
+    use pave_functions::payment::Payment;
+    use pave_functions::store::{NewPledge, Store};
+    let now = jiff::Timestamp::now().as_second();
+    store
+        .create_pledge(
+            NewPledge {
+                id: id.into(),
+                project: "cafe-du-coin".into(),
+                amount: 20.into(),
+                reward: None,
+                display_name: None,
+                email: "ada@example.org".into(),
+                donor: "d1".into(),
+                lang: "fr".into(),
+                share_contact: false,
+                created_at: now,
+                expires_at: now + 3600,
+                client: None,
+            },
+            None,
+        )
+        .await
+        .expect("pledge");
+    store
+        .apply_paid(
+            catalog,
+            &format!("evt_{id}"),
+            id,
+            &Payment {
+                intent: Some(&format!("pi_{id}")),
+                amount_cents: 2_000,
+                currency: "eur",
+            },
+            now,
+        )
+        .await
+        .expect("paid");
+}
