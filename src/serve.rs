@@ -32,6 +32,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use notify::{RecursiveMode, Watcher};
+use pave_contract::frame::Frames;
 use pave_functions::api::limits::{self, ClientAddr, Limits};
 use pave_functions::api::local::EnvPayments;
 use pave_functions::api::{ApiConfig, AppState, Change};
@@ -184,6 +185,7 @@ pub async fn serve(
     let api = Arc::new(Api {
         store: store.clone(),
         catalog: std::sync::RwLock::new(Arc::new(catalog)),
+        frames: std::sync::RwLock::new(Arc::new(read_frames(&config.out)?)),
         payments,
         config: ApiConfig {
             site_url,
@@ -197,6 +199,7 @@ pub async fn serve(
         mailer: pave_functions::mail::Mailer::from_env(),
         // PAVE_PLEDGES_PER_MINUTE, PAVE_OFFERS_PER_MINUTE.
         limits: Limits::from_env()?,
+        fresh: Default::default(),
     });
     let trusted = trusted_proxies()?;
     let (reloads, _) = broadcast::channel(16);
@@ -320,6 +323,7 @@ impl Server {
         let before = crate::store_file::write_snapshot(&self.api.store, &self.progress).await?;
         rebuild(&self.config_now(), &self.live).await?;
         self.api.set_catalog(read_catalog(&self.config.out)?);
+        self.api.set_frames(read_frames(&self.config.out)?);
         // Pledges paid while it built went to the previous site and were
         // then overwritten with the figures read before: show them again.
         let after = self
@@ -610,6 +614,11 @@ fn changed_projects(before: &Snapshot, after: &Snapshot) -> std::collections::BT
 
 fn read_catalog(out: &std::path::Path) -> Result<Catalog, String> {
     Catalog::read(&out.join("catalog.json"))
+}
+
+/// The site's layout for the API's pages, written by the build beside the catalog.
+fn read_frames(out: &std::path::Path) -> Result<Frames, String> {
+    Frames::read(&out.join(pave_contract::frame::FILE))
 }
 
 /// The incremental path: the store's figures of these projects, and the

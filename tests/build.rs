@@ -121,6 +121,7 @@ fn every_page_kind_is_written() {
         "atom.xml",
         "territoires/saint-etienne/atom.xml",
         "catalog.json",
+        "frames.json",
         "style.css",
     ] {
         assert!(out.join(rel).is_file(), "{rel} is missing");
@@ -413,6 +414,37 @@ fn a_territory_builds_alone() {
     assert!(!out.join("projets/cafe-du-coin").exists());
     let home = read(&out, "index.html");
     assert!(home.contains("Marseille") && !home.contains("Saint-Étienne"));
+}
+
+/// The API's pages get the site's layout from `frames.json`: each
+/// language's header, menu, stylesheet and footer around the slots the API
+/// fills.
+#[test]
+fn frames_carry_the_site_layout_around_the_api_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("public");
+    build_sample(&out);
+    let frames =
+        pave_contract::frame::Frames::from_json(read(&out, "frames.json").as_bytes()).unwrap();
+    for (lang, home, skip) in [
+        ("fr", "/", "Aller au contenu"),
+        ("en", "/en/", "Skip to content"),
+    ] {
+        let frame = &frames.frames[lang];
+        for expected in [
+            format!("<html lang=\"{lang}\">"),
+            "<title>%%PAVE_TITLE%% — Pavé</title>".to_string(),
+            format!("<a class=\"brand\" href=\"{home}\">Pavé</a>"),
+            skip.to_string(),
+            "<link rel=\"stylesheet\" href=\"/style.css?v=".to_string(),
+            "%%PAVE_HEAD%%</head>".to_string(),
+            "<main id=\"main\" class=\"wrap\">\n%%PAVE_MAIN%%\n</main>".to_string(),
+            "<a href=\"%%PAVE_URL_EN%%\" hreflang=\"en\"".to_string(),
+            "<link rel=\"canonical\" href=\"%%PAVE_URL%%\">".to_string(),
+        ] {
+            assert!(frame.contains(&expected), "{lang}: {expected}\n{frame}");
+        }
+    }
 }
 
 #[test]

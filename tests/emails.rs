@@ -99,6 +99,7 @@ async fn world() -> World {
     let state = Arc::new(AppState {
         store: SqliteStore::open(&db.path().join("pave.sqlite")).unwrap(),
         catalog: RwLock::new(Arc::new(catalog())),
+        frames: Default::default(),
         payments: Arc::new(StripePayments::new(&stripe.config()).expect("client")),
         config: ApiConfig {
             site_url: "https://pave.example".into(),
@@ -110,6 +111,7 @@ async fn world() -> World {
         local: None,
         mailer,
         limits: pave_functions::api::limits::Limits::none(),
+        fresh: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
@@ -404,12 +406,14 @@ async fn without_smtp_the_payment_goes_through_and_nothing_is_sent() {
     let state = AppState {
         store: w.state.store.clone(),
         catalog: RwLock::new(w.state.catalog()),
+        frames: Default::default(),
         payments: w.state.payments.clone(),
         config: w.state.config.clone(),
         changes: None,
         local: None,
         mailer: Mailer::disabled(),
         limits: pave_functions::api::limits::Limits::none(),
+        fresh: Default::default(),
     };
     let event = w
         .stripe

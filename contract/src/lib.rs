@@ -8,17 +8,20 @@
 //! - [`progress`]: every project's figures;
 //! - [`kinds`]: the enums both sides name (status, funding, pool mode,
 //!   holder kind, outcome), each with its one `as_str`;
-//! - [`urls`]: the site's addresses;
+//! - [`frame`]: the site's layout around the API's pages (`frames.json`);
+//! - [`urls`]: the site's addresses; [`share`]: the links that share a page;
 //! - [`html`]: the one escaper of text in HTML and XML;
 //! - [`calendar`]: a campaign's days in its time zone;
 //! - [`outcome`]: the one rule that says whether a campaign is funded.
 
 pub mod calendar;
 pub mod catalog;
+pub mod frame;
 pub mod html;
 pub mod kinds;
 pub mod outcome;
 pub mod progress;
+pub mod share;
 pub mod urls;
 
 pub use kinds::{Funding, HolderKind, Outcome, PoolMode, Status};

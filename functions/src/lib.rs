@@ -12,6 +12,7 @@ pub mod mail;
 pub mod matching;
 pub mod messages;
 pub mod money;
+pub mod pages;
 pub mod payment;
 pub mod pledge;
 pub mod release;

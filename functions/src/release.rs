@@ -78,6 +78,11 @@ pub fn catalog_key(id: &str) -> String {
     format!("releases/{id}/catalog.json")
 }
 
+/// The site's layout for the API's pages, beside the catalog.
+pub fn frames_key(id: &str) -> String {
+    format!("releases/{id}/{}", pave_contract::frame::FILE)
+}
+
 pub fn manifest_key(id: &str) -> String {
     format!("releases/{id}/manifest.json")
 }

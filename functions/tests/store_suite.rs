@@ -784,6 +784,7 @@ fn webhook_state<S: Backend>(store: S, suite: &Suite<S>, stripe: &Stripe) -> App
     AppState {
         store,
         catalog: std::sync::RwLock::new(suite.catalog.clone()),
+        frames: Default::default(),
         payments: Arc::new(StripePayments::new(&stripe.double.config()).expect("client")),
         config: ApiConfig {
             site_url: "https://pave.example".into(),
@@ -795,6 +796,7 @@ fn webhook_state<S: Backend>(store: S, suite: &Suite<S>, stripe: &Stripe) -> App
         local: None,
         mailer: pave_functions::mail::Mailer::disabled(),
         limits: pave_functions::api::limits::Limits::none(),
+        fresh: Default::default(),
     }
 }
 

@@ -20,6 +20,14 @@ impl Lang {
         }
     }
 
+    /// The other interface language (a page's language link).
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Fr => Lang::En,
+            Lang::En => Lang::Fr,
+        }
+    }
+
     /// Exactly "fr" or "en" (a language code in content and URLs).
     pub fn from_code(code: &str) -> Option<Lang> {
         match code {

@@ -1,11 +1,14 @@
 //! API errors: a stable code and a message for people, as JSON for programs
-//! and as a small page for people who posted a plain form. The message is
+//! and as a page in the site's layout for people who posted a plain form. The message is
 //! written in the language chosen for the answer ([`Lang::choose`]).
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
+use pave_contract::frame::Frames;
+
 use crate::messages::{Lang, Message};
+use crate::pages::Written;
 use crate::pledge::Refusal;
 use crate::store::StoreError;
 
@@ -82,30 +85,45 @@ impl ApiError {
         }
     }
 
-    /// JSON, or a page with a link back to the site for form posts, in `lang`.
-    pub fn respond(&self, form: bool, lang: Lang, site_url: &str) -> Response {
-        let back = Back {
-            url: format!("{site_url}/"),
-            project: false,
-        };
-        self.respond_to(form, lang, FormKind::Pledge, &back)
+    /// JSON, in `lang`.
+    pub fn json(&self, lang: Lang) -> Response {
+        let body = serde_json::json!({
+            "error": { "code": self.code, "message": self.message.render(lang) }
+        });
+        self.with_retry_after((self.status, axum::Json(body)).into_response())
     }
 
-    /// JSON, or for a form of `kind` a page titled for it that links `back`
-    /// (the project's page), in `lang`.
-    pub fn respond_to(&self, form: bool, lang: Lang, kind: FormKind, back: &Back) -> Response {
-        let message = self.message.render(lang);
-        let mut response = if form {
-            (self.status, Html(error_page(&message, lang, kind, back))).into_response()
+    /// The page for a person, in the site's layout (`frames`) and `lang`:
+    /// titled for `kind`, what went wrong, and a link `back`.
+    pub fn page(&self, lang: Lang, kind: FormKind, back: &Back, frames: &Frames) -> Response {
+        let written = error_page(&self.message.render(lang), lang, kind, back);
+        let page = crate::pages::in_frame(frames, lang, &written, &[(lang, back.url.clone())]);
+        let response = (
+            self.status,
+            [(axum::http::header::CACHE_CONTROL, "no-store")],
+            Html(page),
+        )
+            .into_response();
+        self.with_retry_after(response)
+    }
+
+    /// JSON, or for a form of `kind` its page ([`ApiError::page`]).
+    pub fn respond_to(
+        &self,
+        form: bool,
+        lang: Lang,
+        kind: FormKind,
+        back: &Back,
+        frames: &Frames,
+    ) -> Response {
+        if form {
+            self.page(lang, kind, back, frames)
         } else {
-            (
-                self.status,
-                axum::Json(
-                    serde_json::json!({ "error": { "code": self.code, "message": message } }),
-                ),
-            )
-                .into_response()
-        };
+            self.json(lang)
+        }
+    }
+
+    fn with_retry_after(&self, mut response: Response) -> Response {
         if let Some(seconds) = self.retry_after {
             response
                 .headers_mut()
@@ -123,21 +141,37 @@ pub struct Back {
     pub project: bool,
 }
 
-/// Which form failed (the title of its page).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FormKind {
-    Pledge,
-    Offer,
+impl Back {
+    /// The site's home page in `lang`.
+    pub fn home(site_url: &str, lang: Lang) -> Back {
+        Back {
+            url: format!("{site_url}{}", pave_contract::urls::home(lang)),
+            project: false,
+        }
+    }
 }
 
-/// The page answering a form post that failed: what went wrong, and a link
+/// What failed (the title of its page).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormKind {
+    /// The pledge form, or its checkout.
+    Pledge,
+    /// The offer of help form.
+    Offer,
+    /// A pledge's own pages (its thank-you page, its cancel link).
+    Shown,
+}
+
+/// The page answering what failed: its title, what went wrong, and a link
 /// back to the project's page (`back`), where the form is.
-fn error_page(message: &str, lang: Lang, kind: FormKind, back_to: &Back) -> String {
+fn error_page(message: &str, lang: Lang, kind: FormKind, back_to: &Back) -> Written {
     let title = match (lang, kind) {
         (Lang::En, FormKind::Pledge) => "Your pledge could not be recorded",
         (Lang::En, FormKind::Offer) => "Your offer of help could not be recorded",
-        (Lang::Fr, FormKind::Pledge) => "Votre contribution n'a pas pu être enregistrée",
-        (Lang::Fr, FormKind::Offer) => "Votre proposition d'aide n'a pas pu être enregistrée",
+        (Lang::En, FormKind::Shown) => "This pledge cannot be shown",
+        (Lang::Fr, FormKind::Pledge) => "Votre contribution n’a pas pu être enregistrée",
+        (Lang::Fr, FormKind::Offer) => "Votre proposition d’aide n’a pas pu être enregistrée",
+        (Lang::Fr, FormKind::Shown) => "Cette contribution ne peut pas être affichée",
     };
     let back = match (lang, back_to.project) {
         (Lang::En, true) => "Back to the project",
@@ -145,13 +179,15 @@ fn error_page(message: &str, lang: Lang, kind: FormKind, back_to: &Back) -> Stri
         (Lang::Fr, true) => "Retour au projet",
         (Lang::Fr, false) => "Retour au site",
     };
-    let back_url = &back_to.url;
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n<p>{}</p>\n<p><a href=\"{}\">{back}</a></p>\n</main>\n</body>\n</html>\n",
-        lang.code(),
-        escape(message),
-        escape(back_url)
-    )
+    Written {
+        title: title.to_string(),
+        main: format!(
+            "<h1>{title}</h1>\n<p class=\"lead\" role=\"alert\">{}</p>\n<p><a class=\"button\" href=\"{}\">{back}</a></p>\n",
+            escape(message),
+            escape(&back_to.url)
+        ),
+        head: String::new(),
+    }
 }
 
 impl From<Refusal> for ApiError {

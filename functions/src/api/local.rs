@@ -319,11 +319,15 @@ pub async fn pay<S: Store>(
             local.finish(&id);
             Redirect::to(&session.success_url).into_response()
         }
-        Err(e) => e.respond(
-            true,
-            Lang::choose(None, accept_language(&headers)),
-            &state.config.site_url,
-        ),
+        Err(e) => {
+            let lang = Lang::choose(None, accept_language(&headers));
+            e.page(
+                lang,
+                super::errors::FormKind::Pledge,
+                &super::errors::Back::home(&state.config.site_url, lang),
+                &state.frames(),
+            )
+        }
     }
 }
 

@@ -4,6 +4,9 @@
 //! - `POST /api/pledges` (form or JSON): checks the pledge, records it
 //!   (reserving a limited reward), opens a checkout, answers 303 to it (form)
 //!   or JSON.
+//! - `GET /api/pledges/{id}/merci`: the thank-you page the checkout
+//!   returns to, in the site's layout ([`crate::pages::thanks`]).
+//! - `GET /api/pledges/{id}/cancel`: the checkout's cancel link.
 //! - `POST /api/webhooks/stripe`: verified, idempotent, atomic.
 //! - `GET /api/projects/{slug}/progress`: the project's figures, JSON.
 //! - `POST /api/offers`: in-kind help, stored privately, counted publicly.
@@ -25,9 +28,9 @@ use std::sync::{Arc, RwLock};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, any, get, post};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -46,6 +49,7 @@ use crate::stripe::events::{self, EventError, PaymentStatus, StripeEvent};
 use crate::stripe::signature;
 pub use errors::ApiError;
 use limits::{ClientAddr, Limited};
+use pave_contract::frame::Frames;
 
 /// Request bodies above this are refused (a pledge form is a few hundred bytes;
 /// Stripe events are a few kilobytes).
@@ -60,17 +64,24 @@ pub const CHECKOUT_SECONDS: i64 = 30 * 60;
 /// What the API needs to know about its deployment.
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
-    /// The public site (`https://…`, no trailing slash): success and cancel
-    /// pages of the checkout are project pages there.
+    /// The public site (`https://…`, no trailing slash): the project pages
+    /// the API's pages link back to; the API is under its `/api/`.
     pub site_url: String,
     /// Origins allowed to post forms (the site's own, plus any other).
     pub allowed_origins: Vec<String>,
     /// The secret that signs webhooks (`whsec_…`).
     pub webhook_secret: String,
     /// Where browsers reach this API (`https://…`, no trailing slash) when
-    /// it is not under the site's own `/api/` (on AWS, the HTTP API's URL):
-    /// the checkout's cancel address is there.
+    /// it is not under the site's own `/api/` (a separate API origin):
+    /// the checkout's thank-you and cancel addresses are there.
     pub api_url: Option<String>,
+}
+
+impl ApiConfig {
+    /// Where browsers reach this API: `api_url`, else the site's own `/api/`.
+    pub fn api_base(&self) -> &str {
+        self.api_url.as_deref().unwrap_or(&self.site_url)
+    }
 }
 
 /// A project whose figures changed, for the re-render of its pages
@@ -91,6 +102,9 @@ pub const FRESH_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 pub struct AppState<S> {
     pub store: S,
     pub catalog: RwLock<Arc<Catalog>>,
+    /// The site's layout around the API's pages (`frames.json`; empty:
+    /// plain pages).
+    pub frames: RwLock<Arc<Frames>>,
     pub payments: Arc<dyn Payments>,
     pub config: ApiConfig,
     /// Projects whose figures changed (the rebuild of the progress figures listens).
@@ -102,21 +116,70 @@ pub struct AppState<S> {
     pub mailer: Mailer,
     /// Per-client rate limits on pledges and offers.
     pub limits: limits::Limits,
+    /// The paid pledges whose thank-you page was shown (their project's
+    /// pages re-rendered first, once).
+    pub fresh: FirstVisits,
+}
+
+/// Which pledges' thank-you pages were already shown by this process: the
+/// latest [`FirstVisits::KEPT`] (an older one re-renders its project's
+/// pages once more, harmlessly).
+#[derive(Debug, Default)]
+pub struct FirstVisits {
+    seen: std::sync::Mutex<(
+        std::collections::HashSet<String>,
+        std::collections::VecDeque<String>,
+    )>,
+}
+
+impl FirstVisits {
+    pub const KEPT: usize = 10_000;
+
+    /// Whether this is the first visit of `pledge_id` (it is remembered).
+    pub fn first_visit(&self, pledge_id: &str) -> bool {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let (set, order) = &mut *seen;
+        if !set.insert(pledge_id.to_string()) {
+            return false;
+        }
+        order.push_back(pledge_id.to_string());
+        if order.len() > Self::KEPT
+            && let Some(oldest) = order.pop_front()
+        {
+            set.remove(&oldest);
+        }
+        true
+    }
+}
+
+/// What a lock holds now (a poisoned lock's last value).
+fn current<T>(lock: &RwLock<Arc<T>>) -> Arc<T> {
+    lock.read()
+        .map(|v| v.clone())
+        .unwrap_or_else(|p| p.into_inner().clone())
+}
+
+fn replace<T>(lock: &RwLock<Arc<T>>, value: T) {
+    *lock.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(value);
 }
 
 impl<S: Store> AppState<S> {
     pub fn catalog(&self) -> Arc<Catalog> {
-        self.catalog
-            .read()
-            .map(|c| c.clone())
-            .unwrap_or_else(|p| p.into_inner().clone())
+        current(&self.catalog)
     }
 
     /// Replaces the catalog (after a rebuild of the site).
     pub fn set_catalog(&self, catalog: Catalog) {
-        if let Ok(mut c) = self.catalog.write() {
-            *c = Arc::new(catalog);
-        }
+        replace(&self.catalog, catalog);
+    }
+
+    pub fn frames(&self) -> Arc<Frames> {
+        current(&self.frames)
+    }
+
+    /// Replaces the site's layout (after a rebuild of the site).
+    pub fn set_frames(&self, frames: Frames) {
+        replace(&self.frames, frames);
     }
 
     /// Tells the re-render, if there is one, that `project`'s figures changed.
@@ -156,6 +219,7 @@ pub fn router<S: Store>(state: Arc<AppState<S>>) -> Router {
         .route("/api/health", only(get(health)))
         .route("/api/pledges", only(post(create_pledge::<S>)))
         .route("/api/pledges/{id}/cancel", only(get(cancel_pledge::<S>)))
+        .route("/api/pledges/{id}/merci", only(get(thanks::<S>)))
         .route("/api/webhooks/stripe", only(post(webhook::<S>)))
         .route("/api/projects/{slug}/progress", only(get(progress::<S>)))
         .route("/api/offers", only(post(create_offer::<S>)))
@@ -194,10 +258,10 @@ fn today_in(timezone: &str) -> jiff::civil::Date {
 
 /// A body that could not be read: over [`BODY_LIMIT`] (413), or broken
 /// (400); JSON, or the small page for a form, in the request's language.
-fn body_refused(
+fn body_refused<S: Store>(
     e: &BytesRejection,
     headers: &HeaderMap,
-    site_url: &str,
+    state: &AppState<S>,
     kind: errors::FormKind,
 ) -> Response {
     let lang = Lang::choose(None, accept_language(headers));
@@ -217,11 +281,8 @@ fn body_refused(
             },
         )
     };
-    let back = errors::Back {
-        url: format!("{site_url}/"),
-        project: false,
-    };
-    error.respond_to(is_form(headers), lang, kind, &back)
+    let back = errors::Back::home(&state.config.site_url, lang);
+    error.respond_to(is_form(headers), lang, kind, &back, &state.frames())
 }
 
 /// Under `/api/`, an address that does not exist: JSON 404.
@@ -231,7 +292,7 @@ async fn unknown_route(headers: HeaderMap) -> Response {
         "unknown_route",
         Message::UnknownRoute,
     )
-    .respond(false, Lang::choose(None, accept_language(&headers)), "")
+    .json(Lang::choose(None, accept_language(&headers)))
 }
 
 /// An API address asked with another method: JSON 405.
@@ -241,7 +302,7 @@ async fn method_not_allowed(headers: HeaderMap) -> Response {
         "method_not_allowed",
         Message::MethodNotAllowed,
     )
-    .respond(false, Lang::choose(None, accept_language(&headers)), "")
+    .json(Lang::choose(None, accept_language(&headers)))
 }
 
 /// Whether the request came from a plain HTML form (answer with pages and redirects).
@@ -464,10 +525,7 @@ fn back_to<S: Store>(
             url: project_url(&state.config, lang, &slug),
             project: true,
         },
-        _ => errors::Back {
-            url: format!("{}/", state.config.site_url),
-            project: false,
-        },
+        _ => errors::Back::home(&state.config.site_url, lang),
     }
 }
 
@@ -494,12 +552,7 @@ async fn create_pledge<S: Store>(
     let body = match body {
         Ok(body) => body,
         Err(e) => {
-            return body_refused(
-                &e,
-                &headers,
-                &state.config.site_url,
-                errors::FormKind::Pledge,
-            );
+            return body_refused(&e, &headers, &state, errors::FormKind::Pledge);
         }
     };
     let lang = request_lang(&headers, &body);
@@ -523,6 +576,7 @@ async fn create_pledge<S: Store>(
             lang,
             errors::FormKind::Pledge,
             &back_to(&state, &headers, &body, lang),
+            &state.frames(),
         ),
     }
 }
@@ -603,7 +657,6 @@ async fn create_pledge_inner<S: Store>(
         )
         .await
         .map_err(ApiError::store)?;
-    let back = project_url(&state.config, lang, &request.project);
     let checkout = CheckoutRequest {
         pledge_id: pledge_id.clone(),
         project_slug: request.project.clone(),
@@ -612,16 +665,10 @@ async fn create_pledge_inner<S: Store>(
             .map_err(|_| ApiError::bad_request("invalid_amount", Message::AmountNotRecordable))?,
         currency: "eur".into(),
         customer_email: Some(request.email.clone()),
-        success_url: format!("{back}?merci={pledge_id}"),
+        // The thank-you page, written by the API from the store.
+        success_url: format!("{}/api/pledges/{pledge_id}/merci", state.config.api_base()),
         // Through the API, which expires the checkout and frees its place.
-        cancel_url: format!(
-            "{}/api/pledges/{pledge_id}/cancel",
-            state
-                .config
-                .api_url
-                .as_deref()
-                .unwrap_or(&state.config.site_url)
-        ),
+        cancel_url: format!("{}/api/pledges/{pledge_id}/cancel", state.config.api_base()),
         expires_at,
         locale: match lang {
             Lang::En => Locale::En,
@@ -659,27 +706,19 @@ async fn cancel_pledge<S: Store>(
     Path(pledge_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    let refused = |error: ApiError| {
+        shown_refused(&state, error, Lang::choose(None, accept_language(&headers)))
+    };
     let found = match state.store.pledge_contact(&pledge_id).await {
         Ok(found) => found,
-        Err(e) => {
-            return ApiError::store(e).respond(
-                true,
-                Lang::choose(None, accept_language(&headers)),
-                &state.config.site_url,
-            );
-        }
+        Err(e) => return refused(ApiError::store(e)),
     };
     let Some(pledge) = found else {
-        return ApiError::new(
+        return refused(ApiError::new(
             StatusCode::NOT_FOUND,
             "unknown_pledge",
             Message::UnknownPledge,
-        )
-        .respond(
-            true,
-            Lang::choose(None, accept_language(&headers)),
-            &state.config.site_url,
-        );
+        ));
     };
     let lang = Lang::choose(Some(&pledge.lang), None);
     if pledge.status == crate::store::PledgeStatus::Pending
@@ -704,6 +743,108 @@ async fn cancel_pledge<S: Store>(
     }
     let back = project_url(&state.config, lang, &pledge.project);
     Redirect::to(&format!("{back}?annule={pledge_id}")).into_response()
+}
+
+/// The page of a pledge's own address (its thank-you page, its cancel
+/// link) that cannot be shown.
+fn shown_refused<S: Store>(state: &AppState<S>, error: ApiError, lang: Lang) -> Response {
+    error.page(
+        lang,
+        errors::FormKind::Shown,
+        &errors::Back::home(&state.config.site_url, lang),
+        &state.frames(),
+    )
+}
+
+/// The thank-you page the checkout returns to: the pledge as the store has
+/// it now, in the pledge's language (or `?lang=`), in the site's layout.
+/// Once paid, the project's pages are re-rendered first (when this process
+/// renders them), so the project page the donor goes back to shows the
+/// pledge. Query: `lang`, and `essai`, the times a page waiting for the
+/// confirmation reloaded itself.
+async fn thanks<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    Path(pledge_id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let query: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or_default()).unwrap_or_default();
+    let param = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let asked = param("lang").and_then(Lang::from_code);
+    let fallback = Lang::choose(None, accept_language(&headers));
+    let refused = |error: ApiError, lang: Lang| shown_refused(&state, error, lang);
+    let pledge = match state.store.pledge_contact(&pledge_id).await {
+        Ok(Some(pledge)) => pledge,
+        Ok(None) => {
+            return refused(
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "unknown_pledge",
+                    Message::UnknownPledge,
+                ),
+                asked.unwrap_or(fallback),
+            );
+        }
+        Err(e) => return refused(ApiError::store(e), asked.unwrap_or(fallback)),
+    };
+    let lang = asked.unwrap_or_else(|| Lang::choose(Some(&pledge.lang), None));
+    let catalog = state.catalog();
+    let Some(project) = catalog.projects.get(&pledge.project) else {
+        return refused(
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_project",
+                Message::UnknownProject {
+                    slug: pledge.project.clone(),
+                },
+            ),
+            lang,
+        );
+    };
+    // Once per pledge: later visits find the pages written.
+    if pledge.status == crate::store::PledgeStatus::Paid && state.fresh.first_visit(&pledge_id) {
+        state.changed_and_rendered(pledge.project.clone()).await;
+    }
+    let figures = match state.store.figures(&pledge.project).await {
+        Ok(figures) => figures,
+        Err(e) => return refused(ApiError::store(e), lang),
+    };
+    let path = |l: Lang| {
+        format!(
+            "{}/api/pledges/{pledge_id}/merci?lang={}",
+            state.config.api_base(),
+            l.code()
+        )
+    };
+    let refresh_url = format!("{}&essai={{}}", path(lang));
+    let project_url = project_url(&state.config, lang, &pledge.project);
+    let written = crate::pages::thanks::page(&crate::pages::thanks::Thanks {
+        lang,
+        project,
+        pools: &catalog.pools,
+        pledge: &pledge,
+        figures: &figures,
+        project_url: &project_url,
+        refresh_url: &refresh_url,
+        attempt: param("essai").and_then(|n| n.parse().ok()).unwrap_or(0),
+    });
+    let urls = [lang, lang.other()].map(|l| (l, path(l)));
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        Html(crate::pages::in_frame(
+            &state.frames(),
+            lang,
+            &written,
+            &urls,
+        )),
+    )
+        .into_response()
 }
 
 /// The outcome of a webhook, as answered to Stripe. Its own refusals are
@@ -877,12 +1018,7 @@ async fn webhook<S: Store>(
     let body = match body {
         Ok(body) => body,
         Err(e) => {
-            return body_refused(
-                &e,
-                &headers,
-                &state.config.site_url,
-                errors::FormKind::Pledge,
-            );
+            return body_refused(&e, &headers, &state, errors::FormKind::Pledge);
         }
     };
     let signature_header = headers
@@ -892,11 +1028,7 @@ async fn webhook<S: Store>(
         Ok(outcome) => {
             axum::Json(serde_json::json!({ "received": true, "outcome": outcome })).into_response()
         }
-        Err(e) => e.respond(
-            false,
-            Lang::choose(None, accept_language(&headers)),
-            &state.config.site_url,
-        ),
+        Err(e) => e.json(Lang::choose(None, accept_language(&headers))),
     }
 }
 
@@ -912,7 +1044,7 @@ async fn progress<S: Store>(
             "unknown_project",
             Message::UnknownProject { slug },
         )
-        .respond(false, lang, "");
+        .json(lang);
     }
     match state.store.figures(&slug).await {
         Ok(figures) => (
@@ -920,8 +1052,39 @@ async fn progress<S: Store>(
             axum::Json(serde_json::json!({ "version": crate::progress::SNAPSHOT_VERSION, "project": slug, "figures": figures })),
         )
             .into_response(),
-        Err(e) => ApiError::store(e).respond(false, lang, ""),
+        Err(e) => ApiError::store(e).json(lang),
     }
+}
+
+/// The page answering an offer sent from the form: recorded, and what
+/// the person wrote, in the site's layout.
+fn offer_received<S: Store>(state: &AppState<S>, lang: Lang, input: &OfferInput) -> Response {
+    let catalog = state.catalog();
+    let Some(project) = catalog.projects.get(&input.project) else {
+        return Redirect::to(&errors::Back::home(&state.config.site_url, lang).url).into_response();
+    };
+    let project_url = project_url(&state.config, lang, &input.project);
+    let written = crate::pages::offer::page(&crate::pages::offer::Received {
+        lang,
+        project,
+        project_url: &project_url,
+        name: input.name.trim(),
+        contact: input.contact.trim(),
+        message: input.message.trim(),
+    });
+    // The language links go to the project's page (the offer was sent once).
+    let urls =
+        [lang, lang.other()].map(|l| (l, self::project_url(&state.config, l, &input.project)));
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        Html(crate::pages::in_frame(
+            &state.frames(),
+            lang,
+            &written,
+            &urls,
+        )),
+    )
+        .into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -945,17 +1108,12 @@ async fn create_offer<S: Store>(
     let body = match body {
         Ok(body) => body,
         Err(e) => {
-            return body_refused(
-                &e,
-                &headers,
-                &state.config.site_url,
-                errors::FormKind::Offer,
-            );
+            return body_refused(&e, &headers, &state, errors::FormKind::Offer);
         }
     };
     let lang = request_lang(&headers, &body);
     let client = client_of(client);
-    let result: Result<String, ApiError> = async {
+    let result: Result<OfferInput, ApiError> = async {
         check_origin(&headers, &state.config)?;
         state
             .limits
@@ -1008,15 +1166,11 @@ async fn create_offer<S: Store>(
             .await
             .map_err(ApiError::store)?;
         state.changed(input.project.clone());
-        Ok(input.project)
+        Ok(input)
     }
     .await;
     match result {
-        Ok(project) if form => Redirect::to(&format!(
-            "{}?aide=merci",
-            project_url(&state.config, lang, &project)
-        ))
-        .into_response(),
+        Ok(input) if form => offer_received(&state, lang, &input),
         Ok(_) => (
             StatusCode::CREATED,
             axum::Json(serde_json::json!({ "received": true })),
@@ -1027,6 +1181,7 @@ async fn create_offer<S: Store>(
             lang,
             errors::FormKind::Offer,
             &back_to(&state, &headers, &body, lang),
+            &state.frames(),
         ),
     }
 }

@@ -26,6 +26,7 @@ fn state() -> Arc<AppState<SqliteStore>> {
     Arc::new(AppState {
         store: SqliteStore::in_memory().unwrap(),
         catalog: RwLock::new(Arc::new(catalog)),
+        frames: Default::default(),
         payments: Arc::new(LocalPayments::new("http://localhost:0", "whsec_test").unwrap()),
         config: ApiConfig {
             site_url: "https://pave.example".into(),
@@ -37,6 +38,7 @@ fn state() -> Arc<AppState<SqliteStore>> {
         local: None,
         mailer: crate::mail::Mailer::disabled(),
         limits: super::limits::Limits::none(),
+        fresh: Default::default(),
     })
 }
 
@@ -145,14 +147,14 @@ async fn a_refused_form_gets_a_page_in_its_language() {
     // Back to the project the form is on, in the form's language.
     assert!(
         page.contains(
-            "<a href=\"https://pave.example/en/projets/cafe-du-coin/\">Back to the project</a>"
+            "<a class=\"button\" href=\"https://pave.example/en/projets/cafe-du-coin/\">Back to the project</a>"
         ),
         "{page}"
     );
 
     let (_, page) = pledge(form, FORM, Some("en;q=0.4, fr-CA;q=0.8")).await;
     assert!(page.contains("<html lang=\"fr\">"), "{page}");
-    assert!(page.contains("<title>Votre contribution n'a pas pu être enregistrée</title>"));
+    assert!(page.contains("<title>Votre contribution n’a pas pu être enregistrée</title>"));
     assert!(page.contains("entre 1\u{202F}€ et 500\u{202F}€"), "{page}");
 }
 
@@ -308,7 +310,18 @@ async fn offers_for_a_need_that_does_not_exist_or_a_closed_project_are_refused()
         state(),
     )
     .await;
-    assert_eq!(ok.0, StatusCode::SEE_OTHER, "{}", ok.1);
+    assert_eq!(ok.0, StatusCode::OK, "{}", ok.1);
+    // The confirmation says it is recorded, for whom, and what was sent.
+    for expected in [
+        "<h1>Merci pour votre proposition d’aide</h1>",
+        "est enregistrée pour l’équipe du projet",
+        "<dd>Sam</dd>",
+        "<dd>sam@example.org</dd>",
+        "<dd class=\"message\">Je peux peindre</dd>",
+        "href=\"https://pave.example/projets/cafe-du-coin/\"",
+    ] {
+        assert!(ok.1.contains(expected), "{expected}: {}", ok.1);
+    }
     for need in ["2", "99", "-1", "peinture"] {
         let body: &'static str = Box::leak(
             format!("project=cafe-du-coin&need={need}&name=Sam&contact=s%40e.org&message=Oui")
@@ -325,12 +338,12 @@ async fn offers_for_a_need_that_does_not_exist_or_a_closed_project_are_refused()
             "{page}"
         );
         assert!(
-            page.contains("<title>Votre proposition d'aide n'a pas pu être enregistrée</title>"),
+            page.contains("<title>Votre proposition d’aide n’a pas pu être enregistrée</title>"),
             "{page}"
         );
         assert!(
             page.contains(
-                "<a href=\"https://pave.example/projets/cafe-du-coin/\">Retour au projet</a>"
+                "<a class=\"button\" href=\"https://pave.example/projets/cafe-du-coin/\">Retour au projet</a>"
             ),
             "{page}"
         );
@@ -368,4 +381,17 @@ async fn a_missing_field_is_named_as_the_form_labels_it() {
     assert!(!page.contains("missing field"), "{page}");
     let (_, page) = pledge("project=cafe-du-coin&amount=20&lang=en", FORM, None).await;
     assert!(page.contains("Please fill in “Email”."), "{page}");
+}
+
+/// A paid pledge's thank-you page re-renders its project's pages on its
+/// first visit only; the oldest visits are forgotten past the bound.
+#[test]
+fn only_the_first_visit_of_a_thank_you_page_waits_for_a_render() {
+    let visits = super::FirstVisits::default();
+    assert!(visits.first_visit("pl_1"));
+    assert!(!visits.first_visit("pl_1"));
+    for n in 0..super::FirstVisits::KEPT {
+        assert!(visits.first_visit(&format!("pl_other_{n}")));
+    }
+    assert!(visits.first_visit("pl_1"), "forgotten past the bound");
 }

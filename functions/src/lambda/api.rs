@@ -9,9 +9,9 @@
 //! | `PAVE_TABLE`, `AWS_REGION`, credentials, `AWS_ENDPOINT_URL_DYNAMODB`? | the store ([`DynamoStore::from_env`]) |
 //! | `PAVE_RELEASE_BUCKET` | the content releases: the catalog is the live release's (see below; [`super::setup`]) |
 //! | `PAVE_CATALOG` | without releases, a catalog file (default `/var/task/catalog.json`) |
-//! | `PAVE_SITE_URL` | the public site, `https://…` (checkout return pages; the allowed origin); the API is under its `/api/` |
+//! | `PAVE_SITE_URL` | the public site, `https://…` (the project pages the API's pages link to; the allowed origin); the API is under its `/api/` |
 //! | `PAVE_EDGE_SECRET` | what CloudFront sends in `X-Pave-Edge`: only then is its `CloudFront-Viewer-Address` believed ([`client_of`]) |
-//! | `PAVE_API_URL` | where browsers reach the API, when not under the site's `/api/`: the checkout's cancel address (optional) |
+//! | `PAVE_API_URL` | where browsers reach the API, when not under the site's `/api/`: the checkout's thank-you and cancel addresses (optional; the API's pages then lose the site's stylesheet, which is on another origin) |
 //! | `PAVE_ALLOWED_ORIGINS` | other origins allowed to post forms, comma-separated (optional) |
 //! | `STRIPE_SECRET_KEY` / `_PARAM` / `_SECRET_ID` | Stripe's secret key ([`super::secrets`], through [`super::setup`]) |
 //! | `STRIPE_WEBHOOK_SECRET` / `_PARAM` / `_SECRET_ID` | the webhook signing secret |
@@ -42,7 +42,7 @@ use super::{env, secrets, setup};
 pub async fn state_from_env() -> Result<(Arc<AppState<DynamoStore>>, Option<CatalogWatch>), String>
 {
     let store = DynamoStore::from_env().await.map_err(|e| e.to_string())?;
-    let (catalog, watch) = setup::catalog_from_env().await?;
+    let (live, watch) = setup::catalog_from_env().await?;
     let site_url = env("PAVE_SITE_URL")
         .ok_or("PAVE_SITE_URL is not set")?
         .trim_end_matches('/')
@@ -61,7 +61,8 @@ pub async fn state_from_env() -> Result<(Arc<AppState<DynamoStore>>, Option<Cata
         .ok_or("STRIPE_WEBHOOK_SECRET (or STRIPE_WEBHOOK_SECRET_PARAM) is not set")?;
     let state = Arc::new(AppState {
         store,
-        catalog: RwLock::new(Arc::new(catalog)),
+        catalog: RwLock::new(Arc::new(live.catalog)),
+        frames: RwLock::new(Arc::new(live.frames)),
         payments: Arc::new(payments),
         config: ApiConfig {
             site_url,
@@ -75,6 +76,7 @@ pub async fn state_from_env() -> Result<(Arc<AppState<DynamoStore>>, Option<Cata
         local: None,
         mailer: setup::mailer_from_env().await,
         limits: crate::api::limits::Limits::from_env()?,
+        fresh: Default::default(),
     });
     Ok((state, watch))
 }
@@ -156,7 +158,7 @@ pub async fn run() -> Result<(), lambda_http::Error> {
         move |request: axum::extract::Request, next: axum::middleware::Next| {
             let (state, watch) = (state.clone(), watch.clone());
             async move {
-                if let Err(e) = watch.refresh(&state.catalog).await {
+                if let Err(e) = watch.refresh(&state.catalog, Some(&state.frames)).await {
                     tracing::warn!(
                         "pave-api: the live release cannot be read, the catalog in use stays: {e}"
                     );

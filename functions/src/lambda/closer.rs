@@ -192,10 +192,10 @@ pub struct Closer {
 impl Closer {
     /// From the environment (cold start).
     pub async fn from_env() -> Result<Closer, String> {
-        let (catalog, watch) = setup::catalog_from_env().await?;
+        let (live, watch) = setup::catalog_from_env().await?;
         Ok(Closer {
             store: DynamoStore::from_env().await.map_err(|e| e.to_string())?,
-            catalog: RwLock::new(Arc::new(catalog)),
+            catalog: RwLock::new(Arc::new(live.catalog)),
             watch,
             payments: setup::payments_from_env().await?,
             mailer: setup::mailer_from_env().await,
@@ -211,7 +211,7 @@ impl Closer {
         // The rules of the live release (a close must not use yesterday's).
         if let Some(watch) = &self.watch {
             watch
-                .refresh(&self.catalog)
+                .refresh(&self.catalog, None)
                 .await
                 .map_err(|message| Diagnostic {
                     error_type: CLOSE_FAILED.into(),

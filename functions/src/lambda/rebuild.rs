@@ -470,12 +470,20 @@ impl Rebuilder {
         keys.extend(changes.removed.iter().cloned());
         keys.sort();
         let mut invalidated = self.invalidate(&keys, request_id).await?;
-        let catalog = files
-            .iter()
-            .find(|f| f.path == "catalog.json")
-            .map(|f| f.bytes.as_slice())
-            .ok_or("the build wrote no catalog.json")?;
-        releases.activate(id, catalog).await?;
+        let written = |name: &str| {
+            files
+                .iter()
+                .find(|f| f.path == name)
+                .map(|f| f.bytes.as_slice())
+                .ok_or(format!("the build wrote no {name}"))
+        };
+        releases
+            .activate(
+                id,
+                written("catalog.json")?,
+                written(pave_contract::frame::FILE)?,
+            )
+            .await?;
         self.set_current(loaded.clone());
         self.forget_other_releases(id);
         // Every page with figures again, from this release, with the figures of now.

@@ -15,6 +15,7 @@ use super::s3::{Bucket, Got};
 use crate::aws::Connection;
 use crate::catalog::Catalog;
 use crate::release::{self, CURRENT, Current, Manifest, PENDING, Pending};
+use pave_contract::frame::Frames;
 
 /// The release bucket (cheap to clone).
 #[derive(Debug, Clone)]
@@ -107,6 +108,16 @@ impl Releases {
         Catalog::from_json(&bytes).map_err(|e| format!("{key}: {e}"))
     }
 
+    /// The site's layout of release `id` (plain pages for a release
+    /// activated before releases carried it).
+    pub async fn frames(&self, id: &str) -> Result<Frames, String> {
+        let key = release::frames_key(id);
+        match self.bucket.get(&key, None).await? {
+            Got::Object { body, .. } => Frames::from_json(&body).map_err(|e| format!("{key}: {e}")),
+            _ => Ok(Frames::default()),
+        }
+    }
+
     /// The manifest of release `id`, if it was published.
     pub async fn manifest(&self, id: &str) -> Result<Option<Manifest>, String> {
         let key = release::manifest_key(id);
@@ -154,17 +165,17 @@ impl Releases {
         self.put_json(PENDING, &pending).await
     }
 
-    /// Makes release `id` the live one: its catalog, then the pointer,
-    /// then nothing pending.
-    pub async fn activate(&self, id: &str, catalog: &[u8]) -> Result<(), String> {
-        self.bucket
-            .put(
-                &release::catalog_key(id),
-                catalog.to_vec(),
-                "application/json",
-                "no-store",
-            )
-            .await?;
+    /// Makes release `id` the live one: its catalog and its layout, then
+    /// the pointer, then nothing pending.
+    pub async fn activate(&self, id: &str, catalog: &[u8], frames: &[u8]) -> Result<(), String> {
+        for (key, bytes) in [
+            (release::catalog_key(id), catalog),
+            (release::frames_key(id), frames),
+        ] {
+            self.bucket
+                .put(&key, bytes.to_vec(), "application/json", "no-store")
+                .await?;
+        }
         self.put_json(
             CURRENT,
             &Current {
@@ -192,8 +203,8 @@ impl CatalogWatch {
         }
     }
 
-    /// The live release's catalog, when it is not the one in `known`.
-    pub async fn changed(&self) -> Result<Option<(String, Catalog)>, String> {
+    /// The live release's catalog and layout, when it is not the one known.
+    pub async fn changed(&self) -> Result<Option<LiveRelease>, String> {
         let known = self.live.lock().unwrap_or_else(|p| p.into_inner()).clone();
         // Before the first release the catalog stays empty: nothing to check.
         let Pointer::Live(live) = self.releases.live(known.as_ref()).await? else {
@@ -204,17 +215,64 @@ impl CatalogWatch {
             return Ok(None);
         }
         let catalog = self.releases.catalog(&live.release).await?;
+        // The layout only dresses the API's pages: a release's rules are
+        // never held back for it.
+        let frames = self
+            .releases
+            .frames(&live.release)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!("pave: the API's pages are plain: {e}");
+                Frames::default()
+            });
         let id = live.release.clone();
         *self.live.lock().unwrap_or_else(|p| p.into_inner()) = Some(live);
-        Ok(Some((id, catalog)))
+        Ok(Some(LiveRelease {
+            id,
+            catalog,
+            frames,
+        }))
     }
 
-    /// Brings `target` to the live release's catalog.
-    pub async fn refresh(&self, target: &RwLock<Arc<Catalog>>) -> Result<(), String> {
-        if let Some((id, catalog)) = self.changed().await? {
-            tracing::info!("pave: release {id} is live, its catalog in use");
-            *target.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(catalog);
+    /// Brings `catalog` (and `frames`, when given) to the live release's.
+    pub async fn refresh(
+        &self,
+        catalog: &RwLock<Arc<Catalog>>,
+        frames: Option<&RwLock<Arc<Frames>>>,
+    ) -> Result<(), String> {
+        if let Some(release) = self.changed().await? {
+            tracing::info!("pave: release {} is live, its catalog in use", release.id);
+            *catalog.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(release.catalog);
+            if let Some(frames) = frames {
+                *frames.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(release.frames);
+            }
         }
         Ok(())
+    }
+}
+
+/// What the API and the closer use of the live release.
+pub struct LiveRelease {
+    pub id: String,
+    pub catalog: Catalog,
+    pub frames: Frames,
+}
+
+impl LiveRelease {
+    /// Before the first release: no project (every pledge is refused as
+    /// `unknown_project`), plain pages.
+    pub fn none_yet() -> LiveRelease {
+        LiveRelease {
+            id: String::new(),
+            catalog: Catalog {
+                version: crate::catalog::CATALOG_VERSION,
+                currency: "EUR".into(),
+                pledge_min: rust_decimal::Decimal::ONE,
+                pledge_max: rust_decimal::Decimal::ONE,
+                projects: Default::default(),
+                pools: Default::default(),
+            },
+            frames: Frames::default(),
+        }
     }
 }

@@ -5,7 +5,7 @@
 //! | variable | what |
 //! |---|---|
 //! | `PAVE_RELEASE_BUCKET` | the content releases: the catalog is the live release's, re-read when it changes ([`super::release`]) |
-//! | `PAVE_CATALOG` | without releases, a catalog file, default [`DEFAULT_CATALOG`] |
+//! | `PAVE_CATALOG` | without releases, a catalog file, default [`DEFAULT_CATALOG`] (the API's pages take the `frames.json` beside it) |
 //! | `STRIPE_SECRET_KEY` / `_PARAM` / `_SECRET_ID` | Stripe's secret key ([`super::secrets`]) |
 //! | `STRIPE_API_BASE` | another Stripe API base (tests) |
 //! | `SMTP_URL` / `_PARAM` / `_SECRET_ID`, `MAIL_FROM` | the donors' emails ([`mailer_from_env`]; it holds a password, so on AWS it comes from SSM like Stripe's keys) |
@@ -15,45 +15,44 @@ use crate::mail::Mailer;
 use crate::mail::smtp::{ENV_MAIL_FROM, ENV_SMTP_URL};
 use crate::stripe::client::{ENV_API_BASE, StripeConfig, StripePayments};
 
-use super::release::{CatalogWatch, Releases};
+use pave_contract::frame::Frames;
+
+use super::release::{CatalogWatch, LiveRelease, Releases};
 use super::{env, secrets};
 
 /// Where the catalog is when neither `PAVE_RELEASE_BUCKET` nor
 /// `PAVE_CATALOG` is set.
 pub const DEFAULT_CATALOG: &str = "/var/task/catalog.json";
 
-/// The catalog before the first content release: no project, so every
-/// pledge is refused as `unknown_project`.
-fn no_release_yet() -> Catalog {
-    Catalog {
-        version: crate::catalog::CATALOG_VERSION,
-        currency: "EUR".into(),
-        pledge_min: rust_decimal::Decimal::ONE,
-        pledge_max: rust_decimal::Decimal::ONE,
-        projects: Default::default(),
-        pools: Default::default(),
-    }
-}
-
-/// The catalog at cold start, and the watch that keeps it the live
-/// release's (`PAVE_RELEASE_BUCKET`); without releases, `PAVE_CATALOG` (or
-/// [`DEFAULT_CATALOG`]), read and checked, and no watch.
-pub async fn catalog_from_env() -> Result<(Catalog, Option<CatalogWatch>), String> {
+/// The live release at cold start (its catalog and layout), and the watch
+/// that keeps it the live one (`PAVE_RELEASE_BUCKET`); without releases,
+/// `PAVE_CATALOG` (or [`DEFAULT_CATALOG`]), read and checked, with the
+/// `frames.json` beside it if there is one, and no watch.
+pub async fn catalog_from_env() -> Result<(LiveRelease, Option<CatalogWatch>), String> {
     let connection = crate::aws::Connection::from_env().map_err(|e| e.to_string())?;
     if let Some(releases) = Releases::from_env(&connection)? {
         let watch = CatalogWatch::new(releases);
-        let catalog = match watch.changed().await {
-            Ok(Some((_, catalog))) => catalog,
-            Ok(None) => no_release_yet(),
+        let live = match watch.changed().await {
+            Ok(Some(live)) => live,
+            Ok(None) => LiveRelease::none_yet(),
             Err(e) => {
                 tracing::warn!("pave: {e}");
-                no_release_yet()
+                LiveRelease::none_yet()
             }
         };
-        return Ok((catalog, Some(watch)));
+        return Ok((live, Some(watch)));
     }
     let path = env("PAVE_CATALOG").unwrap_or_else(|| DEFAULT_CATALOG.to_string());
-    Ok((Catalog::read(std::path::Path::new(&path))?, None))
+    let path = std::path::Path::new(&path);
+    let frames = path.with_file_name(pave_contract::frame::FILE);
+    Ok((
+        LiveRelease {
+            id: String::new(),
+            catalog: Catalog::read(path)?,
+            frames: Frames::read(&frames)?,
+        },
+        None,
+    ))
 }
 
 /// The Stripe client: the secret key resolved through [`secrets::resolve`]

@@ -301,22 +301,22 @@ impl DynamoStore {
     /// A ledger entry written before the statements (no donor, payment time
     /// nor matches on it): completed from its pledge's partition (the
     /// pledge and its match records), one more query.
-    async fn legacy_ledger_entry(&self, entry: &Item) -> Result<LedgerEntry, StoreError> {
-        let base = items::ledger_pledge(entry)?;
-        let partition = Key::pledge(&base.id).pk;
-        let found = self.query(&partition, "", None).await?;
-        let pledge = found
-            .iter()
-            .find(|i| items::opt_string(i, items::SK).ok().flatten().as_deref() == Some("PLEDGE"))
-            .ok_or_else(|| StoreError::UnknownPledge(base.id.clone()))?;
-        let item = PledgeItem::from_item(&base.id, pledge)?;
+    /// A pledge's item and its active matches, in one consistent query of
+    /// its partition; `None` when the store does not have it.
+    pub(crate) async fn pledge_with_matches(
+        &self,
+        pledge_id: &str,
+    ) -> Result<Option<(Item, Vec<Match>)>, StoreError> {
+        let found = self.query(&Key::pledge(pledge_id).pk, "", None).await?;
+        let sk = |i: &Item| items::opt_string(i, items::SK).ok().flatten();
+        let Some(pledge) = found.iter().find(|i| sk(i).as_deref() == Some("PLEDGE")) else {
+            return Ok(None);
+        };
         let mut matches = Vec::new();
-        for m in found.iter().filter(|i| {
-            items::opt_string(i, items::SK)
-                .ok()
-                .flatten()
-                .is_some_and(|sk| sk.starts_with(items::MATCH_PREFIX))
-        }) {
+        for m in found
+            .iter()
+            .filter(|i| sk(i).is_some_and(|sk| sk.starts_with(items::MATCH_PREFIX)))
+        {
             let m = MatchItem::from_item(m)?;
             if m.active {
                 matches.push(Match {
@@ -325,13 +325,23 @@ impl DynamoStore {
                 });
             }
         }
+        Ok(Some((pledge.clone(), matches)))
+    }
+
+    async fn legacy_ledger_entry(&self, entry: &Item) -> Result<LedgerEntry, StoreError> {
+        let base = items::ledger_pledge(entry)?;
+        let (pledge, matches) = self
+            .pledge_with_matches(&base.id)
+            .await?
+            .ok_or_else(|| StoreError::UnknownPledge(base.id.clone()))?;
+        let item = PledgeItem::from_item(&base.id, &pledge)?;
         Ok(LedgerEntry {
             amount: base.amount,
             reward: item.reward,
             status: base.status,
             refund_reason: base.refund_reason,
-            paid_at: items::opt_num(pledge, "paid_at")?.unwrap_or_default(),
-            refunded_at: items::opt_num(pledge, "refunded_at")?,
+            paid_at: items::opt_num(&pledge, "paid_at")?.unwrap_or_default(),
+            refunded_at: items::opt_num(&pledge, "refunded_at")?,
             donor: item.donor,
             contact: item.contact,
             matches,

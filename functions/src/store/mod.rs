@@ -290,6 +290,9 @@ pub struct PledgeContact {
     pub status: PledgeStatus,
     /// Its Checkout Session, once opened.
     pub checkout_session: Option<String>,
+    /// The matches it earned that still count (none until paid, none once
+    /// refunded), in the pools' order: what its thank-you page states.
+    pub matches: Vec<Match>,
 }
 
 /// What an erasure anonymised.

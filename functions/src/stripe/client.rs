@@ -545,7 +545,7 @@ mod tests {
             amount_cents: 2_000,
             currency: "eur".into(),
             customer_email: Some("citoyen@example.org".into()),
-            success_url: "https://pave.example/p/cafe-du-coin/?merci={CHECKOUT_SESSION_ID}".into(),
+            success_url: "https://pave.example/api/pledges/pl_1/merci".into(),
             cancel_url: "https://pave.example/p/cafe-du-coin/".into(),
             expires_at: checkout_expiry(NOW, 3600),
             locale: Locale::Fr,

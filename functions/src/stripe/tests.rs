@@ -30,7 +30,7 @@ fn request(pledge_id: &str, amount_cents: i64) -> CheckoutRequest {
         amount_cents,
         currency: "eur".into(),
         customer_email: Some("citoyen@example.org".into()),
-        success_url: "https://pave.example/fr/cafe-du-coin/?merci={CHECKOUT_SESSION_ID}".into(),
+        success_url: "https://pave.example/api/pledges/pl_1/merci".into(),
         cancel_url: "https://pave.example/fr/cafe-du-coin/".into(),
         expires_at: checkout_expiry(now(), 3600),
         locale: Locale::Fr,

@@ -13,6 +13,11 @@ pub async fn paid_pledge_is_counted_and_matched<S: Backend>(db: impl Fn() -> S) 
     // Nothing paid yet: a pending pledge counts for nothing.
     let camille = pledge("p-camille", CAFE, "42.10");
     suite.create(&camille).await;
+    let pending = suite.store.pledge_contact(&camille.id).await.unwrap();
+    assert_eq!(
+        pending.map(|c| (c.status, c.matches)),
+        Some((PledgeStatus::Pending, vec![]))
+    );
     assert_eq!(suite.figures(CAFE).await.raised, Decimal::ZERO);
     assert_eq!(suite.figures(CAFE).await.pledges, 0);
 
@@ -34,6 +39,15 @@ pub async fn paid_pledge_is_counted_and_matched<S: Backend>(db: impl Fn() -> S) 
         "a paid pledge dates the figures"
     );
     assert_eq!(suite.store.collected(CAFE).await.unwrap(), d("105.25"));
+    // Its thank-you page states what it earned.
+    let contact = suite.store.pledge_contact(&camille.id).await.unwrap();
+    assert_eq!(
+        contact.map(|c| (c.status, c.matches)),
+        Some((
+            PledgeStatus::Paid,
+            vec![m(HABITAT, "42.10"), m(REGION, "21.05")]
+        ))
+    );
 
     // 150 €: HABITAT stops at its 100 € per pledge, REGION gives 75.
     let dominique = pledge("p-dominique", CAFE, "150");
@@ -391,6 +405,13 @@ pub async fn refunds_release_matches_to_the_pool<S: Backend>(db: impl Fn() -> S)
     );
     assert_eq!((figures.backers, figures.pledges), (1, 1));
     assert_eq!(suite.store.collected(ATELIER).await.unwrap(), d("70"));
+    // A refunded pledge earned nothing any more; the other keeps its match.
+    let matches = |id: &'static str| {
+        let store = &suite.store;
+        async move { store.pledge_contact(id).await.unwrap().unwrap().matches }
+    };
+    assert_eq!(matches("p-a").await, vec![]);
+    assert_eq!(matches("p-b").await, vec![m(SMALL, "20")]);
 
     // The same refund event again; then a different payment event for it.
     assert_eq!(

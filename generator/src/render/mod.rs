@@ -455,6 +455,14 @@ impl<'a> Renderer<'a> {
                 json
             },
         });
+        others.push(File {
+            path: pave_contract::frame::FILE.into(),
+            bytes: {
+                let mut json = serde_json::to_vec_pretty(&pages::frames(self)?).unwrap_or_default();
+                json.push(b'\n');
+                json
+            },
+        });
         others.extend(self.site.territories.iter().map(pages::brand_css));
         others.extend(self.theme.static_files.iter().cloned());
         others.retain(|f| paths.insert(f.path.clone()));

@@ -17,6 +17,9 @@ pub struct Theme {
     /// (`site.t[some_variable]`, or a key a language lacks): pages then
     /// carry the strings as `site.t`.
     looks_up_strings: bool,
+    /// Whether [`FRAME_TEMPLATE`] exists (the theme has a `base.html` or a
+    /// `frame.html`).
+    has_frame: bool,
     has_menu: bool,
     strings: BTreeMap<Lang, Strings>,
     /// `static/` files, copied to the root of the site.
@@ -57,7 +60,7 @@ impl Theme {
     /// Loads `themes/<name>/` (its `templates/`, `i18n/` and `static/`).
     pub fn load(dir: &Path) -> Result<Theme, String> {
         let pattern = dir.join("templates").join("**").join("*");
-        let mut templates = Vec::new();
+        let mut templates: Vec<(String, String)> = Vec::new();
         for (name, bytes) in theme_files(dir, "templates")? {
             let source = String::from_utf8(bytes)
                 .map_err(|e| format!("the theme's template {name} is not UTF-8: {e}"))?;
@@ -66,6 +69,21 @@ impl Theme {
         if templates.is_empty() {
             return Err(format!("no templates found in {}", pattern.display()));
         }
+        // The layout of the API's pages (`frames.json`): the theme's own
+        // `frame.html`, else `base.html` around the main slot.
+        let has_base = templates.iter().any(|(name, _)| name == "base.html");
+        if templates.iter().any(|(name, _)| name == "frame.html") {
+            templates.push((FRAME_TEMPLATE.into(), "{% extends \"frame.html\" %}".into()));
+        } else if has_base {
+            templates.push((
+                FRAME_TEMPLATE.into(),
+                format!(
+                    "{{% extends \"base.html\" %}}{{% block main %}}{}{{% endblock main %}}",
+                    pave_contract::frame::MAIN
+                ),
+            ));
+        }
+        let has_frame = templates.iter().any(|(name, _)| name == FRAME_TEMPLATE);
         let mut strings = BTreeMap::new();
         let mut teras = BTreeMap::new();
         let mut looks_up_strings = false;
@@ -107,6 +125,7 @@ impl Theme {
             teras,
             looks_up_strings,
             has_menu,
+            has_frame,
             strings,
             static_files,
             css_version,
@@ -124,6 +143,10 @@ impl Theme {
 
     /// Whether pages must carry the strings (`site.t`) for lookups made
     /// while rendering.
+    pub fn has_frame(&self) -> bool {
+        self.has_frame
+    }
+
     pub fn looks_up_strings(&self) -> bool {
         self.looks_up_strings
     }
@@ -139,6 +162,11 @@ impl Theme {
 /// given to every page as `site.menu`, whose `site.nav` then leaves the
 /// territories out. Without it, every page gets them.
 pub const MENU_TEMPLATE: &str = "partials/menu.html";
+
+/// The layout of the API's pages (`frames.json`), added to the theme's
+/// templates: its `frame.html` if it has one, else its `base.html` with
+/// the main slot as the `main` block.
+pub const FRAME_TEMPLATE: &str = "__pave_frame.html";
 
 /// Writes the translations a template names literally into it: in its tags
 /// (`{{ … }}`, `{% … %}`, not in text, comments or `raw` blocks), each

@@ -41,7 +41,9 @@ impl DynamoStore {
         &self,
         pledge_id: &str,
     ) -> Result<Option<PledgeContact>, StoreError> {
-        let Some(item) = self.get(&Key::pledge(pledge_id)).await? else {
+        // The pledge and its matches read together: a page never shows a
+        // paid pledge with matches already released, or the reverse.
+        let Some((item, matches)) = self.pledge_with_matches(pledge_id).await? else {
             return Ok(None);
         };
         let reward = items::opt_num(&item, "reward")?.and_then(|r| usize::try_from(r).ok());
@@ -55,6 +57,7 @@ impl DynamoStore {
             status: PledgeStatus::parse(&items::string(&item, "status")?)
                 .unwrap_or(PledgeStatus::Pending),
             checkout_session: items::opt_string(&item, "checkout_session")?,
+            matches,
         }))
     }
 

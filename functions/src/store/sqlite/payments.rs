@@ -39,14 +39,7 @@ pub(super) fn unpay_tx(
     reason: Option<RefundReason>,
     at: i64,
 ) -> Result<Vec<Match>, StoreError> {
-    let cancelled: Vec<Match> = pool_amounts(
-        tx,
-        "SELECT pool, amount_cents FROM matches WHERE pledge_id = ?1 AND active = 1 ORDER BY id",
-        pledge_id,
-    )?
-    .into_iter()
-    .map(|(pool_id, amount)| Match { pool_id, amount })
-    .collect();
+    let cancelled = super::reads::active_matches(tx, pledge_id)?;
     exec(
         tx,
         "UPDATE matches SET active = 0 WHERE pledge_id = ?1 AND active = 1",

@@ -102,6 +102,18 @@ pub(super) fn pool_amounts(
     .collect()
 }
 
+/// A pledge's matches that still count, in the order they were made.
+pub(super) fn active_matches(tx: &Connection, pledge_id: &str) -> Result<Vec<Match>, StoreError> {
+    Ok(pool_amounts(
+        tx,
+        "SELECT pool, amount_cents FROM matches WHERE pledge_id = ?1 AND active = 1 ORDER BY id",
+        pledge_id,
+    )?
+    .into_iter()
+    .map(|(pool_id, amount)| Match { pool_id, amount })
+    .collect())
+}
+
 /// A pledge as a payment or a refund reads it.
 pub(super) struct PledgeRow {
     pub(super) project: String,

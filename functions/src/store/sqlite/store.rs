@@ -269,6 +269,7 @@ impl Store for SqliteStore {
                         lang,
                         status: PledgeStatus::parse(&status).unwrap_or(PledgeStatus::Pending),
                         checkout_session: session,
+                        matches: reads::active_matches(tx, &pledge_id)?,
                     })
                 },
             )

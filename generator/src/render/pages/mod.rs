@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use pave_contract::frame::Frames;
+
 use super::catalog::{pool_id, pools_for};
 use super::format::{self, Lang};
 use super::i18n::Strings;
@@ -529,6 +531,49 @@ pub fn render_shared(
             render_template(r, "404.html", key, lang, common, ())
         }
     }
+}
+
+/// The site's layout around the API's pages, in every language
+/// (`frames.json`, [`pave_contract::frame`]): the theme's frame template
+/// with the page's title, address and language links as slots. A language
+/// whose layout lost its main slot is left out (the API then writes a
+/// plain page).
+pub fn frames(r: &Renderer) -> Result<Frames, RenderError> {
+    use pave_contract::frame;
+    let mut frames = std::collections::BTreeMap::new();
+    if !r.theme.has_frame() {
+        return Ok(Frames::new(frames));
+    }
+    for &lang in &r.langs {
+        if let Some(e) = r.menu_error(lang) {
+            return Err(e);
+        }
+        let key = PageKey::NotFound;
+        let mut site = common(
+            r,
+            &key,
+            lang,
+            frame::TITLE.to_string(),
+            r.site.config.tagline.clone(),
+        );
+        // The API gives each address whole.
+        site.base_url = "";
+        site.canonical = frame::URL.to_string();
+        for alternate in &mut site.alternates {
+            alternate.url = Lang::from_code(alternate.lang)
+                .map(frame::url_in)
+                .unwrap_or_default();
+        }
+        let file = render_template(r, super::theme::FRAME_TEMPLATE, &key, lang, site, ())?;
+        let mut html = String::from_utf8(file.bytes).unwrap_or_default();
+        if let Some(at) = html.find("</head>") {
+            html.insert_str(at, frame::HEAD);
+        }
+        if html.contains(frame::MAIN) {
+            frames.insert(lang.code().to_string(), html);
+        }
+    }
+    Ok(Frames::new(frames))
 }
 
 /// A page whose subject vanished between listing and rendering: never

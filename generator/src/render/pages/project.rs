@@ -271,57 +271,24 @@ fn news_views(p: &Project, lang: Lang, shared: &Shared) -> Vec<NewsView> {
         .collect()
 }
 
-/// Links that share the page by email and on social networks (plain
-/// links: no script, no tracking).
+/// Links that share the page by email and on social networks
+/// ([`pave_contract::share`]).
 fn share_links(
     title: &str,
     summary: &str,
     canonical: &str,
     t: &crate::render::i18n::Strings,
 ) -> Vec<Link> {
-    let enc = |s: &str| -> String {
-        let mut out = String::new();
-        for b in s.bytes() {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                out.push(b as char);
-            } else {
-                out.push_str(&format!("%{b:02X}"));
-            }
-        }
-        out
-    };
-    let share_text = format!("{title} — {summary}");
-    vec![
-        Link {
-            url: format!(
-                "mailto:?subject={}&body={}",
-                enc(title),
-                enc(&format!("{share_text}\n{canonical}"))
-            ),
-            label: t.get("share.email").to_string(),
-        },
-        Link {
-            url: format!(
-                "https://www.facebook.com/sharer/sharer.php?u={}",
-                enc(canonical)
-            ),
-            label: "Facebook".into(),
-        },
-        Link {
-            url: format!(
-                "https://www.linkedin.com/sharing/share-offsite/?url={}",
-                enc(canonical)
-            ),
-            label: "LinkedIn".into(),
-        },
-        Link {
-            url: format!(
-                "https://bsky.app/intent/compose?text={}",
-                enc(&format!("{share_text} {canonical}"))
-            ),
-            label: "Bluesky".into(),
-        },
-    ]
+    pave_contract::share::links(title, summary, canonical)
+        .into_iter()
+        .map(|(network, url)| Link {
+            url,
+            label: match network {
+                pave_contract::share::Network::Email => t.get("share.email").to_string(),
+                other => other.name().to_string(),
+            },
+        })
+        .collect()
 }
 
 fn need_kind(k: NeedKind) -> &'static str {

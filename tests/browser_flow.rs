@@ -1,0 +1,134 @@
+//! A person's path after acting, in Debian's headless Chromium against
+//! `pave serve` on the sample content (`tests/web/flow.mjs`): a pledge with
+//! JavaScript on (desktop) and one with it off (phone), each from the project
+//! page through the test checkout to the thank-you page and back; an offer
+//! of help without JavaScript. The screenshots go to `PAVE_SCREENSHOTS` when
+//! set (else a temporary folder).
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+#[test]
+fn after_paying_or_offering_a_person_sees_what_they_did_and_the_new_total() {
+    let dir = sample_copy();
+    let server = start_sample_server(dir.path(), &[]);
+    let shots = std::env::var("PAVE_SCREENSHOTS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| dir.path().join("shots"));
+    let output = Command::new("node")
+        .arg(repo_root().join("tests/web/flow.mjs"))
+        .args(["--base", &format!("http://{}", server.addr)])
+        .arg("--shots")
+        .arg(&shots)
+        .output()
+        .expect("node runs (scripts/setup-web installs it)");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "the browser harness failed: {stderr}\nrun scripts/setup-web"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("harness output is not JSON ({e}): {stderr}"));
+    // As read, with French money's narrow no-break spaces as plain ones.
+    let text = |v: &serde_json::Value| {
+        v.as_str()
+            .unwrap_or_default()
+            .replace(['\u{202F}', '\u{A0}'], " ")
+    };
+
+    // Toit partagé: the Fondation BTP Plus adds one euro per citizen euro.
+    // Camille (JavaScript on, desktop, French): 40 € with a reward.
+    let camille = &report["pledges"][0];
+    assert_eq!(text(&camille["before"]), "0 € sur 15 000 € — 0 %");
+    let thanks = &camille["thanks"];
+    assert!(text(&thanks["url"]).contains("/api/pledges/pl_"));
+    assert_eq!(text(&thanks["lang"]), "fr");
+    assert_eq!(text(&thanks["h1"]), "Merci, Camille !");
+    assert_eq!(text(&thanks["title"]), "Merci, Camille ! — Pavé");
+    let main = text(&thanks["main"]);
+    for expected in [
+        "Votre contribution de 40 € au projet « Toit partagé",
+        "Votre contrepartie : Un repas partagé avec les familles du réseau",
+        "Fondation BTP Plus ajoute 40 €",
+        "Votre geste de 40 € apporte 80 € au projet.",
+        "80 € sur 15 000 €",
+        "1 contributeur",
+        "même si l’objectif de 15 000 € n’est pas atteint",
+        "Faites-le savoir",
+    ] {
+        assert!(main.contains(expected), "{expected}:\n{main}");
+    }
+    assert_eq!(
+        camille["thanks_axe"],
+        serde_json::json!([]),
+        "accessibility violations on the thank-you page"
+    );
+    // Back on the project page, the pledge is already counted.
+    assert_eq!(
+        text(&camille["after"]["amounts"]),
+        "80 € sur 15 000 € — 0 %"
+    );
+
+    // Dominique (JavaScript off, phone, English): 25 €, no reward.
+    let dominique = &report["pledges"][1];
+    assert_eq!(dominique["js"], false);
+    let thanks = &dominique["thanks"];
+    assert_eq!(text(&thanks["lang"]), "en");
+    assert_eq!(text(&thanks["h1"]), "Thank you, Dominique!");
+    let main = text(&thanks["main"]);
+    for expected in [
+        "Your pledge of €25 to “Toit partagé",
+        "Fondation BTP Plus adds €25",
+        "Your €25 brings the project €50.",
+        "€130 of €15,000",
+        "2 backers",
+    ] {
+        assert!(main.contains(expected), "{expected}:\n{main}");
+    }
+    assert!(!main.contains("Your reward"), "{main}");
+    assert_eq!(text(&dominique["after"]["amounts"]), "€130 of €15,000 — 0%");
+    // On the phone the figures and the pledge form come right after the
+    // title and its summary, before the story; on the desktop the story is
+    // beside them.
+    let at = |who: &serde_json::Value, what: &str| who["after"][what].as_i64().unwrap_or(-1);
+    assert!(
+        at(dominique, "figures_top") < at(dominique, "form_top")
+            && at(dominique, "form_top") < at(dominique, "story_top")
+            && at(dominique, "figures_top") - at(dominique, "lead_bottom") < 100,
+        "phone: {:#}",
+        dominique["after"]
+    );
+    assert!(
+        at(camille, "figures_top") - at(camille, "lead_bottom") < 100
+            && at(camille, "story_top") - at(camille, "lead_bottom") < 600,
+        "desktop: {:#}",
+        camille["after"]
+    );
+
+    // Zoé's offer of help (JavaScript off): recorded, with what she wrote.
+    let zoe = &report["offers"][0]["confirmation"];
+    assert_eq!(text(&zoe["h1"]), "Merci pour votre proposition d’aide");
+    let main = text(&zoe["main"]);
+    for expected in [
+        "est enregistrée pour l’équipe du projet, Alexis et Clément",
+        "Zoé",
+        "zoe@example.org",
+        "Je peux repeindre la façade\nle samedi matin.",
+        "Retour au projet",
+    ] {
+        assert!(main.contains(expected), "{expected}:\n{main}");
+    }
+    for shot in [
+        "thanks-desktop.png",
+        "thanks-phone.png",
+        "project-desktop.png",
+        "project-phone.png",
+        "offer-nojs.png",
+    ] {
+        assert!(shots.join(shot).is_file(), "{shot} was not taken");
+    }
+}
