@@ -3,7 +3,7 @@
 //! written in the language chosen for the answer ([`Lang::choose`]).
 
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
 use pave_contract::frame::Frames;
 
@@ -97,14 +97,8 @@ impl ApiError {
     /// titled for `kind`, what went wrong, and a link `back`.
     pub fn page(&self, lang: Lang, kind: FormKind, back: &Back, frames: &Frames) -> Response {
         let written = error_page(&self.message.render(lang), lang, kind, back);
-        let page = crate::pages::in_frame(frames, lang, &written, &[(lang, back.url.clone())]);
-        let response = (
-            self.status,
-            [(axum::http::header::CACHE_CONTROL, "no-store")],
-            Html(page),
-        )
-            .into_response();
-        self.with_retry_after(response)
+        let urls = [(lang, back.url.clone())];
+        self.with_retry_after(super::framed(self.status, frames, lang, &written, &urls))
     }
 
     /// JSON, or for a form of `kind` its page ([`ApiError::page`]).

@@ -835,14 +835,21 @@ async fn thanks<S: Store>(
         attempt: param("essai").and_then(|n| n.parse().ok()).unwrap_or(0),
     });
     let urls = [lang, lang.other()].map(|l| (l, path(l)));
+    framed(StatusCode::OK, &state.frames(), lang, &written, &urls)
+}
+
+/// A page for a person, in the site's layout: never cached.
+fn framed(
+    status: StatusCode,
+    frames: &Frames,
+    lang: Lang,
+    written: &crate::pages::Written,
+    urls: &[(Lang, String)],
+) -> Response {
     (
+        status,
         [(header::CACHE_CONTROL, "no-store")],
-        Html(crate::pages::in_frame(
-            &state.frames(),
-            lang,
-            &written,
-            &urls,
-        )),
+        Html(crate::pages::in_frame(frames, lang, written, urls)),
     )
         .into_response()
 }
@@ -1075,16 +1082,7 @@ fn offer_received<S: Store>(state: &AppState<S>, lang: Lang, input: &OfferInput)
     // The language links go to the project's page (the offer was sent once).
     let urls =
         [lang, lang.other()].map(|l| (l, self::project_url(&state.config, l, &input.project)));
-    (
-        [(header::CACHE_CONTROL, "no-store")],
-        Html(crate::pages::in_frame(
-            &state.frames(),
-            lang,
-            &written,
-            &urls,
-        )),
-    )
-        .into_response()
+    framed(StatusCode::OK, &state.frames(), lang, &written, &urls)
 }
 
 #[derive(Debug, Deserialize)]
