@@ -12,6 +12,12 @@ a reader never sees half a file):
      "content_type": "text/plain; charset=utf-8", "text": "<decoded body>",
      "raw": "<the message as received>"}
 
+With SMTP_SINK_DELAY_MS set, each message waits that long after its DATA
+before the sink answers, and OUTDIR/<n>.receiving marks that message n is
+being received: a test can kill the client while a message is in flight.
+A message whose client hung up before the answer is not accepted (not
+written), as a real server would not take responsibility for it.
+
 It serves until its parent process dies (a thread polls os.getppid() and
 leaves with os._exit), so a test that spawns it never leaves it behind.
 """
@@ -29,11 +35,19 @@ from aiosmtpd.smtp import SMTP
 
 
 class Sink:
-    def __init__(self, outdir):
+    def __init__(self, outdir, delay):
         self.outdir = outdir
+        self.delay = delay
         self.count = 0
+        self.started = 0
 
     async def handle_DATA(self, server, session, envelope):
+        self.started += 1
+        open(os.path.join(self.outdir, f"{self.started}.receiving"), "w").close()
+        if self.delay:
+            await asyncio.sleep(self.delay)
+            if server.transport is None or server.transport.is_closing():
+                return "421 the client hung up"
         raw = envelope.original_content or envelope.content
         if isinstance(raw, str):
             raw = raw.encode("utf-8")
@@ -68,7 +82,8 @@ def watch_parent():
 
 async def main(outdir):
     os.makedirs(outdir, exist_ok=True)
-    handler = Sink(outdir)
+    delay = int(os.environ.get("SMTP_SINK_DELAY_MS", "0")) / 1000
+    handler = Sink(outdir, delay)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
         lambda: SMTP(handler, enable_SMTPUTF8=True), host="127.0.0.1", port=0

@@ -2,7 +2,8 @@
 //! store. Closes every project whose campaign ended (funded, or refunded
 //! through Stripe), retries the refunds still pending, prints a summary.
 //! The work is `pave_functions::close::run`, which the AWS Lambda calls too
-//! (refunded donors are told why, over SMTP when `SMTP_URL` is set).
+//! (refunded donors are told why: the emails go through the store's outbox,
+//! which this command then drains, over SMTP when `SMTP_URL` is set).
 
 use std::path::Path;
 
@@ -28,6 +29,7 @@ pub fn close(store: StoreChoice, catalog: &Path, now: Option<jiff::Timestamp>) -
     let runtime = crate::store_file::runtime()?;
     // Each refunded donor is told why (SMTP_URL, MAIL_FROM; logged only without).
     let mailer = pave_functions::mail::Mailer::from_env();
+    let mail_policy = pave_functions::mail::outbox::Policy::from_env();
     let policy = RefundPolicy::default();
     let db = match store {
         StoreChoice::Sqlite(db) => db,
@@ -35,7 +37,10 @@ pub fn close(store: StoreChoice, catalog: &Path, now: Option<jiff::Timestamp>) -
             let report = runtime.block_on(async {
                 let store = crate::store_file::dynamo_store(&table).await?;
                 let payments = payments.as_ref();
-                Ok::<_, Failure>(close::run(&store, payments, &catalog, now, policy, &mailer).await)
+                let report = close::run(&store, payments, &catalog, now, policy).await;
+                // On AWS the `pave-mail` Lambda drains too; sooner is better.
+                send_mail(&store, &mailer, &mail_policy, now).await;
+                Ok::<_, Failure>(report)
             })?;
             print!("{}", summary(&report, now));
             // The table's stream re-renders the pages whose figures moved.
@@ -47,14 +52,11 @@ pub fn close(store: StoreChoice, catalog: &Path, now: Option<jiff::Timestamp>) -
         }
     };
     let store = crate::store_file::open_existing(&db)?;
-    let report = runtime.block_on(close::run(
-        &store,
-        payments.as_ref(),
-        &catalog,
-        now,
-        policy,
-        &mailer,
-    ));
+    let report = runtime.block_on(async {
+        let report = close::run(&store, payments.as_ref(), &catalog, now, policy).await;
+        send_mail(&store, &mailer, &mail_policy, now).await;
+        report
+    });
     print!("{}", summary(&report, now));
     if !report.projects.is_empty() || report.late_refunds_issued > 0 {
         // The figures changed: the snapshot `pave serve` and `pave build
@@ -79,6 +81,26 @@ pub fn close(store: StoreChoice, catalog: &Path, now: Option<jiff::Timestamp>) -
         Err(Failure::Reported)
     } else {
         Ok(())
+    }
+}
+
+/// Sends what the outbox holds, dated `now` like the close (a close run
+/// `--now` a later day dates its emails then). A failure is reported and
+/// left to the next run or the server's drainer; it fails nothing.
+async fn send_mail<S: pave_functions::store::Store>(
+    store: &S,
+    mailer: &pave_functions::mail::Mailer,
+    policy: &pave_functions::mail::outbox::Policy,
+    now: jiff::Timestamp,
+) {
+    let at = now.as_second().max(jiff::Timestamp::now().as_second());
+    match pave_functions::mail::outbox::drain(store, mailer, policy, || at).await {
+        Ok(d) if d.total() > 0 => eprintln!(
+            "pave close: emails: {} sent, {} to retry, {} given up",
+            d.sent, d.retried, d.failed
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln!("pave close: the outbox could not be read: {e}"),
     }
 }
 

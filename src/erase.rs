@@ -31,10 +31,11 @@ pub fn erase(store: StoreChoice, email: &str) -> Done {
         erased.map_err(|e| Failure::Failed(e.to_string()))
     })?;
     println!(
-        "pave erase: {} record(s) anonymised ({} pledge(s), {} offer(s)); amounts and totals kept",
+        "pave erase: {} record(s) anonymised ({} pledge(s), {} offer(s), {} unsent email(s) dropped); amounts and totals kept",
         erased.total(),
         erased.pledges,
-        erased.offers
+        erased.offers,
+        erased.emails
     );
     Ok(())
 }

@@ -195,8 +195,7 @@ pub async fn serve(
         },
         changes: Some(changes_tx),
         local: local_payments,
-        // SMTP_URL and MAIL_FROM; without them the emails are only logged.
-        mailer: pave_functions::mail::Mailer::from_env(),
+        outbox: Default::default(),
         // PAVE_PLEDGES_PER_MINUTE, PAVE_OFFERS_PER_MINUTE.
         limits: Limits::from_env()?,
         fresh: Default::default(),
@@ -217,6 +216,16 @@ pub async fn serve(
     // Paid pledges → the pages showing those projects' figures, re-rendered
     // at once; the pledges paid meanwhile are taken together by the next one.
     tokio::spawn(server.clone().refresh_on_payments(changes_rx));
+    // Every email goes through the store's outbox; this sends them. SMTP_URL
+    // and MAIL_FROM; without them the emails are only logged.
+    // PAVE_MAIL_LEASE_SECONDS: how long a claimed email waits for another
+    // server after a crash.
+    tokio::spawn(pave_functions::mail::outbox::run_drainer(
+        store.clone(),
+        pave_functions::mail::Mailer::from_env(),
+        pave_functions::mail::outbox::Policy::from_env(),
+        api.outbox.clone(),
+    ));
     let watcher = if production {
         #[cfg(unix)]
         if let Some(hangups) = hangups {
@@ -465,9 +474,10 @@ impl Server {
             &catalog,
             now,
             pave_functions::close::RefundPolicy::default(),
-            &self.api.mailer,
         )
         .await;
+        // The refund notices the close put in the outbox.
+        self.api.outbox.ring();
         for line in crate::close_command::summary(&report, now).lines() {
             if report.failed() {
                 // A refund Stripe refused is money owed to donors: retried

@@ -659,3 +659,79 @@ fn production_never_runs_the_test_checkout_by_mistake() {
         "the key is never printed"
     );
 }
+
+/// The outbox survives a crash while sending: the server is killed (SIGKILL,
+/// no goodbye) while the SMTP server is still receiving an email; after the
+/// restart every email arrives, each exactly once.
+#[test]
+fn an_outbox_killed_while_sending_delivers_each_email_exactly_once() {
+    const EMAILS: usize = 8;
+    // Each message takes 400 ms to be accepted: the kill lands in one.
+    let sink = SmtpSink::start_delaying(400);
+    let dir = sample_copy();
+    let smtp = sink.url();
+    let env = [
+        ("PAVE_TRUSTED_PROXIES", "127.0.0.1"),
+        ("PAVE_PLEDGES_PER_MINUTE", "0"),
+        ("SMTP_URL", smtp.as_str()),
+        ("MAIL_FROM", "Pavé <dons@pave.example>"),
+        // A claim left by the killed server lapses in 3 s.
+        ("PAVE_MAIL_LEASE_SECONDS", "3"),
+    ];
+    let start =
+        |dir: &Path| start_sample_server_with(dir, &["--production", "--test-payments"], &env);
+    let mut server = start(dir.path());
+    let mut pledges = Vec::new();
+    for i in 0..EMAILS {
+        let id = pledge(&server.addr, i);
+        let (body, signature) = completed(&id, i, &server.addr);
+        assert_eq!(deliver(&server.addr, &body, &signature), Some(200));
+        pledges.push(id);
+    }
+    // The fourth email is being received (three were accepted): kill.
+    let begun = Instant::now();
+    while sink.receiving() < 4 {
+        assert!(
+            begun.elapsed() < Duration::from_secs(60),
+            "the emails are not being sent"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.child.kill().expect("SIGKILL");
+    server.child.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    let before = sink.messages().len();
+    assert!(
+        (3..EMAILS).contains(&before),
+        "{before} accepted when the server died"
+    );
+
+    // Restarted on the same store: the rest goes, the cut one again.
+    let _server = start(dir.path());
+    let messages = sink.wait_for(EMAILS, Duration::from_secs(60));
+    // Long enough for a second copy to arrive (its claim would have lapsed).
+    std::thread::sleep(Duration::from_secs(5));
+    let messages = if sink.messages().len() > messages.len() {
+        sink.messages()
+    } else {
+        messages
+    };
+    assert_eq!(messages.len(), EMAILS, "one email per payment, no more");
+    for id in &pledges {
+        let copies = messages
+            .iter()
+            .filter(|m| m["text"].as_str().unwrap_or("").contains(id.as_str()))
+            .count();
+        assert_eq!(copies, 1, "pledge {id}: {copies} confirmations");
+    }
+    let ids: std::collections::BTreeSet<&str> = messages
+        .iter()
+        .filter_map(|m| {
+            m["raw"]
+                .as_str()?
+                .lines()
+                .find_map(|l| l.strip_prefix("Message-ID: "))
+        })
+        .collect();
+    assert_eq!(ids.len(), EMAILS, "each email its own stable Message-ID");
+}

@@ -32,7 +32,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use crate::catalog::{Catalog, CatalogProject, Status};
-use crate::mail::{self, Mailer, RefundCause};
+use crate::mail::{self, RefundCause};
 use crate::matching::Match;
 use crate::progress::Figures;
 use crate::store::{
@@ -269,11 +269,15 @@ pub struct FailedRefund {
 }
 
 /// Refunds one pledge and records it: `refunding` first when `start` (the
-/// ledger changes there, once), then the Stripe call, then its answer.
+/// ledger changes there, once), then the Stripe call; once Stripe issued
+/// it, the donor's notice goes in the outbox (saying why), then the answer
+/// is recorded. A crash between the two is retried by the next run (the
+/// same idempotency key, the same refund) and enqueues nothing twice.
 /// Returns the failure to report, if any.
 pub async fn refund<S: Store, P: Payments + ?Sized>(
     store: &S,
     refunder: &mut Refunder<'_, P>,
+    catalog: &Catalog,
     project: &str,
     order: &RefundOrder,
     at: i64,
@@ -297,6 +301,14 @@ pub async fn refund<S: Store, P: Payments + ?Sized>(
         .await;
     match &answer {
         RefundAnswer::Issued(id) => {
+            mail::enqueue(
+                store,
+                catalog,
+                &order.pledge_id,
+                mail::Event::Refunded(RefundCause::from(order.reason)),
+                at,
+            )
+            .await?;
             store
                 .finish_refund(&order.pledge_id, RefundResult::Issued(id), at)
                 .await?;
@@ -362,7 +374,7 @@ impl CloseReport {
 }
 
 /// Closes one project whose campaign is over (resuming a close a previous
-/// run left half-way), telling each refunded donor why through `mailer`.
+/// run left half-way); each refunded donor's notice goes in the outbox.
 /// `None` when it was closed already.
 pub async fn close_project<S: Store, P: Payments + ?Sized>(
     store: &S,
@@ -370,38 +382,8 @@ pub async fn close_project<S: Store, P: Payments + ?Sized>(
     catalog: &Catalog,
     slug: &str,
     at: i64,
-    mailer: &Mailer,
 ) -> Result<Option<ProjectReport>, StoreError> {
-    close_project_noting(
-        store,
-        refunder,
-        catalog,
-        slug,
-        at,
-        &mut BTreeSet::new(),
-        mailer,
-    )
-    .await
-}
-
-/// Tells the donor their money was given back (after the refund is recorded).
-async fn tell_refunded<S: Store>(
-    mailer: &Mailer,
-    store: &S,
-    catalog: &Catalog,
-    pledge_id: &str,
-    reason: RefundReason,
-    at: i64,
-) {
-    mail::notify(
-        mailer,
-        store,
-        catalog,
-        pledge_id,
-        mail::Event::Refunded(RefundCause::from(reason)),
-        at,
-    )
-    .await;
+    close_project_noting(store, refunder, catalog, slug, at, &mut BTreeSet::new()).await
 }
 
 /// [`close_project`], noting in `attempted` the pledges whose refund it tried.
@@ -412,7 +394,6 @@ async fn close_project_noting<S: Store, P: Payments + ?Sized>(
     slug: &str,
     at: i64,
     attempted: &mut BTreeSet<String>,
-    mailer: &Mailer,
 ) -> Result<Option<ProjectReport>, StoreError> {
     let project = catalog
         .projects
@@ -455,12 +436,8 @@ async fn close_project_noting<S: Store, P: Payments + ?Sized>(
             }
             Action::Refund(order) => {
                 attempted.insert(order.pledge_id.clone());
-                match refund(store, refunder, slug, order, at).await? {
-                    None => {
-                        report.refunds_issued += 1;
-                        tell_refunded(mailer, store, catalog, &order.pledge_id, order.reason, at)
-                            .await;
-                    }
+                match refund(store, refunder, catalog, slug, order, at).await? {
+                    None => report.refunds_issued += 1,
                     Some(failed) => report.refunds_failed.push(failed),
                 }
             }
@@ -479,16 +456,15 @@ async fn close_project_noting<S: Store, P: Payments + ?Sized>(
 /// and is not closed yet, then retries every refund still pending
 /// (refused late or over-cap payments, failed refunds of earlier runs).
 /// Errors of one project are reported and do not stop the others. Each
-/// donor whose refund went through in this run is told why through
-/// `mailer` (after the refund is recorded; a refund that failed is told when
-/// a later run gets it through); [`Mailer::disabled`] only logs.
+/// donor whose refund went through is told why by an email put in the
+/// outbox (a refund that failed is told when a later run gets it through);
+/// the caller drains the outbox.
 pub async fn run<S: Store, P: Payments + ?Sized>(
     store: &S,
     payments: &P,
     catalog: &Catalog,
     now: Timestamp,
     policy: RefundPolicy,
-    mailer: &Mailer,
 ) -> CloseReport {
     let at = now.as_second();
     let mut refunder = Refunder::new(payments, policy);
@@ -500,17 +476,7 @@ pub async fn run<S: Store, P: Payments + ?Sized>(
         {
             continue;
         }
-        match close_project_noting(
-            store,
-            &mut refunder,
-            catalog,
-            slug,
-            at,
-            &mut attempted,
-            mailer,
-        )
-        .await
-        {
+        match close_project_noting(store, &mut refunder, catalog, slug, at, &mut attempted).await {
             Ok(Some(project_report)) => report.projects.push(project_report),
             Ok(None) => {}
             Err(e) => report.errors.push((slug.clone(), e.to_string())),
@@ -533,11 +499,8 @@ pub async fn run<S: Store, P: Payments + ?Sized>(
             reason: pledge.refund_reason.unwrap_or(RefundReason::GoalMissed),
             start: false,
         };
-        match refund(store, &mut refunder, &project, &order, at).await {
-            Ok(None) => {
-                report.late_refunds_issued += 1;
-                tell_refunded(mailer, store, catalog, &order.pledge_id, order.reason, at).await;
-            }
+        match refund(store, &mut refunder, catalog, &project, &order, at).await {
+            Ok(None) => report.late_refunds_issued += 1,
             Ok(Some(failed)) => report.late_refunds_failed.push(failed),
             Err(e) => report.errors.push((project.clone(), e.to_string())),
         }
@@ -554,9 +517,11 @@ pub async fn run<S: Store, P: Payments + ?Sized>(
 
 /// The refund of a payment refused on arrival (`Applied::Refused`), made
 /// by the webhook right away; a failure stays pending for the next run.
+#[allow(clippy::too_many_arguments)]
 pub async fn refund_refused<S: Store, P: Payments + ?Sized>(
     store: &S,
     payments: &P,
+    catalog: &Catalog,
     project: &str,
     pledge_id: &str,
     payment_intent: Option<&str>,
@@ -574,7 +539,7 @@ pub async fn refund_refused<S: Store, P: Payments + ?Sized>(
         reason,
         start: false,
     };
-    refund(store, &mut refunder, project, &order, at).await
+    refund(store, &mut refunder, catalog, project, &order, at).await
 }
 
 #[cfg(test)]

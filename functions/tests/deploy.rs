@@ -160,7 +160,12 @@ fn the_site_and_its_api_are_one_origin() {
 fn the_template_names_every_function_binary_and_no_secret() {
     let template =
         std::fs::read_to_string(repo().join("deploy/template.yaml")).expect("the template");
-    for code in ["build/api/", "build/rebuild/", "build/close/"] {
+    for code in [
+        "build/api/",
+        "build/rebuild/",
+        "build/close/",
+        "build/mail/",
+    ] {
         assert!(template.contains(&format!("CodeUri: {code}")), "{code}");
     }
     for secret in ["sk_live_", "sk_test_", "whsec_"] {
@@ -241,6 +246,7 @@ fn the_template_operates_as_a_city_needs() {
         "MetricName: 5xx",
         "ApiErrorsAlarm:",
         "RebuildErrorsAlarm:",
+        "MailErrorsAlarm:",
         "MetricName: Throttles",
         "Type: ScheduleV2",
         "ScheduleExpressionTimezone: Europe/Paris",
@@ -261,7 +267,7 @@ fn the_template_operates_as_a_city_needs() {
     );
     assert_eq!(
         template.matches("AlarmActions: [!Ref Alarms]").count(),
-        6,
+        7,
         "every alarm notifies the topic"
     );
     assert!(

@@ -720,6 +720,59 @@ impl CloseFixture {
     }
 }
 
+/// The SMTP sink of the end-to-end tests (`scripts/smtp_sink.py`, aiosmtpd
+/// from `.venv`), on a free port, stopped when dropped.
+struct Sink {
+    child: std::process::Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Sink {
+    fn start() -> Sink {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut child = std::process::Command::new(repo().join(".venv/bin/python"))
+            .arg(repo().join("scripts/smtp_sink.py"))
+            .arg(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("the SMTP sink starts (scripts/setup-moto installs aiosmtpd)");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("the sink's port");
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("the sink said {line:?}"));
+        Sink { child, port, dir }
+    }
+
+    /// The recipient of each message received.
+    fn received(&self) -> Vec<String> {
+        std::fs::read_dir(self.dir.path())
+            .expect("the sink's folder")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+            .map(|e| {
+                let message: Value =
+                    serde_json::from_slice(&std::fs::read(e.path()).expect("a message"))
+                        .expect("JSON");
+                message["rcpt_tos"][0].as_str().unwrap_or("").to_string()
+            })
+            .collect()
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// The refund requests the double received for a PaymentIntent.
 fn refund_calls(stripe: &StripeDouble, intent: &str) -> usize {
     stripe
@@ -819,6 +872,36 @@ async fn the_close_lambda_refunds_a_missed_all_or_nothing_campaign_once() {
         (record.state, record.outcome),
         (CloseState::Closed, Some(Outcome::NotFunded))
     );
+
+    // The two refund notices wait in the outbox; `pave-mail`, woken by the
+    // stream's record of a new email, sends them to the SMTP server.
+    let sink = Sink::start();
+    let mut env = aws_env(&fixture.table);
+    env.extend([
+        ("SMTP_URL", format!("smtp://127.0.0.1:{}", sink.port)),
+        ("MAIL_FROM", "Pavé <dons@pave.example>".to_string()),
+    ]);
+    let bin = runtime::binary("pave-mail", env!("CARGO_BIN_EXE_pave-mail"));
+    let mut mailer = Function::spawn(bin, &env).await;
+    let woken =
+        json!({ "Records": [stream_record("INSERT", "OUTBOX", "pledge/pl_close_ada/refunded")] });
+    let (outcome, _) = mailer.invoke(woken.clone()).await;
+    assert_eq!(
+        outcome.response(),
+        json!({ "sent": 2, "retried": 0, "failed": 0 })
+    );
+    let mut received = sink.received();
+    received.sort();
+    assert_eq!(
+        received,
+        ["pl_close_ada@example.org", "pl_close_bob@example.org"]
+    );
+    // Woken again (the schedule's event): nothing is sent twice.
+    let (outcome, _) = mailer
+        .invoke(json!({ "detail-type": "Scheduled Event", "detail": {} }))
+        .await;
+    assert_eq!(outcome.response()["sent"], 0);
+    assert_eq!(sink.received().len(), 2);
 
     // The next night (here as a manual `{"now": …}`): nothing left to do.
     let (outcome, took_again) = closer.invoke(json!({ "now": "2027-01-17" })).await;

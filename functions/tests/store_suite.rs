@@ -28,7 +28,6 @@ use pave_functions::api::{ApiConfig, AppState, handle_webhook};
 use pave_functions::catalog::Catalog;
 use pave_functions::clock::Clock;
 use pave_functions::close::{self, CloseReport, FailedRefund, RefundPolicy};
-use pave_functions::mail::Mailer;
 use pave_functions::matching::Match;
 use pave_functions::money::{is_cents, to_cents};
 use pave_functions::payment::Payment;
@@ -54,6 +53,8 @@ mod moto;
 mod closing;
 #[path = "store_suite/event_order.rs"]
 mod event_order;
+#[path = "store_suite/outbox.rs"]
+mod outbox;
 #[path = "store_suite/payments.rs"]
 mod payments;
 #[path = "store_suite/places.rs"]
@@ -64,6 +65,7 @@ mod privacy;
 mod statements;
 use closing::*;
 use event_order::*;
+use outbox::*;
 use payments::*;
 use places::*;
 use privacy::*;
@@ -794,7 +796,7 @@ fn webhook_state<S: Backend>(store: S, suite: &Suite<S>, stripe: &Stripe) -> App
         },
         changes: None,
         local: None,
-        mailer: pave_functions::mail::Mailer::disabled(),
+        outbox: Default::default(),
         limits: pave_functions::api::limits::Limits::none(),
         fresh: Default::default(),
     }
@@ -964,7 +966,6 @@ impl<S: Backend> Suite<S> {
             &self.catalog,
             close_time(),
             fast(),
-            &Mailer::disabled(),
         )
         .await
     }
@@ -1005,6 +1006,7 @@ macro_rules! store_suite {
             webhook_refunds_the_rest_of_a_partial_refund,
             no_one_holds_more_than_their_share_of_places,
             a_reservation_lapses_on_the_stores_clock,
+            the_outbox_sends_each_email_once,
         );
     };
     (@tests $module:ident, $setup:ident: $($check:ident),* $(,)?) => {

@@ -266,6 +266,12 @@ impl Drop for SmtpSink {
 
 impl SmtpSink {
     pub fn start() -> SmtpSink {
+        SmtpSink::start_delaying(0)
+    }
+
+    /// A sink that answers each message `delay_ms` after its data, and
+    /// marks it as being received meanwhile ([`SmtpSink::receiving`]).
+    pub fn start_delaying(delay_ms: u64) -> SmtpSink {
         use std::io::BufRead;
         let python = repo_root().join(".venv/bin/python");
         assert!(
@@ -277,6 +283,7 @@ impl SmtpSink {
         let mut child = Command::new(&python)
             .arg(repo_root().join("scripts/smtp_sink.py"))
             .arg(dir.path())
+            .env("SMTP_SINK_DELAY_MS", delay_ms.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -308,6 +315,15 @@ impl SmtpSink {
     /// `SMTP_URL` for the sink.
     pub fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// How many messages were begun (accepted or not).
+    pub fn receiving(&self) -> usize {
+        std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".receiving"))
+            .count()
     }
 
     /// Every message received so far, in order.

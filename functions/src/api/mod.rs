@@ -39,7 +39,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::catalog::Catalog;
 use crate::close;
-use crate::mail::{self, Mailer, RefundCause};
+use crate::mail::{self, Doorbell, RefundCause};
 use crate::messages::{Lang, Message};
 use crate::payment::Payment;
 use crate::pledge::{self, PledgeRequest};
@@ -111,9 +111,10 @@ pub struct AppState<S> {
     pub changes: Option<mpsc::UnboundedSender<Change>>,
     /// The local test payment provider, when no Stripe key is configured.
     pub local: Option<Arc<local::LocalPayments>>,
-    /// The donors' emails (payment confirmed, refunded), sent after the
-    /// store committed; [`Mailer::disabled`] only logs.
-    pub mailer: Mailer,
+    /// Rung after an email is put in the store's outbox (payment
+    /// confirmed, refunded): the server's drainer sends it (on AWS, the
+    /// `pave-mail` Lambda, woken by the table's stream).
+    pub outbox: Doorbell,
     /// Per-client rate limits on pledges and offers.
     pub limits: limits::Limits,
     /// The paid pledges whose thank-you page was shown (their project's
@@ -960,6 +961,7 @@ pub async fn handle_webhook<S: Store>(
         let failed = close::refund_refused(
             &state.store,
             state.payments.as_ref(),
+            &catalog,
             project,
             pledge_id,
             payment_intent.as_deref(),
@@ -968,23 +970,18 @@ pub async fn handle_webhook<S: Store>(
         )
         .await
         .map_err(ApiError::store)?;
-        if failed.is_some() {
-            return Ok("refund_pending");
-        }
-        // Told why, once: only this webhook's newly applied refusal gets
-        // here (a redelivery is a duplicate).
-        mail::notify(
-            &state.mailer,
-            &state.store,
-            &catalog,
-            pledge_id,
-            mail::Event::Refunded(RefundCause::from(*reason)),
-            now(),
-        )
-        .await;
-        return Ok("refunded");
+        // Told why, once: `close::refund` put the notice in the outbox.
+        state.outbox.ring();
+        return Ok(if failed.is_some() {
+            "refund_pending"
+        } else {
+            "refunded"
+        });
     }
-    // The email a newly applied change sends (after the commit, once).
+    // The email a change sends, put in the outbox after the commit. A
+    // duplicate enqueues it too (once per key: a no-op when it is there),
+    // so a crash between the commit and the enqueue loses nothing: Stripe
+    // redelivers an event that got no answer.
     let mail_event = match &event {
         StripeEvent::CheckoutCompleted { pledge_id, .. } => Some((pledge_id, mail::Event::Paid)),
         StripeEvent::ChargeRefunded { pledge_id, .. } => {
@@ -992,29 +989,28 @@ pub async fn handle_webhook<S: Store>(
         }
         _ => None,
     };
-    match applied {
+    let (answer, tell) = match applied {
         Ok(Applied::Changed { project, .. }) => {
             state.changed_and_rendered(project).await;
-            if let Some((pledge_id, mail_event)) = mail_event {
-                mail::notify(
-                    &state.mailer,
-                    &state.store,
-                    &catalog,
-                    pledge_id,
-                    mail_event,
-                    now(),
-                )
-                .await;
-            }
-            Ok("applied")
+            ("applied", true)
         }
-        Ok(Applied::Duplicate) => Ok("duplicate"),
-        Ok(Applied::NoEffect { .. }) => Ok("no_effect"),
-        Ok(Applied::Refused { .. }) => Ok("refunded"),
+        Ok(Applied::Duplicate) => ("duplicate", true),
+        // A refund Pavé started, completed: its own notice (with its
+        // reason) was enqueued by `close::refund`.
+        Ok(Applied::NoEffect { .. }) => ("no_effect", false),
+        Ok(Applied::Refused { .. }) => ("refunded", false),
         // A pledge this store does not know (another environment): acknowledged.
-        Err(StoreError::UnknownPledge(_)) => Ok("unknown_pledge"),
-        Err(e) => Err(ApiError::store(e)),
+        Err(StoreError::UnknownPledge(_)) => return Ok("unknown_pledge"),
+        Err(e) => return Err(ApiError::store(e)),
+    };
+    if let Some((pledge_id, mail_event)) = mail_event.filter(|_| tell)
+        && mail::enqueue(&state.store, &catalog, pledge_id, mail_event, now())
+            .await
+            .map_err(ApiError::store)?
+    {
+        state.outbox.ring();
     }
+    Ok(answer)
 }
 
 async fn webhook<S: Store>(

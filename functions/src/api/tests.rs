@@ -36,7 +36,7 @@ fn state() -> Arc<AppState<SqliteStore>> {
         },
         changes: None,
         local: None,
-        mailer: crate::mail::Mailer::disabled(),
+        outbox: Default::default(),
         limits: super::limits::Limits::none(),
         fresh: Default::default(),
     })

@@ -74,7 +74,7 @@ pub async fn state_from_env() -> Result<(Arc<AppState<DynamoStore>>, Option<Cata
         changes: None,
         // Never the local test checkout on AWS.
         local: None,
-        mailer: setup::mailer_from_env().await,
+        outbox: Default::default(),
         limits: crate::api::limits::Limits::from_env()?,
         fresh: Default::default(),
     });

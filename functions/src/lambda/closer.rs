@@ -1,7 +1,7 @@
 //! The campaign closer on AWS (`pave-close`): [`crate::close::run`]
 //! on the DynamoDB store with Stripe, the same close `pave close` runs on the
-//! embedded store (each refunded donor is told why, over SMTP when
-//! `SMTP_URL` is set).
+//! embedded store (each refunded donor's notice goes in the outbox, which
+//! `pave-mail` sends).
 //!
 //! Trigger: a nightly EventBridge schedule (`deploy/template.yaml`). The
 //! event's `time` is the moment the close runs at; a manual invocation may
@@ -20,7 +20,6 @@
 //! |---|---|
 //! | `PAVE_TABLE`, `AWS_REGION`, credentials, `AWS_ENDPOINT_URL_DYNAMODB`? | the store |
 //! | `PAVE_RELEASE_BUCKET` (or `PAVE_CATALOG`), `STRIPE_SECRET_KEY` / `_PARAM` / `_SECRET_ID`, `STRIPE_API_BASE`? | [`super::setup`] |
-//! | `SMTP_URL` / `_PARAM` / `_SECRET_ID`?, `MAIL_FROM`? | the refund notices ([`super::setup::mailer_from_env`]; unset: logged only) |
 
 use jiff::Timestamp;
 use lambda_http::lambda_runtime::Diagnostic;
@@ -33,7 +32,6 @@ use super::release::CatalogWatch;
 use super::setup;
 use crate::catalog::Catalog;
 use crate::close::{self, CloseReport, FailedRefund, RefundPolicy};
-use crate::mail::Mailer;
 use crate::store::Outcome;
 use crate::store::dynamo::DynamoStore;
 use crate::stripe::client::StripePayments;
@@ -186,7 +184,6 @@ pub struct Closer {
     catalog: RwLock<Arc<Catalog>>,
     watch: Option<CatalogWatch>,
     payments: StripePayments,
-    mailer: Mailer,
 }
 
 impl Closer {
@@ -198,7 +195,6 @@ impl Closer {
             catalog: RwLock::new(Arc::new(live.catalog)),
             watch,
             payments: setup::payments_from_env().await?,
-            mailer: setup::mailer_from_env().await,
         })
     }
 
@@ -229,7 +225,6 @@ impl Closer {
             &catalog,
             now,
             RefundPolicy::default(),
-            &self.mailer,
         )
         .await;
         let summary = Summary::of(&report, now);

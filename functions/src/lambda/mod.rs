@@ -1,4 +1,4 @@
-//! The AWS Lambda adapters (feature `lambda`): what the three Lambda binaries
+//! The AWS Lambda adapters (feature `lambda`): what the four Lambda binaries
 //! run, kept here so that the binaries are a few lines each.
 //!
 //! - [`api`]: the HTTP API (`pave-api`): the same axum router as `pave
@@ -13,6 +13,8 @@
 //! - [`closer`]: the campaign closer (`pave-close`): a nightly EventBridge
 //!   schedule → [`crate::close::run`] on the DynamoDB store with Stripe; a
 //!   refused refund fails the invocation (`CloseFailed`).
+//! - [`mail`]: the outbox's drainer (`pave-mail`): the table's stream (new
+//!   emails) and a schedule (retries) → [`crate::mail::outbox::drain`].
 //! - [`setup`]: the cold start the API and the closer share (the catalog,
 //!   the Stripe client).
 //! - [`stream`], [`publish`]: the pure parts of the rebuild (which projects
@@ -30,6 +32,7 @@ pub mod api;
 pub mod cdn;
 pub mod closer;
 pub mod http;
+pub mod mail;
 pub mod publish;
 pub mod rebuild;
 pub mod release;

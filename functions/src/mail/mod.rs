@@ -2,22 +2,26 @@
 //! each refund (with its reason), in the pledge's language.
 //!
 //! - [`compose`] is pure: a [`Notice`] → subject and body.
-//! - [`smtp`] is the edge: [`Mailer`] (SMTP through lettre, or log-only).
-//! - [`notify`] joins them: called only after the store committed the
-//!   change the email reports, and only when that change was newly applied
-//!   (a duplicate webhook sends nothing). Its errors are logged, never
-//!   returned: a payment or a refund never fails for an email.
+//! - [`enqueue`] joins it to the store: the email of a change, put in the
+//!   [`outbox`] once the change is committed (once per [`key`], however
+//!   often it is called).
+//! - [`outbox`] keeps every email until it is sent, with retries; its
+//!   drainer sends through [`smtp`], the edge: [`Mailer`] (SMTP through
+//!   lettre, or log-only). A payment or a refund never waits for, nor fails
+//!   for, an SMTP server.
 
 pub mod compose;
+pub mod outbox;
 pub mod smtp;
 
 use pave_locale::Lang;
 
 pub use compose::{Email, Notice, Receipt, RefundCause};
+pub use outbox::{Doorbell, Outgoing};
 pub use smtp::{Delivery, MailError, Mailer};
 
 use crate::catalog::Catalog;
-use crate::store::{RefundReason, Store};
+use crate::store::{PledgeStatus, RefundReason, Store};
 
 /// What happened to the pledge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,13 +52,15 @@ pub enum NotifyError {
     UnknownProject,
     #[error("the donor's email was erased")]
     Erased,
+    #[error("the pledge is {0:?}: not what the email reports")]
+    Status(crate::store::PledgeStatus),
     #[error("store: {0}")]
     Store(#[from] crate::store::StoreError),
-    #[error("{0}")]
-    Mail(#[from] MailError),
 }
 
-/// The notice of `event` for a pledge, from the store and the catalog.
+/// The notice of `event` for a pledge, from the store and the catalog,
+/// when the pledge is where the event puts it (paid; refunding or
+/// refunded).
 /// `at` (unix seconds) is dated in the project's time zone.
 pub async fn notice<S: Store>(
     store: &S,
@@ -67,6 +73,18 @@ pub async fn notice<S: Store>(
         .pledge_contact(pledge_id)
         .await?
         .ok_or(NotifyError::UnknownPledge)?;
+    let reports = match event {
+        Event::Paid => contact.status == PledgeStatus::Paid,
+        Event::Refunded(_) => {
+            matches!(
+                contact.status,
+                PledgeStatus::Refunding | PledgeStatus::Refunded
+            )
+        }
+    };
+    if !reports {
+        return Err(NotifyError::Status(contact.status));
+    }
     let email = contact.email.clone().ok_or(NotifyError::Erased)?;
     let project = catalog
         .projects
@@ -93,26 +111,45 @@ pub async fn notice<S: Store>(
     Ok((email, notice))
 }
 
-/// Composes and sends the email of `event`; never fails (logs why nothing
-/// was sent: the pledge id, never the address).
-pub async fn notify<S: Store>(
-    mailer: &Mailer,
+/// The outbox key of the email `event` sends about a pledge: one
+/// confirmation and at most one refund notice per pledge, ever.
+pub fn key(pledge_id: &str, event: Event) -> String {
+    match event {
+        Event::Paid => format!("pledge/{pledge_id}/paid"),
+        Event::Refunded(_) => format!("pledge/{pledge_id}/refunded"),
+    }
+}
+
+/// Composes the email of `event` and puts it in the outbox (once per
+/// [`key`]: again changes nothing), to be sent by the drainer. `Ok(false)`
+/// when it was there already, or when there is nothing to send (the
+/// donor's email erased, an unknown pledge: logged with the pledge id,
+/// never the address). Only the store's errors are returned: the caller
+/// then fails so that it is retried (a webhook redelivered, a refund run
+/// again), and the email is enqueued then.
+pub async fn enqueue<S: Store>(
     store: &S,
     catalog: &Catalog,
     pledge_id: &str,
     event: Event,
     at: i64,
-) -> Option<Delivery> {
-    let result = async {
-        let (to, notice) = notice(store, catalog, pledge_id, event, at).await?;
-        Ok::<_, NotifyError>(mailer.send(&to, &notice.compose()).await?)
-    }
-    .await;
-    match result {
-        Ok(delivery) => Some(delivery),
+) -> Result<bool, crate::store::StoreError> {
+    let (to, notice) = match notice(store, catalog, pledge_id, event, at).await {
+        Ok(found) => found,
+        Err(NotifyError::Store(e)) => return Err(e),
         Err(e) => {
             tracing::warn!("pave mail: no email for pledge {pledge_id} ({event:?}): {e}");
-            None
+            return Ok(false);
         }
-    }
+    };
+    let Email { subject, text } = notice.compose();
+    store
+        .enqueue_mail(Outgoing {
+            key: key(pledge_id, event),
+            to,
+            subject,
+            text,
+            unsubscribe: None,
+        })
+        .await
 }

@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use lettre::message::Mailbox;
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::compose::Email;
+use super::outbox::Outgoing;
 
 /// lettre's URL form: `smtp://127.0.0.1:2525`, `smtp://host:587?tls=required`,
 /// `smtps://user:password@host` (TLS from the first byte).
@@ -101,12 +101,16 @@ impl Mailer {
         match Mailer::from_lookup(lookup) {
             Ok(mailer) => {
                 if !mailer.is_enabled() {
-                    tracing::warn!("pave mail: SMTP_URL is not set: no email is sent to donors");
+                    tracing::warn!(
+                        "pave mail: SMTP_URL is not set: no email is sent (they wait in the store's outbox)"
+                    );
                 }
                 mailer
             }
             Err(e) => {
-                tracing::error!("pave mail: {e}: no email is sent to donors");
+                tracing::error!(
+                    "pave mail: {e}: no email is sent (they wait in the store's outbox)"
+                );
                 Mailer::disabled()
             }
         }
@@ -116,32 +120,81 @@ impl Mailer {
         self.smtp.is_some()
     }
 
-    /// Sends `email` to `to` as plain UTF-8 text.
-    pub async fn send(&self, to: &str, email: &Email) -> Result<Delivery, MailError> {
+    /// Sends `mail` as plain UTF-8 text, with the `Message-ID` of its key
+    /// ([`super::outbox::message_id`]) and, for an email a person may stop,
+    /// the one-click `List-Unsubscribe` headers (RFC 8058).
+    pub async fn send_outgoing(&self, mail: &Outgoing) -> Result<Delivery, MailError> {
         let Some(smtp) = &self.smtp else {
             // Once per process: a busy server would log a line per payment.
             static TOLD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
             if !TOLD.swap(true, std::sync::atomic::Ordering::Relaxed) {
                 tracing::info!(
                     "pave mail: not sent (no SMTP_URL): \"{}\" (the next emails not sent are not logged)",
-                    email.subject.replace(['\r', '\n'], " ")
+                    mail.subject.replace(['\r', '\n'], " ")
                 );
             }
             return Ok(Delivery::NotConfigured);
         };
-        let to: Mailbox = to.trim().parse().map_err(|_| MailError::To)?;
-        let message = Message::builder()
+        let to: Mailbox = mail.to.trim().parse().map_err(|_| MailError::To)?;
+        let mut builder = Message::builder()
             .from(smtp.from.clone())
             .to(to)
-            .subject(email.subject.clone())
-            .header(ContentType::TEXT_PLAIN)
-            .body(email.text.clone())
+            .subject(mail.subject.clone())
+            .message_id(Some(super::outbox::message_id(
+                &mail.key,
+                smtp.from.email.domain(),
+            )))
+            .header(ContentType::TEXT_PLAIN);
+        if let Some(address) = &mail.unsubscribe {
+            builder = builder
+                .header(ListUnsubscribe(format!("<{address}>")))
+                .header(ListUnsubscribePost);
+        }
+        let message = builder
+            .body(mail.text.clone())
             .map_err(|e| MailError::Build(e.to_string()))?;
         smtp.transport
             .send(message)
             .await
             .map_err(|e| MailError::Smtp(e.to_string()))?;
         Ok(Delivery::Sent)
+    }
+}
+
+/// `List-Unsubscribe: <https://…>` (RFC 2369).
+#[derive(Clone)]
+struct ListUnsubscribe(String);
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribe(s.to_string()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058): a mail
+/// client may unsubscribe with one POST, without opening the page.
+#[derive(Clone)]
+struct ListUnsubscribePost;
+
+impl Header for ListUnsubscribePost {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribePost)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_string())
     }
 }
 
@@ -189,15 +242,15 @@ mod tests {
 
     #[tokio::test]
     async fn a_disabled_mailer_sends_nothing_and_does_not_fail() {
-        let email = Email {
+        let mail = Outgoing {
+            key: "test/1".into(),
+            to: "a@b.example".into(),
             subject: "s".into(),
             text: "t".into(),
+            unsubscribe: None,
         };
         assert_eq!(
-            Mailer::disabled()
-                .send("a@b.example", &email)
-                .await
-                .unwrap(),
+            Mailer::disabled().send_outgoing(&mail).await.unwrap(),
             Delivery::NotConfigured
         );
     }

@@ -21,6 +21,7 @@ mod erase;
 mod expr;
 mod guards;
 mod items;
+mod outbox;
 mod plan;
 
 use std::collections::{BTreeMap, HashMap};
@@ -48,6 +49,7 @@ use super::{
 };
 use crate::catalog::{Catalog, CatalogProject};
 use crate::clock::Clock;
+use crate::mail::outbox::{Claimed, Outgoing, Settle};
 use crate::matching::Match;
 use crate::money::{from_cents, to_cents};
 use crate::payment::Payment;
@@ -481,6 +483,17 @@ impl DynamoStore {
                 let delete = Delete::builder()
                     .table_name(&self.table)
                     .set_key(Some(key.to_item()))
+                    .build()
+                    .map_err(|e| backend(op, e))?;
+                TransactWriteItem::builder().delete(delete).build()
+            }
+            Write::DeleteIf { key, expr } => {
+                let delete = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key.to_item()))
+                    .set_condition_expression(expr.condition_expression())
+                    .set_expression_attribute_names(non_empty(expr.names))
+                    .set_expression_attribute_values(non_empty(expr.values))
                     .build()
                     .map_err(|e| backend(op, e))?;
                 TransactWriteItem::builder().delete(delete).build()
@@ -1206,7 +1219,37 @@ impl Store for DynamoStore {
     }
 
     async fn erase_donor(&self, email: &str) -> Result<Erased, StoreError> {
-        self.erase(email).await
+        let mut erased = self.erase(email).await?;
+        erased.emails = self.erase_mail(&email.trim().to_lowercase()).await?;
+        Ok(erased)
+    }
+
+    async fn enqueue_mail(&self, mail: Outgoing) -> Result<bool, StoreError> {
+        let at = self.clock.now();
+        retrying!(
+            self,
+            "enqueue_mail",
+            self.try_enqueue_mail(&mail, at).await?
+        )
+    }
+
+    async fn claim_mail(
+        &self,
+        now: i64,
+        lease: i64,
+        limit: usize,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        self.claim_due_mail(now, lease, limit).await
+    }
+
+    async fn settle_mail(
+        &self,
+        key: &str,
+        attempt: u32,
+        outcome: Settle,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.settle_claimed_mail(key, attempt, outcome, now).await
     }
 
     async fn close_record(&self, project: &str) -> Result<Option<CloseRecord>, StoreError> {

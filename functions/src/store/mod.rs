@@ -12,6 +12,7 @@ use std::future::Future;
 use rust_decimal::Decimal;
 
 use crate::catalog::Catalog;
+use crate::mail::outbox::{Claimed, Outgoing, Settle};
 use crate::matching::Match;
 use crate::progress::{Figures, Snapshot};
 
@@ -300,11 +301,13 @@ pub struct PledgeContact {
 pub struct Erased {
     pub pledges: u32,
     pub offers: u32,
+    /// Emails to the donor not sent yet, dropped from the outbox.
+    pub emails: u32,
 }
 
 impl Erased {
     pub fn total(&self) -> u32 {
-        self.pledges + self.offers
+        self.pledges + self.offers + self.emails
     }
 }
 
@@ -415,6 +418,35 @@ pub trait Store: Send + Sync + 'static {
 
     fn add_offer(&self, offer: Offer) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    // ----------------------------------------------------- the outbox
+
+    /// Puts an email in the outbox, due now (the store's clock), unless its
+    /// key was ever enqueued (pending, sent or given up): true when it is
+    /// new.
+    fn enqueue_mail(&self, mail: Outgoing)
+    -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Claims up to `limit` emails due at `now` (pending, retry time
+    /// passed, no live claim) for `lease` seconds, oldest first, counting
+    /// one more attempt on each.
+    fn claim_mail(
+        &self,
+        now: i64,
+        lease: i64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Claimed>, StoreError>> + Send;
+
+    /// Records how the claim `attempt` of `key` ended. Sent, the address
+    /// and the text are dropped and the key kept. A claim that is no longer
+    /// `attempt` (it lapsed and was claimed again) changes nothing.
+    fn settle_mail(
+        &self,
+        key: &str,
+        attempt: u32,
+        outcome: Settle,
+        now: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     // ----------------------------------------------------- donors' data
 
     /// The email, language and amount of a pledge, for the donor's emails.
@@ -428,8 +460,8 @@ pub trait Store: Send + Sync + 'static {
     /// removed and the donor key replaced by an anonymous one (the same for
     /// all of that donor's pledges to a project, so backers and per-donor
     /// figures stay identical); every offer whose contact names the email
-    /// has its name, contact and message replaced by [`ERASED_TEXT`].
-    /// Amounts, dates, statuses, matches and totals are kept. Idempotent:
+    /// has its name, contact and message replaced by [`ERASED_TEXT`];
+    /// every email to it still in the outbox is dropped. Amounts, dates, statuses, matches and totals are kept. Idempotent:
     /// a second call finds nothing.
     fn erase_donor(&self, email: &str) -> impl Future<Output = Result<Erased, StoreError>> + Send;
     /// The project's ledger for its statements: every pledge that was paid

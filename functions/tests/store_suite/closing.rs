@@ -311,6 +311,7 @@ pub async fn late_payments_are_refunded_not_counted<S: Backend>(db: impl Fn() ->
     let failed = close::refund_refused(
         suite.store.as_ref(),
         &stripe.payments,
+        &suite.catalog,
         VELO,
         &late.id,
         Some(&intent),
@@ -419,7 +420,6 @@ pub async fn over_cap_payments_are_refunded_whole<S: Backend>(db: impl Fn() -> S
         &suite.catalog,
         jiff::Timestamp::now(),
         fast(),
-        &Mailer::disabled(),
     )
     .await;
     assert_eq!(report.late_refunds_issued, 7, "{report:?}");

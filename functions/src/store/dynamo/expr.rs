@@ -189,6 +189,11 @@ pub enum Write {
     Delete {
         key: Key,
     },
+    /// Deletes the item under the condition in `expr`.
+    DeleteIf {
+        key: Key,
+        expr: Expr,
+    },
     /// Only checks a condition.
     Check {
         key: Key,
@@ -203,6 +208,7 @@ impl Write {
             Write::Put { key, .. }
             | Write::Update { key, .. }
             | Write::Delete { key }
+            | Write::DeleteIf { key, .. }
             | Write::Check { key, .. } => key,
         }
     }

@@ -25,6 +25,7 @@ use crate::payment::{self, Payment};
 use crate::progress::{Amount, Figures, SNAPSHOT_VERSION, Snapshot};
 
 mod closing;
+mod outbox;
 mod payments;
 mod reads;
 mod schema;
@@ -117,6 +118,9 @@ impl SqliteStore {
             }
             if version < 4 {
                 conn.execute_batch(MIGRATION_4)?;
+            }
+            if version < 5 {
+                conn.execute_batch(MIGRATION_5)?;
             }
             conn.execute_batch("COMMIT")
         })();
@@ -562,7 +566,7 @@ mod tests {
         }
         let store = SqliteStore::open(&path).unwrap();
         let version: i64 = scalar(&store, "PRAGMA user_version").await;
-        assert_eq!(version, 4, "migrated to the latest schema");
+        assert_eq!(version, 5, "migrated to the latest schema");
         assert_eq!(
             store.figures("cafe").await.unwrap().raised,
             Decimal::new(1250, 2)

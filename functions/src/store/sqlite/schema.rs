@@ -108,6 +108,28 @@ CREATE INDEX pledges_holding ON pledges (project, expires_at) WHERE status = 'pe
 PRAGMA user_version = 4;
 ";
 
+/// Schema version 5 (the outbox, `crate::mail::outbox`): one row per
+/// email key; `state` is `pending`, `sent`, `failed` (given up) or
+/// `erased`; only a pending or failed row keeps its address and text.
+pub(super) const MIGRATION_5: &str = "
+CREATE TABLE outbox (
+    key TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    to_addr TEXT,
+    subject TEXT,
+    body TEXT,
+    unsubscribe TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL,
+    lease_until INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    settled_at INTEGER,
+    error TEXT
+);
+CREATE INDEX outbox_due ON outbox (next_at) WHERE state = 'pending';
+PRAGMA user_version = 5;
+";
+
 /// Schema version 3 (running totals): per project, per donor of a project,
 /// per reward, per pool of a project and per pool, the sums and counts that
 /// the figures and the matching read. Triggers on `pledges`, `matches`,

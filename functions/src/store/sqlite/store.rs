@@ -2,6 +2,7 @@
 //! reads, payments and close of the sibling modules.
 
 use super::*;
+use crate::mail::outbox::{Claimed, Outgoing, Settle};
 
 impl Store for SqliteStore {
     async fn create_pledge(&self, pledge: NewPledge, limit: Option<u32>) -> Result<(), StoreError> {
@@ -234,6 +235,33 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn enqueue_mail(&self, mail: Outgoing) -> Result<bool, StoreError> {
+        let at = self.clock.now();
+        self.tx(move |tx| outbox::enqueue(tx, &mail, at)).await
+    }
+
+    async fn claim_mail(
+        &self,
+        now: i64,
+        lease: i64,
+        limit: usize,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        self.tx(move |tx| outbox::claim(tx, now, lease, limit))
+            .await
+    }
+
+    async fn settle_mail(
+        &self,
+        key: &str,
+        attempt: u32,
+        outcome: Settle,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let key = key.to_string();
+        self.tx(move |tx| outbox::settle(tx, &key, attempt, &outcome, now))
+            .await
+    }
+
     async fn pledge_contact(&self, pledge_id: &str) -> Result<Option<PledgeContact>, StoreError> {
         let pledge_id = pledge_id.to_string();
         self.tx(move |tx| {
@@ -333,6 +361,7 @@ impl Store for SqliteStore {
                         erased.offers += 1;
                     }
                 }
+                erased.emails = outbox::erase(tx, &email)?;
                 Ok(erased)
             })
             .await?;
