@@ -113,6 +113,19 @@ enum Command {
         #[arg(long, value_parser = crate::store_file::parse_store)]
         store: Option<crate::store_file::StoreChoice>,
     },
+    /// Load the private contacts of the holders and the editors (who is
+    /// told of each offer of help) into the store, from a YAML file kept
+    /// out of the public content (README, "Offers of help").
+    Contacts {
+        /// The contacts file (`contacts.yaml`).
+        file: PathBuf,
+        /// The embedded store (SQLite database file).
+        #[arg(long, default_value = "data/pave.sqlite")]
+        db: PathBuf,
+        /// Another store: `dynamodb:TABLE` or `sqlite:FILE`; default `--db`.
+        #[arg(long, value_parser = crate::store_file::parse_store)]
+        store: Option<crate::store_file::StoreChoice>,
+    },
     /// Copy the live store into a new file, consistently, while the server
     /// runs (SQLite's VACUUM INTO).
     Backup {
@@ -200,7 +213,10 @@ struct BuildArgs {
     /// Build only this territory's window, as a site of its own.
     #[arg(long)]
     territory: Option<String>,
-    /// The day the figures are shown for (YYYY-MM-DD); default: today in the site's time zone.
+    /// The day the figures are shown for (YYYY-MM-DD); default: today in the
+    /// site's time zone. In `pave serve` (the preview, with the test
+    /// checkout) the API's clock is moved to that day too, so a sample
+    /// campaign can be tried on any date.
     #[arg(long)]
     today: Option<jiff::civil::Date>,
 }
@@ -263,12 +279,15 @@ pub fn run() -> Done {
             } else {
                 crate::serve::Mode::Preview
             };
+            // Given, the day also moves the API's clock (the preview only).
+            let day = args.today;
             runtime
                 .block_on(crate::serve::serve(
                     args.config(!production),
                     mode,
                     (host, port).into(),
                     db,
+                    day,
                 ))
                 .map_err(|e| {
                     eprintln!("{e}");
@@ -288,6 +307,9 @@ pub fn run() -> Done {
         } => crate::close_command::close(crate::store_file::choice(db, store), &catalog, now),
         Command::Erase { email, db, store } => {
             crate::erase::erase(crate::store_file::choice(db, store), &email)
+        }
+        Command::Contacts { file, db, store } => {
+            crate::contacts::load(crate::store_file::choice(db, store), &file)
         }
         Command::Backup { db, out } => crate::backup::backup(&db, &out),
         Command::Restore { from, db, force } => crate::backup::restore(&from, &db, force),

@@ -17,8 +17,12 @@ use pave_functions::store::{CloseState, Outcome};
 /// could not be closed (retried on the next run).
 pub fn close(store: StoreChoice, catalog: &Path, now: Option<jiff::Timestamp>) -> Done {
     let catalog = crate::store_file::read_catalog(catalog)?;
-    let chosen =
-        EnvPayments::from_env("http://127.0.0.1", "whsec_local_close").map_err(Failure::Usage)?;
+    let chosen = EnvPayments::from_env(
+        "http://127.0.0.1",
+        "whsec_local_close",
+        pave_functions::clock::Clock::system(),
+    )
+    .map_err(Failure::Usage)?;
     if chosen.is_test() {
         eprintln!(
             "pave close: no Stripe key: refunds use the local TEST payments (no money moves)"

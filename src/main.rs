@@ -3,6 +3,7 @@
 mod backup;
 mod cli;
 mod close_command;
+mod contacts;
 mod corpus;
 mod erase;
 mod exit;

@@ -19,7 +19,7 @@
 //! test. Production refuses the test provider unless `--test-payments`.
 
 use std::convert::Infallible;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -37,6 +37,7 @@ use pave_functions::api::limits::{self, ClientAddr, Limits};
 use pave_functions::api::local::EnvPayments;
 use pave_functions::api::{ApiConfig, AppState, Change};
 use pave_functions::catalog::Catalog;
+use pave_functions::clock::Clock;
 use pave_functions::progress::Snapshot;
 use pave_functions::store::Store;
 use pave_functions::store::sqlite::SqliteStore;
@@ -73,6 +74,25 @@ type Api = AppState<SqliteStore>;
 /// The site as last built, kept loaded for the re-render of figures.
 type Live = Arc<std::sync::Mutex<Option<LiveSite>>>;
 
+/// Loads the private `contacts.yaml` beside the database into the store,
+/// when there is one (who is told of each offer of help).
+async fn load_contacts(store: &SqliteStore, file: &Path) -> Result<(), String> {
+    if !file.exists() {
+        return Ok(());
+    }
+    let contacts = crate::contacts::read(file)?;
+    store
+        .set_contacts(&contacts)
+        .await
+        .map_err(|e| format!("cannot store the contacts: {e}"))?;
+    tracing::info!(
+        "pave serve: contacts: {} from {}",
+        crate::contacts::summary(&contacts),
+        file.display()
+    );
+    Ok(())
+}
+
 /// What the server's tasks share.
 struct Server {
     /// The build's configuration (in production, `today` moves with the
@@ -97,8 +117,15 @@ pub async fn serve(
     mode: Mode,
     addr: std::net::SocketAddr,
     db: PathBuf,
+    day: Option<jiff::civil::Date>,
 ) -> Result<(), String> {
     let production = matches!(mode, Mode::Production { .. });
+    if production && day.is_some() {
+        return Err(
+            "pave serve --production --today: production follows the real clock; drop --today"
+                .into(),
+        );
+    }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -124,7 +151,24 @@ pub async fn serve(
     } else {
         None
     };
-    let chosen = EnvPayments::from_env(&public, &format!("whsec_local_{}", local.port()))?;
+    // The API's and the store's time: the system's, or the preview's
+    // `--today` (the same time of day, that day, in the site's zone).
+    let clock = match (day, &site_config) {
+        (Some(day), Some(site)) => Clock::on_day(day, &site.timezone),
+        (Some(day), None) => Clock::on_day(day, "Europe/Paris"),
+        (None, _) => Clock::system(),
+    };
+    let chosen = EnvPayments::from_env(
+        &public,
+        &format!("whsec_local_{}", local.port()),
+        clock.clone(),
+    )?;
+    if day.is_some() && !chosen.is_test() {
+        return Err(
+            "pave serve --today moves the API's clock, which Stripe would refuse:              unset STRIPE_SECRET_KEY to try it on the local test checkout, or drop --today"
+                .into(),
+        );
+    }
     if mode
         == (Mode::Production {
             test_payments: true,
@@ -163,7 +207,9 @@ pub async fn serve(
             .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     }
     let store = SqliteStore::open(&db)
-        .map_err(|e| format!("cannot open the store {}: {e}", db.display()))?;
+        .map_err(|e| format!("cannot open the store {}: {e}", db.display()))?
+        .with_clock(clock.clone());
+    load_contacts(&store, &crate::contacts::beside(&db)).await?;
     // The figures shown by the build come from the store.
     let progress = db.with_extension("progress.json");
     config.progress = Some(progress.clone());
@@ -199,6 +245,7 @@ pub async fn serve(
         // PAVE_PLEDGES_PER_MINUTE, PAVE_OFFERS_PER_MINUTE.
         limits: Limits::from_env()?,
         fresh: Default::default(),
+        clock,
     });
     let trusted = trusted_proxies()?;
     let (reloads, _) = broadcast::channel(16);
@@ -225,6 +272,7 @@ pub async fn serve(
         pave_functions::mail::Mailer::from_env(),
         pave_functions::mail::outbox::Policy::from_env(),
         api.outbox.clone(),
+        api.clock.clone(),
     ));
     let watcher = if production {
         #[cfg(unix)]
@@ -329,6 +377,12 @@ impl Server {
     /// catalog for the API, then the pledges paid while it built.
     async fn reload(&self) -> Result<(), String> {
         let _writing = self.writing.lock().await;
+        // A broken contacts file keeps the ones loaded before.
+        if let Err(e) =
+            load_contacts(&self.api.store, &crate::contacts::beside(&self.progress)).await
+        {
+            tracing::error!("pave serve: {e}");
+        }
         let before = crate::store_file::write_snapshot(&self.api.store, &self.progress).await?;
         rebuild(&self.config_now(), &self.live).await?;
         self.api.set_catalog(read_catalog(&self.config.out)?);

@@ -2,7 +2,9 @@
 //! `pave serve` on the sample content (`tests/web/flow.mjs`): a pledge with
 //! JavaScript on (desktop) and one with it off (phone), each from the project
 //! page through the test checkout to the thank-you page and back; an offer
-//! of help without JavaScript. The screenshots go to `PAVE_SCREENSHOTS` when
+//! of help without JavaScript, emailed to the holder and the territory's
+//! editors named in the private `contacts.yaml`, and listed in the
+//! holder's statement. The screenshots go to `PAVE_SCREENSHOTS` when
 //! set (else a temporary folder).
 
 mod common;
@@ -14,7 +16,23 @@ use common::*;
 #[test]
 fn after_paying_or_offering_a_person_sees_what_they_did_and_the_new_total() {
     let dir = sample_copy();
-    let server = start_sample_server(dir.path(), &[]);
+    // Who is told of offers: private, beside the store, not in the content.
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    std::fs::write(
+        dir.path().join("data/contacts.yaml"),
+        "projects:\n  cafe-du-coin: [alexis@cafe.example]\nterritories:\n  saint-etienne: [participation@saint-etienne.example]\n",
+    )
+    .unwrap();
+    let sink = SmtpSink::start();
+    let smtp = sink.url();
+    let server = start_sample_server_with(
+        dir.path(),
+        &["--today", common::SAMPLE_DAY],
+        &[
+            ("SMTP_URL", &smtp),
+            ("MAIL_FROM", "Pavé <dons@pave.example>"),
+        ],
+    );
     let shots = std::env::var("PAVE_SCREENSHOTS")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| dir.path().join("shots"));
@@ -114,13 +132,69 @@ fn after_paying_or_offering_a_person_sees_what_they_did_and_the_new_total() {
     assert_eq!(text(&zoe["h1"]), "Merci pour votre proposition d’aide");
     let main = text(&zoe["main"]);
     for expected in [
-        "est enregistrée pour l’équipe du projet, Alexis et Clément",
+        "est transmise à l’équipe du projet, Alexis et Clément",
         "Zoé",
         "zoe@example.org",
         "Je peux repeindre la façade\nle samedi matin.",
         "Retour au projet",
     ] {
         assert!(main.contains(expected), "{expected}:\n{main}");
+    }
+    // The holder and the territory's editors each get it by email, with
+    // who offers what and how to answer.
+    let wait = std::time::Duration::from_secs(30);
+    let emails: Vec<serde_json::Value> = sink
+        .wait_for(4, wait)
+        .into_iter()
+        .filter(|m| text(&m["subject"]).starts_with("Proposition d’aide"))
+        .collect();
+    let mut told: Vec<String> = emails.iter().map(|m| text(&m["rcpt_tos"][0])).collect();
+    told.sort();
+    assert_eq!(
+        told,
+        ["alexis@cafe.example", "participation@saint-etienne.example"],
+        "{emails:#?}"
+    );
+    let body = text(&emails[0]["text"]).replace("\r\n", "\n");
+    for expected in [
+        "Zoé propose son aide au projet « Le Café du Coin — café, AMAP et ressourcerie », le 23 novembre 2026.",
+        "Besoin : Des bras pour l'aménagement et la décoration",
+        "Contact : zoe@example.org",
+        "  Je peux repeindre la façade\n  le samedi matin.",
+    ] {
+        assert!(body.contains(expected), "{expected}:\n{body}");
+    }
+    // The two donors got their confirmations, nobody else anything.
+    assert_eq!(sink.messages().len(), 4, "{:#?}", sink.messages());
+    // And the holder's statement lists it.
+    let out = pave(
+        dir.path(),
+        &[
+            "statements",
+            "--db",
+            "data/pave.sqlite",
+            "--catalog",
+            "public/catalog.json",
+            "--project",
+            "cafe-du-coin",
+            "--out",
+            "statements",
+        ],
+        std::time::Duration::from_secs(60),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let statement =
+        std::fs::read_to_string(dir.path().join("statements/holder-cafe-du-coin.html")).unwrap();
+    for expected in [
+        "<h2>Propositions d’aide</h2>",
+        "<td>Zoé</td>",
+        "<td>zoe@example.org</td>",
+    ] {
+        assert!(statement.contains(expected), "{expected}:\n{statement}");
     }
     for shot in [
         "thanks-desktop.png",

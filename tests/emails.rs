@@ -118,6 +118,7 @@ async fn world_sending(smtp: bool) -> World {
         outbox: Default::default(),
         limits: pave_functions::api::limits::Limits::none(),
         fresh: Default::default(),
+        clock: Default::default(),
     });
     // The server's drainer: every email goes through the store's outbox.
     tokio::spawn(outbox::run_drainer(
@@ -125,6 +126,7 @@ async fn world_sending(smtp: bool) -> World {
         mailer,
         outbox::Policy::default(),
         state.outbox.clone(),
+        Default::default(),
     ));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
@@ -507,4 +509,75 @@ async fn pave_erase_anonymises_the_donor_and_says_how_many_records() {
     drop(store);
     let again = run(db).await.unwrap();
     assert!(String::from_utf8_lossy(&again.stdout).contains("0 record(s) anonymised"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pave_contacts_checks_the_private_file_then_loads_it_into_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("pave.sqlite");
+    drop(SqliteStore::open(&db).unwrap());
+    let run = |file: &str| {
+        common::pave(
+            dir.path(),
+            &["contacts", file, "--db", db.to_str().unwrap()],
+            Duration::from_secs(30),
+        )
+    };
+    // A bad address is named where it is; nothing is loaded.
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "projects:\n  cafe-du-coin: [alexis@cafe.example, alexis at cafe]\n",
+    )
+    .unwrap();
+    let out = run("bad.yaml");
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains(
+            "bad.yaml: projects.cafe-du-coin[1]: \"alexis at cafe\" is not an email address"
+        ),
+        "{said}"
+    );
+    // A misspelt key too, with its line.
+    std::fs::write(
+        dir.path().join("typo.yaml"),
+        "project:\n  cafe-du-coin: [a@b.example]\n",
+    )
+    .unwrap();
+    let said = String::from_utf8_lossy(&run("typo.yaml").stderr).into_owned();
+    assert!(
+        said.contains("typo.yaml") && said.contains("project"),
+        "{said}"
+    );
+    let store = SqliteStore::open(&db).unwrap();
+    assert_eq!(store.contacts().await.unwrap(), Default::default());
+
+    std::fs::write(
+        dir.path().join("contacts.yaml"),
+        "projects:\n  cafe-du-coin: [alexis@cafe.example]\nterritories:\n  saint-etienne: [ville@se.example, elus@se.example]\n",
+    )
+    .unwrap();
+    let out = run("contacts.yaml");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("3 address(es) for 1 project(s) and 1 territory(ies) loaded")
+    );
+    let contacts = store.contacts().await.unwrap();
+    assert_eq!(
+        contacts.recipients("cafe-du-coin", "saint-etienne"),
+        ["alexis@cafe.example", "ville@se.example", "elus@se.example"]
+    );
+    // The example shipped for operators loads as it is.
+    let example = common::repo_root().join("deploy/server/contacts.example.yaml");
+    let out = run(example.to_str().unwrap());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

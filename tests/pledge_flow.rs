@@ -30,7 +30,7 @@ fn path_of(url: &str) -> String {
 #[test]
 fn a_citizen_gives_and_sees_the_new_total() {
     let dir = sample_copy();
-    let server = start_sample_server(dir.path(), &[]);
+    let server = start_sample_server(dir.path(), &["--today", common::SAMPLE_DAY]);
     let addr = server.addr.clone();
 
     // The project page carries the form; post it as a browser would.
@@ -146,7 +146,7 @@ fn a_citizen_gives_and_sees_the_new_total() {
 #[test]
 fn the_api_answers_errors_with_stable_codes() {
     let dir = sample_copy();
-    let server = start_sample_server(dir.path(), &[]);
+    let server = start_sample_server(dir.path(), &["--today", common::SAMPLE_DAY]);
     let addr = server.addr.clone();
     let json = ("Content-Type", "application/json");
     let error_code = |body: &[u8]| -> String {

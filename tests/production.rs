@@ -144,6 +144,7 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 /// The sample content, with `base_url` set to where Caddy serves it.
 fn sample_at(origin: &str) -> tempfile::TempDir {
     let dir = sample_copy();
+    keep_the_cafe_open(dir.path());
     edit(
         &dir.path().join("content/site.yaml"),
         "base_url: https://pave.example.org",
@@ -395,6 +396,7 @@ fn production_behind_caddy_serves_https_fresh_figures_and_stops_losing_nothing()
 #[test]
 fn a_backup_during_payments_restores_the_same_ledger_and_figures() {
     let dir = sample_copy();
+    keep_the_cafe_open(dir.path());
     // JSON logs; an SMTP password that must never be logged.
     let mut server = start_sample_server_with(
         dir.path(),
@@ -669,6 +671,7 @@ fn an_outbox_killed_while_sending_delivers_each_email_exactly_once() {
     // Each message takes 400 ms to be accepted: the kill lands in one.
     let sink = SmtpSink::start_delaying(400);
     let dir = sample_copy();
+    keep_the_cafe_open(dir.path());
     let smtp = sink.url();
     let env = [
         ("PAVE_TRUSTED_PROXIES", "127.0.0.1"),

@@ -30,7 +30,7 @@ fn location(head: &str) -> String {
 #[test]
 fn every_response_of_pave_serve_carries_the_security_headers() {
     let dir = sample_copy();
-    let server = start_sample_server(dir.path(), &[]);
+    let server = start_sample_server(dir.path(), &["--today", common::SAMPLE_DAY]);
     let addr = server.addr.clone();
 
     // A pledge, to reach the test checkout's page and its error pages.
@@ -160,7 +160,7 @@ fn a_flood_from_one_client_is_refused_while_another_still_pledges() {
     let dir = sample_copy();
     let server = start_sample_server_with(
         dir.path(),
-        &[],
+        &["--today", common::SAMPLE_DAY],
         &[
             ("PAVE_TRUSTED_PROXIES", "127.0.0.1,::1"),
             ("PAVE_PLEDGES_PER_MINUTE", "5"),
@@ -218,7 +218,7 @@ fn no_donor_or_client_hoards_a_rewards_places_and_cancel_releases_one() {
     let dir = sample_copy();
     let server = start_sample_server_with(
         dir.path(),
-        &[],
+        &["--today", common::SAMPLE_DAY],
         &[
             ("PAVE_TRUSTED_PROXIES", "127.0.0.1"),
             ("PAVE_PLEDGES_PER_MINUTE", "30"),
@@ -296,7 +296,11 @@ fn no_donor_or_client_hoards_a_rewards_places_and_cancel_releases_one() {
 #[test]
 fn every_refusal_of_the_api_is_its_error_with_a_stable_code() {
     let dir = sample_copy();
-    let server = start_sample_server_with(dir.path(), &[], &[("PAVE_PLEDGES_PER_MINUTE", "100")]);
+    let server = start_sample_server_with(
+        dir.path(),
+        &["--today", common::SAMPLE_DAY],
+        &[("PAVE_PLEDGES_PER_MINUTE", "100")],
+    );
     let addr = server.addr.clone();
     let post =
         |headers: &[(&str, &str)], body: &[u8]| http(&addr, "POST", "/api/pledges", headers, body);

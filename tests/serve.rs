@@ -74,3 +74,51 @@ fn serves_the_site_and_reloads_on_change() {
         "the page was rebuilt"
     );
 }
+
+/// `--today` moves the API's clock with the pages': the day after the
+/// café's campaign ended, its pledges are refused as ended, and the next
+/// campaign that has not begun is refused as not started.
+#[test]
+fn the_preview_s_day_is_the_api_s_day_too() {
+    let dir = sample_copy();
+    let server = start_sample_server(dir.path(), &["--today", "2026-12-21"]);
+    let pledge = |project: &str| {
+        let body = format!(r#"{{"project":"{project}","amount":"10","email":"a@example.org"}}"#);
+        let (status, _, answer) = http(
+            &server.addr,
+            "POST",
+            "/api/pledges",
+            &[("Content-Type", "application/json")],
+            body.as_bytes(),
+        );
+        let answer: serde_json::Value = serde_json::from_slice(&answer).unwrap();
+        (
+            status,
+            answer["error"]["code"].as_str().unwrap_or("").to_string(),
+        )
+    };
+    let (status, code) = pledge("cafe-du-coin");
+    assert_eq!((status, code.as_str()), (409, "campaign_ended"));
+    // Still open that day (until 2026-12-24).
+    assert_eq!(pledge("toit-partage").0, 201);
+    drop(server);
+
+    // In production the clock is the real one: --today is refused.
+    let out = pave(
+        dir.path(),
+        &[
+            "serve",
+            "--production",
+            "--test-payments",
+            "--today",
+            "2026-11-23",
+        ],
+        Duration::from_secs(60),
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("production follows the real clock"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -88,10 +88,25 @@ pub struct CatalogProject {
     pub pools: Vec<String>,
     /// Who carries the project (named in the donors' emails).
     pub holder: CatalogHolder,
-    /// How many needs the project lists (an offer of help names one by its
-    /// index, or none).
-    #[serde(default)]
-    pub needs: usize,
+    /// The titles of the needs the project lists, in the page's order (an
+    /// offer of help names one by its index, or none). A catalog written
+    /// before titles were carried gives their number: untitled needs.
+    #[serde(default, deserialize_with = "need_titles")]
+    pub needs: Vec<String>,
+}
+
+/// `needs`: the titles, or (an older catalog) how many there are.
+fn need_titles<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Needs {
+        Titles(Vec<String>),
+        Count(u16),
+    }
+    Ok(match Needs::deserialize(d)? {
+        Needs::Titles(titles) => titles,
+        Needs::Count(n) => vec![String::new(); usize::from(n)],
+    })
 }
 
 /// A project's holder.
@@ -364,6 +379,24 @@ mod tests {
         assert_eq!(success.mode, PoolMode::OnSuccess);
         assert_eq!(success.budget, d("25000.50"));
         assert_eq!(success.share_of_goal, Some(d("0.5")));
+    }
+
+    #[test]
+    fn needs_are_titles_or_an_older_catalog_s_count() {
+        let with = |needs: &str| {
+            SAMPLE.replacen(
+                r#""holder": {"#,
+                &format!(r#""needs": {needs}, "holder": {{"#),
+                1,
+            )
+        };
+        let c = Catalog::from_json(with(r#"["Des bras", "Un local"]"#).as_bytes()).unwrap();
+        let titled = c.projects.values().find(|p| !p.needs.is_empty()).unwrap();
+        assert_eq!(titled.needs, ["Des bras", "Un local"]);
+        let c = Catalog::from_json(with("3").as_bytes()).unwrap();
+        let counted = c.projects.values().find(|p| !p.needs.is_empty()).unwrap();
+        assert_eq!(counted.needs, ["", "", ""]);
+        assert!(Catalog::from_json(with(r#""trois""#).as_bytes()).is_err());
     }
 
     #[test]

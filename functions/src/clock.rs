@@ -25,6 +25,23 @@ impl Clock {
         Clock(Arc::new(f))
     }
 
+    /// The system's clock moved by whole days so that today, in
+    /// `timezone`, is `day`: the time of day runs as usual. A preview's
+    /// `pave serve --today` (a sample campaign tried on any date).
+    pub fn on_day(day: jiff::civil::Date, timezone: &str) -> Clock {
+        let now = jiff::Timestamp::now().to_zoned_datetime(pave_contract::calendar::zone(timezone));
+        // The same wall-clock time on `day` (the zone's offset that day).
+        let offset = now
+            .with()
+            .date(day)
+            .build()
+            .map(|there| there.timestamp().as_second() - now.timestamp().as_second())
+            .unwrap_or_default();
+        Clock(Arc::new(move || {
+            jiff::Timestamp::now().as_second().saturating_add(offset)
+        }))
+    }
+
     /// Now, in Unix seconds.
     pub fn now(&self) -> i64 {
         (self.0)()
@@ -57,5 +74,17 @@ mod tests {
         t.store(9, std::sync::atomic::Ordering::SeqCst);
         assert_eq!(clock.now(), 9);
         assert!(Clock::system().now() > 1_700_000_000);
+    }
+
+    #[test]
+    fn a_clock_on_another_day_is_that_day_there() {
+        let day = jiff::civil::date(2026, 11, 23);
+        let clock = Clock::on_day(day, "Europe/Paris");
+        let at = jiff::Timestamp::from_second(clock.now()).unwrap();
+        assert_eq!(
+            pave_contract::calendar::day_of(at, "Europe/Paris"),
+            day,
+            "{at}"
+        );
     }
 }

@@ -569,7 +569,7 @@ mod tests {
             rewards: vec![],
             pools: vec![],
             holder: Default::default(),
-            needs: 0,
+            needs: vec![],
         }
     }
 

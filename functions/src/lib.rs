@@ -5,6 +5,7 @@ pub mod api;
 pub mod aws;
 pub mod clock;
 pub mod close;
+pub mod contacts;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod logs;

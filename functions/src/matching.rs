@@ -332,7 +332,7 @@ mod tests {
             rewards: vec![],
             pools: vec![],
             holder: Default::default(),
-            needs: 0,
+            needs: vec![],
         }
     }
 

@@ -120,7 +120,7 @@ mod tests {
             }],
             pools: vec![],
             holder: Default::default(),
-            needs: 0,
+            needs: vec![],
         }
     }
 

@@ -102,7 +102,7 @@ pub fn check_offer(
     match need.map(str::trim).filter(|n| !n.is_empty()) {
         None => Ok(None),
         Some(text) => match text.parse::<usize>() {
-            Ok(index) if index < project.needs => Ok(Some(index)),
+            Ok(index) if index < project.needs.len() => Ok(Some(index)),
             _ => Err(refuse("unknown_need", 422, Message::UnknownNeed)),
         },
     }

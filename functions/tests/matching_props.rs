@@ -442,7 +442,7 @@ fn catalog(
                         .map(|(id, _)| id.clone())
                         .collect(),
                     holder: Default::default(),
-                    needs: 0,
+                    needs: vec![],
                 };
                 (format!("{prefix}-{i}"), project)
             })

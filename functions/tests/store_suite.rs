@@ -799,6 +799,7 @@ fn webhook_state<S: Backend>(store: S, suite: &Suite<S>, stripe: &Stripe) -> App
         outbox: Default::default(),
         limits: pave_functions::api::limits::Limits::none(),
         fresh: Default::default(),
+        clock: Default::default(),
     }
 }
 
@@ -1007,6 +1008,7 @@ macro_rules! store_suite {
             no_one_holds_more_than_their_share_of_places,
             a_reservation_lapses_on_the_stores_clock,
             the_outbox_sends_each_email_once,
+            offers_reach_the_ledger_and_contacts_are_kept,
         );
     };
     (@tests $module:ident, $setup:ident: $($check:ident),* $(,)?) => {

@@ -31,6 +31,27 @@ pub fn sample_copy() -> tempfile::TempDir {
     dir
 }
 
+/// The day the end-to-end tests try the sample on (`pave serve --today`,
+/// which moves the API's clock too): the sample's campaigns are open then,
+/// whatever the real date.
+pub const SAMPLE_DAY: &str = "2026-11-23";
+
+/// A production server follows the real clock: the sample's café campaign,
+/// which the production tests pledge to, runs from ten days before today
+/// to sixty days after in the copy at `dir` (whatever the real date).
+pub fn keep_the_cafe_open(dir: &Path) {
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Paris").unwrap())
+        .date();
+    let start = today.checked_sub(jiff::Span::new().days(10)).unwrap();
+    let end = today.checked_add(jiff::Span::new().days(60)).unwrap();
+    edit(
+        &dir.join("content/territories/saint-etienne/projects/cafe-du-coin/index.md"),
+        "campaign: { start: 2026-11-01, end: 2026-12-20 }",
+        &format!("campaign: {{ start: {start}, end: {end} }}"),
+    );
+}
+
 /// Runs `pave` with `args` in `cwd`, killing it if it takes longer than `limit`.
 pub fn pave(cwd: &Path, args: &[&str], limit: Duration) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pave"))

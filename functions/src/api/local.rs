@@ -14,7 +14,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::errors::escape;
-use super::{AppState, accept_language, handle_webhook, now, random_id};
+use super::{AppState, accept_language, handle_webhook, random_id};
+use crate::clock::Clock;
 use crate::messages::{self, Lang};
 use crate::store::Store;
 use crate::stripe::client::{
@@ -48,7 +49,12 @@ pub struct EnvPayments {
 }
 
 impl EnvPayments {
-    pub fn from_env(api_origin: &str, local_secret: &str) -> Result<EnvPayments, String> {
+    /// `clock` is the API's (the local payments' checkouts expire on it).
+    pub fn from_env(
+        api_origin: &str,
+        local_secret: &str,
+        clock: Clock,
+    ) -> Result<EnvPayments, String> {
         let lookup = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         if lookup(ENV_SECRET_KEY).is_some() {
             let config = StripeConfig::from_lookup(lookup).map_err(|e| e.to_string())?;
@@ -59,7 +65,7 @@ impl EnvPayments {
                 webhook_secret: lookup("STRIPE_WEBHOOK_SECRET"),
             });
         }
-        let local = Arc::new(LocalPayments::new(api_origin, local_secret)?);
+        let local = Arc::new(LocalPayments::new(api_origin, local_secret, clock)?);
         Ok(EnvPayments {
             payments: local.clone(),
             local: Some(local),
@@ -78,6 +84,9 @@ pub struct LocalPayments {
     /// Where the API is reached (for the checkout page's address).
     api_origin: String,
     webhook_secret: String,
+    /// The API's clock (a preview's `--today` moves it): checkouts expire,
+    /// and events are signed, on it.
+    clock: Clock,
     sessions: Mutex<Sessions>,
 }
 
@@ -111,6 +120,7 @@ impl LocalPayments {
     pub fn new(
         api_origin: impl Into<String>,
         webhook_secret: impl Into<String>,
+        clock: Clock,
     ) -> Result<LocalPayments, String> {
         if std::env::var_os(ENV_SECRET_KEY).is_some_and(|v| !v.is_empty()) {
             return Err(format!(
@@ -120,12 +130,19 @@ impl LocalPayments {
         Ok(LocalPayments {
             api_origin: api_origin.into(),
             webhook_secret: webhook_secret.into(),
+            clock,
             sessions: Mutex::new(Sessions::default()),
         })
     }
 
     fn session(&self, id: &str) -> Option<Session> {
         self.sessions.lock().ok()?.open.get(id).cloned()
+    }
+
+    /// A session still to pay (not paid nor cancelled, not expired).
+    fn open_session(&self, id: &str) -> Option<Session> {
+        let now = self.clock.now();
+        self.session(id).filter(|s| !s.done && s.expires_at > now)
     }
 
     fn finish(&self, id: &str) {
@@ -138,7 +155,7 @@ impl LocalPayments {
 
     /// The signed `checkout.session.completed` event Stripe would send.
     fn completed_event(&self, session_id: &str, session: &Session) -> (Vec<u8>, String) {
-        let t = now();
+        let t = self.clock.now();
         let event = serde_json::json!({
             "id": random_id("evt_local"),
             "object": "event",
@@ -173,7 +190,7 @@ impl Payments for LocalPayments {
         request: &'a CheckoutRequest,
     ) -> BoxFuture<'a, Result<CheckoutSession, PaymentError>> {
         Box::pin(async move {
-            let now = now();
+            let now = self.clock.now();
             request.check(now)?;
             let id = random_id("cs_test_local");
             let session = Session {
@@ -207,7 +224,7 @@ impl Payments for LocalPayments {
                 .lock()
                 .map_err(|_| PaymentError::Config("local sessions lock poisoned".into()))?;
             match sessions.open.get_mut(session_id) {
-                Some(s) if !s.done && s.expires_at > now() => {
+                Some(s) if !s.done && s.expires_at > self.clock.now() => {
                     s.done = true;
                     Ok(())
                 }
@@ -264,10 +281,7 @@ pub async fn page<S: Store>(
     let Some(local) = &state.local else {
         return not_found();
     };
-    let Some(session) = local
-        .session(&id)
-        .filter(|s| !s.done && s.expires_at > now())
-    else {
+    let Some(session) = local.open_session(&id) else {
         return not_found();
     };
     let title = escape(&session.title);
@@ -307,10 +321,7 @@ pub async fn pay<S: Store>(
     let Some(local) = state.local.clone() else {
         return not_found();
     };
-    let Some(session) = local
-        .session(&id)
-        .filter(|s| !s.done && s.expires_at > now())
-    else {
+    let Some(session) = local.open_session(&id) else {
         return not_found();
     };
     let (body, header) = local.completed_event(&id, &session);

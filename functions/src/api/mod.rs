@@ -117,6 +117,10 @@ pub struct AppState<S> {
     pub outbox: Doorbell,
     /// Per-client rate limits on pledges and offers.
     pub limits: limits::Limits,
+    /// The API's time: pledges' dates, campaigns' days, checkouts' expiry,
+    /// webhooks' signatures. The system's, but in a preview given
+    /// `--today` (`crate::clock::Clock::on_day`).
+    pub clock: crate::clock::Clock,
     /// The paid pledges whose thank-you page was shown (their project's
     /// pages re-rendered first, once).
     pub fresh: FirstVisits,
@@ -248,13 +252,16 @@ async fn health() -> impl IntoResponse {
     axum::Json(serde_json::json!({ "status": "ok" }))
 }
 
-fn now() -> i64 {
-    jiff::Timestamp::now().as_second()
-}
+impl<S> AppState<S> {
+    /// Now on the API's clock, in unix seconds.
+    fn now(&self) -> i64 {
+        self.clock.now()
+    }
 
-/// Today in a time zone.
-fn today_in(timezone: &str) -> jiff::civil::Date {
-    pave_contract::calendar::day_of(jiff::Timestamp::now(), timezone)
+    /// Today in a time zone, on the API's clock.
+    fn today_in(&self, timezone: &str) -> jiff::civil::Date {
+        crate::pledge::today_in(timezone, self.now())
+    }
 }
 
 /// A body that could not be read: over [`BODY_LIMIT`] (413), or broken
@@ -628,13 +635,13 @@ async fn create_pledge_inner<S: Store>(
         .collected(&request.project)
         .await
         .map_err(ApiError::store)?;
-    let project =
-        pledge::check(&catalog, &request, today_in(timezone), collected).map_err(ApiError::from)?;
+    let project = pledge::check(&catalog, &request, state.today_in(timezone), collected)
+        .map_err(ApiError::from)?;
     let limit = request
         .reward
         .and_then(|i| project.rewards.iter().find(|r| r.index == i))
         .and_then(|r| r.limit);
-    let created_at = now();
+    let created_at = state.now();
     let expires_at = checkout_expiry(created_at, CHECKOUT_SECONDS);
     let pledge_id = random_id("pl");
     state
@@ -872,7 +879,7 @@ pub async fn handle_webhook<S: Store>(
         body,
         header,
         &state.config.webhook_secret,
-        now(),
+        state.now(),
         signature::DEFAULT_TOLERANCE_SECS,
     )
     .map_err(|e| ApiError::bad_request("bad_signature", Message::Plain(e.to_string())))?;
@@ -905,7 +912,7 @@ pub async fn handle_webhook<S: Store>(
             };
             let applied = state
                 .store
-                .apply_paid(&catalog, event_id, pledge_id, &payment, now())
+                .apply_paid(&catalog, event_id, pledge_id, &payment, state.now())
                 .await;
             (applied, payment_intent)
         }
@@ -934,7 +941,7 @@ pub async fn handle_webhook<S: Store>(
                     pledge_id,
                     extent,
                     payment_intent.as_deref(),
-                    now(),
+                    state.now(),
                 )
                 .await;
             (applied, payment_intent)
@@ -966,7 +973,7 @@ pub async fn handle_webhook<S: Store>(
             pledge_id,
             payment_intent.as_deref(),
             *reason,
-            now(),
+            state.now(),
         )
         .await
         .map_err(ApiError::store)?;
@@ -1004,7 +1011,7 @@ pub async fn handle_webhook<S: Store>(
         Err(e) => return Err(ApiError::store(e)),
     };
     if let Some((pledge_id, mail_event)) = mail_event.filter(|_| tell)
-        && mail::enqueue(&state.store, &catalog, pledge_id, mail_event, now())
+        && mail::enqueue(&state.store, &catalog, pledge_id, mail_event, state.now())
             .await
             .map_err(ApiError::store)?
     {
@@ -1125,7 +1132,7 @@ async fn create_offer<S: Store>(
                     },
                 )
             })?;
-            let today = crate::pledge::today_in(&project.timezone, now());
+            let today = state.today_in(&project.timezone);
             crate::pledge::check_offer(project, input.need.as_deref(), today)
                 .map_err(ApiError::from)?
         };
@@ -1147,19 +1154,32 @@ async fn create_offer<S: Store>(
                 ));
             }
         }
-        state
+        let offer = Offer {
+            project: input.project.clone(),
+            need,
+            name: input.name.trim().to_string(),
+            contact: input.contact.trim().to_string(),
+            message: input.message.trim().to_string(),
+            created_at: state.now(),
+        };
+        let id = state
             .store
-            .add_offer(Offer {
-                project: input.project.clone(),
-                need,
-                name: input.name.trim().to_string(),
-                contact: input.contact.trim().to_string(),
-                message: input.message.trim().to_string(),
-                created_at: now(),
-            })
+            .add_offer(offer.clone())
             .await
             .map_err(ApiError::store)?;
         state.changed(input.project.clone());
+        // The holder and the editors are told (the offer is kept whatever
+        // happens to the email: a failure here is logged, not the answer).
+        let told = async {
+            let contacts = state.store.contacts().await?;
+            mail::offer::enqueue(&state.store, &state.catalog(), &contacts, &offer, &id).await
+        }
+        .await;
+        match told {
+            Ok(0) => {}
+            Ok(_) => state.outbox.ring(),
+            Err(e) => tracing::error!("pave api: offer {id}: its emails were not enqueued: {e}"),
+        }
         Ok(input)
     }
     .await;

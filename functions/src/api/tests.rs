@@ -18,16 +18,18 @@ const FORM: &str = "application/x-www-form-urlencoded";
 fn state() -> Arc<AppState<SqliteStore>> {
     let mut catalog =
         Catalog::from_json(pave_contract::catalog::fixtures::SAMPLE.as_bytes()).unwrap();
-    let today = super::today_in("Europe/Paris");
+    let today = crate::pledge::today_in("Europe/Paris", jiff::Timestamp::now().as_second());
     let cafe = catalog.projects.get_mut("cafe-du-coin").unwrap();
     cafe.start = today.checked_sub(jiff::Span::new().days(10)).unwrap();
     cafe.end = today.checked_add(jiff::Span::new().days(10)).unwrap();
-    cafe.needs = 2;
+    cafe.needs = vec!["Des bras".into(), "Des conseils".into()];
     Arc::new(AppState {
         store: SqliteStore::in_memory().unwrap(),
         catalog: RwLock::new(Arc::new(catalog)),
         frames: Default::default(),
-        payments: Arc::new(LocalPayments::new("http://localhost:0", "whsec_test").unwrap()),
+        payments: Arc::new(
+            LocalPayments::new("http://localhost:0", "whsec_test", Default::default()).unwrap(),
+        ),
         config: ApiConfig {
             site_url: "https://pave.example".into(),
             allowed_origins: vec!["https://pave.example".into()],
@@ -39,6 +41,7 @@ fn state() -> Arc<AppState<SqliteStore>> {
         outbox: Default::default(),
         limits: super::limits::Limits::none(),
         fresh: Default::default(),
+        clock: Default::default(),
     })
 }
 
@@ -314,7 +317,7 @@ async fn offers_for_a_need_that_does_not_exist_or_a_closed_project_are_refused()
     // The confirmation says it is recorded, for whom, and what was sent.
     for expected in [
         "<h1>Merci pour votre proposition d’aide</h1>",
-        "est enregistrée pour l’équipe du projet",
+        "est transmise à l’équipe du projet",
         "<dd>Sam</dd>",
         "<dd>sam@example.org</dd>",
         "<dd class=\"message\">Je peux peindre</dd>",

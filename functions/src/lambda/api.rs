@@ -77,6 +77,7 @@ pub async fn state_from_env() -> Result<(Arc<AppState<DynamoStore>>, Option<Cata
         outbox: Default::default(),
         limits: crate::api::limits::Limits::from_env()?,
         fresh: Default::default(),
+        clock: Default::default(),
     });
     Ok((state, watch))
 }

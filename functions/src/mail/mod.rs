@@ -1,5 +1,6 @@
-//! The donors' emails: a confirmation after each payment, a notice after
-//! each refund (with its reason), in the pledge's language.
+//! The emails: to donors, a confirmation after each payment and a notice
+//! after each refund (with its reason), in the pledge's language; to a
+//! project's holder and editors, each offer of help ([`offer`]).
 //!
 //! - [`compose`] is pure: a [`Notice`] → subject and body.
 //! - [`enqueue`] joins it to the store: the email of a change, put in the
@@ -11,6 +12,7 @@
 //!   for, an SMTP server.
 
 pub mod compose;
+pub mod offer;
 pub mod outbox;
 pub mod smtp;
 

@@ -235,13 +235,19 @@ impl Doorbell {
 pub const TICK: Duration = Duration::from_secs(5);
 
 /// The server's drainer: drains now, then at every ring or [`TICK`],
-/// forever. Errors are logged and retried at the next tick. Without SMTP
+/// forever, on `clock` (the store's: the time emails are enqueued at). Errors are logged and retried at the next tick. Without SMTP
 /// it does nothing (the emails wait in the store).
-pub async fn run_drainer<S: Store>(store: S, mailer: Mailer, policy: Policy, doorbell: Doorbell) {
+pub async fn run_drainer<S: Store>(
+    store: S,
+    mailer: Mailer,
+    policy: Policy,
+    doorbell: Doorbell,
+    clock: crate::clock::Clock,
+) {
     if !mailer.is_enabled() {
         return;
     }
-    let now = || jiff::Timestamp::now().as_second();
+    let now = || clock.now();
     loop {
         match drain(&store, &mailer, &policy, now).await {
             Ok(d) if d.total() > 0 => tracing::info!(

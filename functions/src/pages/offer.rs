@@ -34,12 +34,12 @@ pub fn page(r: &Received) -> Written {
         lead = tr(
             lang,
             &format!(
-                "Votre proposition pour « {} » est enregistrée pour l’équipe du projet, {}. Elle seule la voit.",
+                "Votre proposition pour « {} » est transmise à l’équipe du projet, {}. Elle seule la voit, et vous répondra directement au contact que vous avez donné.",
                 e(&r.project.title),
                 e(&r.project.holder.name)
             ),
             &format!(
-                "Your offer for “{}” is recorded for the project team, {}. Only they can see it.",
+                "Your offer for “{}” is passed on to the project team, {}. Only they can see it, and they will answer you directly at the contact you gave.",
                 content(&r.project.title, lang),
                 content(&r.project.holder.name, lang)
             ),

@@ -40,6 +40,18 @@ pub struct ContactLine {
     pub date: Date,
 }
 
+/// An offer of help, for the holder to answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferLine {
+    pub date: Date,
+    /// The need's title (none: a general offer; `#n` when the catalog
+    /// has no title for it).
+    pub need: Option<String>,
+    pub name: String,
+    pub contact: String,
+    pub message: String,
+}
+
 /// A pledge that left the figures (no personal data).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefundLine {
@@ -72,6 +84,8 @@ pub struct HolderStatement {
     pub rewards: Vec<RewardLine>,
     pub contacts: Vec<ContactLine>,
     pub refunds: Vec<RefundLine>,
+    /// The offers of help, oldest first.
+    pub offers: Vec<OfferLine>,
 }
 
 pub fn statement(
@@ -165,6 +179,20 @@ pub fn statement(
             .collect(),
         contacts,
         refunds,
+        offers: ledger
+            .offers
+            .iter()
+            .map(|o| OfferLine {
+                date: day_in(o.created_at, &project.timezone),
+                need: o.need.map(|i| match project.needs.get(i) {
+                    Some(title) if !title.is_empty() => title.clone(),
+                    _ => format!("#{}", i + 1),
+                }),
+                name: o.name.clone(),
+                contact: o.contact.clone(),
+                message: o.message.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -244,6 +272,20 @@ pub fn csv(s: &HolderStatement) -> String {
             &c.email,
             String::new(),
             plain(c.amount),
+        );
+    }
+    for o in &s.offers {
+        let mut detail = o.date.to_string();
+        if let Some(need) = &o.need {
+            detail.push_str(&format!(" — {need}"));
+        }
+        detail.push_str(&format!(" — {}", o.message));
+        row(
+            "offer",
+            &format!("{} — {}", o.name, o.contact),
+            &detail,
+            String::new(),
+            String::new(),
         );
     }
     for r in &s.refunds {

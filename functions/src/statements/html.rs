@@ -42,6 +42,15 @@ fn t(lang: Lang, key: &str) -> &'static str {
             "Donateurs ayant accepté de partager leur nom et leur e-mail",
             "Donors who agreed to share their name and email",
         ),
+        "offers" => ("Propositions d’aide", "Offers of help"),
+        "offers_none" => (
+            "Aucune proposition d’aide pour l’instant.",
+            "No offer of help so far.",
+        ),
+        "need" => ("Besoin", "Need"),
+        "contact" => ("Contact", "Contact"),
+        "message" => ("Message", "Message"),
+        "general_offer" => ("Aide générale", "General help"),
         "contacts_none" => (
             "Aucun donateur n’a accepté de partager ses coordonnées.",
             "No donor agreed to share their contact details.",
@@ -187,6 +196,31 @@ pub fn holder(s: &HolderStatement, lang: Lang) -> String {
                 escape(c.reward.as_deref().unwrap_or("")),
                 escape(&money(c.amount, lang)),
                 escape(&date(c.date, lang)),
+            ));
+        }
+        b.push_str("</table>\n");
+    }
+
+    b.push_str(&format!("<h2>{}</h2>\n", escape(t(lang, "offers"))));
+    if s.offers.is_empty() {
+        b.push_str(&format!("<p>{}</p>\n", escape(t(lang, "offers_none"))));
+    } else {
+        b.push_str(&format!(
+            "<table>\n<tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr>\n",
+            escape(t(lang, "date")),
+            escape(t(lang, "need")),
+            escape(t(lang, "name")),
+            escape(t(lang, "contact")),
+            escape(t(lang, "message")),
+        ));
+        for o in &s.offers {
+            b.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                escape(&date(o.date, lang)),
+                escape(o.need.as_deref().unwrap_or(t(lang, "general_offer"))),
+                escape(&o.name),
+                escape(&o.contact),
+                escape(&o.message),
             ));
         }
         b.push_str("</table>\n");

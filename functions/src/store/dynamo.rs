@@ -49,6 +49,7 @@ use super::{
 };
 use crate::catalog::{Catalog, CatalogProject};
 use crate::clock::Clock;
+use crate::contacts::Contacts;
 use crate::mail::outbox::{Claimed, Outgoing, Settle};
 use crate::matching::Match;
 use crate::money::{from_cents, to_cents};
@@ -479,14 +480,10 @@ impl DynamoStore {
                     .map_err(|e| backend(op, e))?;
                 TransactWriteItem::builder().update(update).build()
             }
-            Write::Delete { key } => {
-                let delete = Delete::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key.to_item()))
-                    .build()
-                    .map_err(|e| backend(op, e))?;
-                TransactWriteItem::builder().delete(delete).build()
-            }
+            Write::Delete { key } => self.transact_item(Write::DeleteIf {
+                key,
+                expr: Expr::new(),
+            })?,
             Write::DeleteIf { key, expr } => {
                 let delete = Delete::builder()
                     .table_name(&self.table)
@@ -1203,15 +1200,38 @@ impl Store for DynamoStore {
         })
     }
 
-    async fn add_offer(&self, offer: Offer) -> Result<(), StoreError> {
+    async fn add_offer(&self, offer: Offer) -> Result<String, StoreError> {
         let nonce = getrandom::u64().map_err(|e| backend("add_offer", e))?;
-        retrying!(self, "add_offer", {
+        let added: Result<(), StoreError> = retrying!(self, "add_offer", {
             match self.transact(plan::offer(&offer, nonce)).await? {
                 Ok(()) => Step::Done(()),
                 Err(Cancelled::Conflict) => Step::Retry,
                 Err(why) => return Err(backend("add_offer", format!("{why:?}"))),
             }
-        })
+        });
+        added?;
+        Ok(format!("{}-{nonce:016x}", offer.created_at))
+    }
+
+    async fn contacts(&self) -> Result<Contacts, StoreError> {
+        match self.get(&Key::settings("contacts")).await? {
+            None => Ok(Contacts::default()),
+            Some(item) => serde_json::from_str(&items::string(&item, "json")?)
+                .map_err(|e| backend("contacts", e)),
+        }
+    }
+
+    async fn set_contacts(&self, contacts: &Contacts) -> Result<(), StoreError> {
+        let json = serde_json::to_string(contacts).map_err(|e| backend("set_contacts", e))?;
+        let write = Write::Put {
+            key: Key::settings("contacts"),
+            item: [("json".to_string(), items::s(&json))].into(),
+            expr: Expr::new(),
+        };
+        match self.transact(vec![write]).await? {
+            Ok(()) => Ok(()),
+            Err(why) => Err(backend("set_contacts", format!("{why:?}"))),
+        }
     }
 
     async fn pledge_contact(&self, pledge_id: &str) -> Result<Option<PledgeContact>, StoreError> {
@@ -1297,9 +1317,14 @@ impl Store for DynamoStore {
                 });
             }
         }
+        let mut offers = Vec::new();
+        for item in self.query(&partition, items::OFFER_PREFIX, None).await? {
+            offers.push(items::offer(project, &item)?);
+        }
         Ok(ProjectLedger {
             pledges,
             close_matches,
+            offers,
         })
     }
 

@@ -12,6 +12,7 @@ use std::future::Future;
 use rust_decimal::Decimal;
 
 use crate::catalog::Catalog;
+use crate::contacts::Contacts;
 use crate::mail::outbox::{Claimed, Outgoing, Settle};
 use crate::matching::Match;
 use crate::progress::{Figures, Snapshot};
@@ -205,12 +206,14 @@ pub struct LedgerEntry {
     pub matches: Vec<Match>,
 }
 
-/// A project's whole ledger: its paid pledges (by id) and the matches
-/// paid at its close (`on_success`), which belong to no pledge.
+/// A project's whole ledger: its paid pledges (by id), the matches paid at
+/// its close (`on_success`), which belong to no pledge, and its offers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProjectLedger {
     pub pledges: Vec<LedgerEntry>,
     pub close_matches: Vec<Match>,
+    /// Its offers of help, oldest first (for the holder's statement).
+    pub offers: Vec<Offer>,
 }
 
 /// Where a project's close stands.
@@ -267,7 +270,7 @@ pub enum RefundResult<'a> {
 }
 
 /// An offer of in-kind help (private to the project's editors).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Offer {
     pub project: String,
     pub need: Option<usize>,
@@ -416,7 +419,18 @@ pub trait Store: Send + Sync + 'static {
     /// The figures of every project with any.
     fn snapshot(&self) -> impl Future<Output = Result<Snapshot, StoreError>> + Send;
 
-    fn add_offer(&self, offer: Offer) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Records an offer of help; its id (unique in the store).
+    fn add_offer(&self, offer: Offer) -> impl Future<Output = Result<String, StoreError>> + Send;
+
+    /// The holders' and editors' private contacts (empty until set).
+    fn contacts(&self) -> impl Future<Output = Result<Contacts, StoreError>> + Send;
+
+    /// Replaces the contacts (`pave contacts`, or `pave serve` loading the
+    /// `contacts.yaml` beside its database).
+    fn set_contacts(
+        &self,
+        contacts: &Contacts,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     // ----------------------------------------------------- the outbox
 

@@ -230,3 +230,51 @@ pub async fn erasure_forgets_the_donor_and_keeps_the_ledger<S: Backend>(db: impl
     assert_eq!(cafe.raised, before.projects[CAFE].raised - d("15"));
     assert_eq!(cafe.backers, 2, "Camille still backs the café with e-1");
 }
+
+/// 29. Offers are in the project's ledger for its holder's statement,
+///     oldest first, each with its own id; the holders' private contacts
+///     are kept as set.
+pub async fn offers_reach_the_ledger_and_contacts_are_kept<S: Backend>(db: impl Fn() -> S) {
+    use pave_functions::contacts::Contacts;
+    let suite = Suite::new(db());
+    let store = suite.store.as_ref();
+    let offer = |need: Option<usize>, name: &str, at: i64| Offer {
+        project: RESSOURCERIE.to_string(),
+        need,
+        name: name.to_string(),
+        contact: format!("{}@exemple.fr", name.to_lowercase()),
+        message: format!("Message de {name}"),
+        created_at: at,
+    };
+    let t = now();
+    let second = offer(None, "Basile", t + 5);
+    let first = offer(Some(1), "Ada", t);
+    let a = store.add_offer(second.clone()).await.unwrap();
+    let b = store.add_offer(first.clone()).await.unwrap();
+    assert_ne!(a, b, "each offer its own id");
+    let ledger = store.project_ledger(RESSOURCERIE).await.unwrap();
+    assert_eq!(ledger.offers, [first, second]);
+    assert!(store.project_ledger(VELO).await.unwrap().offers.is_empty());
+
+    assert_eq!(store.contacts().await.unwrap(), Contacts::default());
+    let contacts = Contacts {
+        projects: [(
+            RESSOURCERIE.to_string(),
+            vec!["porteur@exemple.fr".to_string()],
+        )]
+        .into(),
+        territories: [(
+            "saint-etienne".to_string(),
+            vec!["ville@exemple.fr".to_string()],
+        )]
+        .into(),
+    };
+    store.set_contacts(&contacts).await.unwrap();
+    assert_eq!(store.contacts().await.unwrap(), contacts);
+    let fewer = Contacts {
+        territories: contacts.territories.clone(),
+        ..Contacts::default()
+    };
+    store.set_contacts(&fewer).await.unwrap();
+    assert_eq!(store.contacts().await.unwrap(), fewer, "replaced whole");
+}

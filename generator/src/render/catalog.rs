@@ -91,7 +91,7 @@ pub fn build(site: &Site) -> Catalog {
                         kind: m.holder.kind,
                         tax_receipt: m.holder.tax_receipt,
                     },
-                    needs: m.needs.len(),
+                    needs: m.needs.iter().map(|n| n.title.clone()).collect(),
                 },
             );
         }

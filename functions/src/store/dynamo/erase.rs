@@ -81,7 +81,7 @@ impl DynamoStore {
                 .expression_attribute_names("#sk", SK)
                 .expression_attribute_names("#email", "email")
                 .expression_attribute_values(":pledge", items::s("PLEDGE#"))
-                .expression_attribute_values(":offer", items::s("OFFER#"))
+                .expression_attribute_values(":offer", items::s(items::OFFER_PREFIX))
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await

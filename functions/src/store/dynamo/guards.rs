@@ -319,7 +319,7 @@ mod tests {
             rewards: vec![],
             pools: vec![],
             holder: Default::default(),
-            needs: 0,
+            needs: vec![],
         }
     }
 

@@ -38,6 +38,21 @@ pub const REFUNDING_PARTITION: &str = "REFUNDING";
 /// The sort-key prefix of a project's ledger entries (`PROJECT#<slug>`).
 pub const LEDGER_PREFIX: &str = "PAID#";
 
+/// The sort-key prefix of a project's offers of help (`PROJECT#<slug>`).
+pub const OFFER_PREFIX: &str = "OFFER#";
+
+/// An offer of help of `project`, as `plan::offer` wrote it.
+pub fn offer(project: &str, item: &Item) -> Result<crate::store::Offer, StoreError> {
+    Ok(crate::store::Offer {
+        project: project.to_string(),
+        need: opt_num(item, "need")?.and_then(|n| usize::try_from(n).ok()),
+        name: string(item, "name")?,
+        contact: string(item, "contact")?,
+        message: string(item, "message")?,
+        created_at: num(item, "created_at")?,
+    })
+}
+
 /// How long a lapsed reservation stays before DynamoDB's TTL may delete it
 /// (it stops counting at `expires_at` already).
 pub const RESERVATION_GRACE: i64 = 3600;
@@ -113,8 +128,13 @@ impl Key {
     pub fn offer(project: &str, created_at: i64, nonce: u64) -> Key {
         Key::new(
             format!("PROJECT#{project}"),
-            &format!("OFFER#{created_at:020}#{nonce:016x}"),
+            &format!("{OFFER_PREFIX}{created_at:020}#{nonce:016x}"),
         )
+    }
+
+    /// A setting by name (`contacts`).
+    pub fn settings(name: &str) -> Key {
+        Key::new("SETTINGS".to_string(), name)
     }
 
     /// The key as attributes.

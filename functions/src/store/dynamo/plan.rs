@@ -1075,7 +1075,7 @@ mod tests {
             rewards: vec![],
             pools: vec![],
             holder: Default::default(),
-            needs: 0,
+            needs: vec![],
         }
     }
 

@@ -361,8 +361,30 @@ pub(super) fn project_ledger_tx(
             id,
         });
     }
+    let offers = tx
+        .prepare_cached(
+            "SELECT need, name, contact, message, created_at FROM offers \
+             WHERE project = ?1 ORDER BY created_at, id",
+        )
+        .map_err(backend)?
+        .query_map(params![project], |r| {
+            Ok(Offer {
+                project: project.to_string(),
+                need: r
+                    .get::<_, Option<i64>>(0)?
+                    .and_then(|n| usize::try_from(n).ok()),
+                name: r.get(1)?,
+                contact: r.get(2)?,
+                message: r.get(3)?,
+                created_at: r.get(4)?,
+            })
+        })
+        .map_err(backend)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend)?;
     Ok(ProjectLedger {
         pledges,
         close_matches: matches.remove(&None).unwrap_or_default(),
+        offers,
     })
 }

@@ -111,6 +111,7 @@ PRAGMA user_version = 4;
 /// Schema version 5 (the outbox, `crate::mail::outbox`): one row per
 /// email key; `state` is `pending`, `sent`, `failed` (given up) or
 /// `erased`; only a pending or failed row keeps its address and text.
+/// And `settings`, a value (JSON) by name: the private `contacts`.
 pub(super) const MIGRATION_5: &str = "
 CREATE TABLE outbox (
     key TEXT PRIMARY KEY,
@@ -127,6 +128,10 @@ CREATE TABLE outbox (
     error TEXT
 );
 CREATE INDEX outbox_due ON outbox (next_at) WHERE state = 'pending';
+CREATE TABLE settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 PRAGMA user_version = 5;
 ";
 

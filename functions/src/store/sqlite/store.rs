@@ -2,6 +2,7 @@
 //! reads, payments and close of the sibling modules.
 
 use super::*;
+use crate::contacts::Contacts;
 use crate::mail::outbox::{Claimed, Outgoing, Settle};
 
 impl Store for SqliteStore {
@@ -223,13 +224,45 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn add_offer(&self, offer: Offer) -> Result<(), StoreError> {
+    async fn add_offer(&self, offer: Offer) -> Result<String, StoreError> {
         self.tx(move |tx| {
             tx.execute(
                 "INSERT INTO offers (project, need, name, contact, message, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![offer.project, offer.need.map(|n| n as i64), offer.name, offer.contact, offer.message, offer.created_at],
             )
             .map_err(backend)?;
+            Ok(format!("o{}", tx.last_insert_rowid()))
+        })
+        .await
+    }
+
+    async fn contacts(&self) -> Result<Contacts, StoreError> {
+        let json: Option<String> = self
+            .tx(|tx| {
+                maybe(
+                    tx,
+                    "SELECT value FROM settings WHERE name = 'contacts'",
+                    [],
+                    |r| r.get(0),
+                )
+            })
+            .await?;
+        match json {
+            None => Ok(Contacts::default()),
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| backend(format!("the stored contacts: {e}"))),
+        }
+    }
+
+    async fn set_contacts(&self, contacts: &Contacts) -> Result<(), StoreError> {
+        let json = serde_json::to_string(contacts).map_err(backend)?;
+        self.tx(move |tx| {
+            exec(
+                tx,
+                "INSERT INTO settings (name, value) VALUES ('contacts', ?1) \
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                params![json],
+            )?;
             Ok(())
         })
         .await
