@@ -263,6 +263,9 @@ pub async fn serve(
     // Paid pledges → the pages showing those projects' figures, re-rendered
     // at once; the pledges paid meanwhile are taken together by the next one.
     tokio::spawn(server.clone().refresh_on_payments(changes_rx));
+    // The news items this content brings (none the first time: each item
+    // is announced once, when first seen, to the readers of that moment).
+    server.announce_news().await;
     // Every email goes through the store's outbox; this sends them. SMTP_URL
     // and MAIL_FROM; without them the emails are only logged.
     // PAVE_MAIL_LEASE_SECONDS: how long a claimed email waits for another
@@ -400,7 +403,35 @@ impl Server {
             refresh_figures(&self.api.store, &self.live, paid_meanwhile).await?;
         }
         self.reloaded();
+        self.announce_news().await;
         Ok(())
+    }
+
+    /// The news items the content has now that were never announced: their
+    /// emails to the readers who asked (`mail::news::announce`). A failure
+    /// is logged and tried again at the next build.
+    async fn announce_news(&self) {
+        let news = match self.live.lock() {
+            Ok(live) => live.as_ref().map(|l| l.announcements()).unwrap_or_default(),
+            Err(_) => return,
+        };
+        let catalog = self.api.catalog();
+        match pave_functions::mail::news::announce(
+            &self.api.store,
+            &catalog,
+            &news,
+            &self.api.config.site_url,
+            self.api.clock.now(),
+        )
+        .await
+        {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!("pave serve: news: {n} email(s) to the readers who asked");
+                self.api.outbox.ring();
+            }
+            Err(e) => tracing::error!("pave serve: news not announced: {e}"),
+        }
     }
 
     /// Tells the preview's browsers to reload.

@@ -166,6 +166,7 @@ fn after_paying_or_offering_a_person_sees_what_they_did_and_the_new_total() {
     }
     // The two donors got their confirmations, nobody else anything.
     assert_eq!(sink.messages().len(), 4, "{:#?}", sink.messages());
+
     // And the holder's statement lists it.
     let out = pave(
         dir.path(),
@@ -196,12 +197,96 @@ fn after_paying_or_offering_a_person_sees_what_they_did_and_the_new_total() {
     ] {
         assert!(statement.contains(expected), "{expected}:\n{statement}");
     }
+    // News: Camille asked for Toit partagé's news, Dominique did not. A
+    // news item published (here, written into the preview's content) goes
+    // to her alone, in French, with the one-click unsubscribe headers.
+    let news_dir = dir
+        .path()
+        .join("content/territories/marseille/projects/toit-partage/news");
+    std::fs::write(
+        news_dir.join("2026-11-23-chantier.md"),
+        "---\ntitle: Le chantier commence lundi\ndate: 2026-11-23\n---\nLes murs de la maison sont sains : les travaux commencent lundi.\n",
+    )
+    .unwrap();
+    let is_news = |m: &serde_json::Value| text(&m["subject"]).starts_with("Des nouvelles de");
+    let start = std::time::Instant::now();
+    let news: Vec<serde_json::Value> = loop {
+        let found: Vec<_> = sink.messages().into_iter().filter(is_news).collect();
+        if !found.is_empty() || start.elapsed() > wait {
+            break found;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(news.len(), 1, "{news:#?}");
+    assert_eq!(text(&news[0]["rcpt_tos"][0]), "camille@example.org");
+    assert_eq!(
+        text(&news[0]["subject"]),
+        "Des nouvelles de « Toit partagé, un réseau d'hébergement citoyen pour les personnes réfugiées » : Le chantier commence lundi"
+    );
+    let body = text(&news[0]["text"]).replace("\r\n", "\n");
+    assert!(body.contains("Les murs de la maison sont sains"), "{body}");
+    let raw = text(&news[0]["raw"]);
+    assert!(
+        raw.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+        "{raw}"
+    );
+    let link = body
+        .split("Pour ne plus les recevoir : ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("an unsubscribe link")
+        .to_string();
+    assert!(
+        raw.contains(&format!("List-Unsubscribe: <{link}>")),
+        "{raw}"
+    );
+    // She unsubscribes from the link, without JavaScript.
+    let output = Command::new("node")
+        .arg(repo_root().join("tests/web/flow.mjs"))
+        .args(["--unsubscribe", &link])
+        .arg("--shots")
+        .arg(&shots)
+        .output()
+        .expect("node runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let unsubscribed: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("harness output is not JSON ({e}): {stderr}"));
+    assert_eq!(
+        text(&unsubscribed["ask"]["h1"]),
+        "Ne plus recevoir les nouvelles"
+    );
+    assert_eq!(text(&unsubscribed["done"]["h1"]), "Vous êtes désabonné(e)");
+    assert!(
+        text(&unsubscribed["done"]["main"])
+            .contains("Plus aucune nouvelle du projet « Toit partagé")
+    );
+    // Remembered: the next news item reaches no one.
+    std::fs::write(
+        news_dir.join("2026-11-23-toiture.md"),
+        "---\ntitle: La toiture est refaite\ndate: 2026-11-23\n---\nTuiles posées.\n",
+    )
+    .unwrap();
+    let start = std::time::Instant::now();
+    loop {
+        let (_, _, page) = http(&server.addr, "GET", "/projets/toit-partage/", &[], b"");
+        if String::from_utf8_lossy(&page).contains("La toiture est refaite") {
+            break;
+        }
+        assert!(start.elapsed() < wait, "the preview did not rebuild");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let news: Vec<_> = sink.messages().into_iter().filter(is_news).collect();
+    assert_eq!(news.len(), 1, "no news after unsubscribing: {news:#?}");
+
     for shot in [
         "thanks-desktop.png",
         "thanks-phone.png",
         "project-desktop.png",
         "project-phone.png",
         "offer-nojs.png",
+        "unsubscribed.png",
     ] {
         assert!(shots.join(shot).is_file(), "{shot} was not taken");
     }

@@ -53,6 +53,7 @@ async fn pay(
         donor: format!("donor:{id}"),
         lang: "fr".into(),
         share_contact: false,
+        news: false,
         created_at: paid_at() - 60,
         expires_at: paid_at() + 3600,
         client: None,

@@ -77,6 +77,7 @@ async fn pay(store: &SqliteStore, catalog: &Catalog, p: &Pledge<'_>) {
                 donor: format!("donor:{}", p.id),
                 lang: "fr".into(),
                 share_contact: p.share,
+                news: false,
                 created_at: at - 60,
                 expires_at: at + 3600,
                 client: None,

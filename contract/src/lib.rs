@@ -12,6 +12,7 @@
 //! - [`urls`]: the site's addresses; [`share`]: the links that share a page;
 //! - [`html`]: the one escaper of text in HTML and XML;
 //! - [`calendar`]: a campaign's days in its time zone;
+//! - [`news`]: a project's news item, announced to its readers;
 //! - [`outcome`]: the one rule that says whether a campaign is funded.
 
 pub mod calendar;
@@ -19,6 +20,7 @@ pub mod catalog;
 pub mod frame;
 pub mod html;
 pub mod kinds;
+pub mod news;
 pub mod outcome;
 pub mod progress;
 pub mod share;

@@ -617,6 +617,7 @@ async fn paid_pledge(
                 donor: format!("donor-{id}"),
                 lang: "fr".into(),
                 share_contact: false,
+                news: false,
                 created_at: paid_at,
                 expires_at: paid_at + 3600,
                 client: None,

@@ -334,6 +334,7 @@ fn pledge(id: &str, project: &str, amount: &str) -> NewPledge {
         donor: format!("donor:{id}"),
         lang: "fr".to_string(),
         share_contact: false,
+        news: false,
         created_at: at,
         expires_at: at + CHECKOUT_TTL,
         client: None,
@@ -1009,6 +1010,7 @@ macro_rules! store_suite {
             a_reservation_lapses_on_the_stores_clock,
             the_outbox_sends_each_email_once,
             offers_reach_the_ledger_and_contacts_are_kept,
+            news_reach_the_readers_who_asked_until_they_stop,
         );
     };
     (@tests $module:ident, $setup:ident: $($check:ident),* $(,)?) => {

@@ -52,6 +52,11 @@ impl LiveSite {
         Ok((live, built))
     }
 
+    /// The news items of the loaded content.
+    pub fn announcements(&self) -> Vec<pave_contract::news::Announcement> {
+        self.site.announcements()
+    }
+
     fn renderer(&self) -> Renderer<'_> {
         Renderer::with_prepared(
             &self.site,

@@ -406,6 +406,22 @@ impl Site {
         }
     }
 
+    /// Every project's news items, for the readers who asked for them
+    /// (`pave_functions::mail::news`).
+    pub fn announcements(&self) -> Vec<pave_contract::news::Announcement> {
+        self.projects()
+            .flat_map(|p| {
+                p.news.iter().map(|n| pave_contract::news::Announcement {
+                    project: p.doc.slug.clone(),
+                    id: n.slug.clone(),
+                    title: n.meta.title.clone(),
+                    date: n.meta.date,
+                    text: n.body.trim().to_string(),
+                })
+            })
+            .collect()
+    }
+
     pub fn projects(&self) -> impl Iterator<Item = &Project> {
         self.territories.iter().flat_map(|t| t.projects.iter())
     }

@@ -8,6 +8,10 @@
 // JavaScript is on.
 //
 //   node tests/web/flow.mjs --base http://127.0.0.1:8080 --shots <dir>
+//   node tests/web/flow.mjs --unsubscribe <link of a news email> --shots <dir>
+//
+// The second opens the link without JavaScript, as from a mail client,
+// reads the question, presses the button and reads the answer.
 //
 // Exit status: 0 once every scenario ran, 2 when the harness failed.
 
@@ -21,7 +25,7 @@ const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
 
 function parse(argv) {
-  const opts = { base: null, shots: null };
+  const opts = { base: null, shots: null, unsubscribe: null };
   for (let i = 0; i < argv.length; i++) {
     const value = () => {
       if (i + 1 >= argv.length) throw new HarnessError(`${argv[i]} needs a value`);
@@ -29,9 +33,12 @@ function parse(argv) {
     };
     if (argv[i] === '--base') opts.base = value().replace(/\/$/, '');
     else if (argv[i] === '--shots') opts.shots = path.resolve(value());
+    else if (argv[i] === '--unsubscribe') opts.unsubscribe = value();
     else throw new HarnessError(`unknown argument ${argv[i]}`);
   }
-  if (!opts.base || !opts.shots) throw new HarnessError('usage: flow.mjs --base <url> --shots <dir>');
+  if (!(opts.base || opts.unsubscribe) || !opts.shots) {
+    throw new HarnessError('usage: flow.mjs --base <url> --shots <dir> | --unsubscribe <url> --shots <dir>');
+  }
   return opts;
 }
 
@@ -82,6 +89,7 @@ async function pledge(browser, base, shots, s) {
     if (s.reward !== null) await page.check(`#reward-${s.reward}`);
     await page.fill('#pledge-name', s.name);
     await page.fill('#pledge-email', s.email);
+    if (s.news) await page.check('#pledge-news');
     await Promise.all([page.waitForURL(/\/api\/test-checkout\//), page.click('form.pledge button[type=submit]')]);
     await Promise.all([page.waitForURL(/\/merci/), page.click('form[action$="/pay"] button')]);
     const thanks = await reading(page);
@@ -123,6 +131,24 @@ async function offer(browser, base, shots, s) {
   }
 }
 
+// Opens a news email's unsubscribe link (no JavaScript, a phone) and
+// presses the button.
+async function unsubscribe(browser, shots, url) {
+  const context = await browser.newContext({ viewport: PHONE, javaScriptEnabled: false, locale: 'fr-FR' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(PAGE_TIMEOUT_MS);
+  try {
+    await page.goto(url, { waitUntil: 'load' });
+    const ask = await reading(page);
+    await Promise.all([page.waitForNavigation(), page.click('main form button[type=submit]')]);
+    const done = await reading(page);
+    await page.screenshot({ path: path.join(shots, 'unsubscribed.png'), fullPage: true });
+    return { ask, done };
+  } finally {
+    await context.close();
+  }
+}
+
 async function main() {
   const opts = parse(process.argv.slice(2));
   mkdirSync(opts.shots, { recursive: true });
@@ -130,11 +156,20 @@ async function main() {
   const { chromium } = await load('playwright-core', SETUP_HINT);
   const axeSource = (await load('axe-core', SETUP_HINT)).default.source;
   const browser = await launchChromium(chromium, SETUP_HINT);
+  if (opts.unsubscribe) {
+    try {
+      console.log(JSON.stringify(await unsubscribe(browser, opts.shots, opts.unsubscribe), null, 2));
+      return 0;
+    } finally {
+      await browser.close();
+    }
+  }
   try {
     const pledges = [];
     pledges.push(await pledge(browser, opts.base, opts.shots, {
       name_of_shot: 'desktop', js: true, viewport: DESKTOP, lang: 'fr-FR', axeSource,
       project: '/projets/toit-partage/', amount: '40', reward: 1, name: 'Camille', email: 'camille@example.org',
+      news: true,
     }));
     pledges.push(await pledge(browser, opts.base, opts.shots, {
       name_of_shot: 'phone', js: false, viewport: PHONE, lang: 'en-GB',

@@ -20,6 +20,7 @@
 mod errors;
 pub mod limits;
 pub mod local;
+mod news;
 #[cfg(test)]
 mod tests;
 
@@ -228,6 +229,10 @@ pub fn router<S: Store>(state: Arc<AppState<S>>) -> Router {
         .route("/api/webhooks/stripe", only(post(webhook::<S>)))
         .route("/api/projects/{slug}/progress", only(get(progress::<S>)))
         .route("/api/offers", only(post(create_offer::<S>)))
+        .route(
+            "/api/news/unsubscribe",
+            only(get(news::ask::<S>).post(news::stop::<S>)),
+        )
         .route("/api/{*rest}", any(unknown_route))
         .route("/api", any(unknown_route));
     if state.local.is_some() {
@@ -352,6 +357,10 @@ struct PledgeInput {
     /// (`on` when ticked, absent otherwise) or a JSON boolean; false by default.
     #[serde(default, deserialize_with = "consent")]
     share_contact: bool,
+    /// Consent to receive the project's news by email (the same kinds of
+    /// values).
+    #[serde(default, deserialize_with = "consent")]
+    news: bool,
     // `lang` is read by `request_lang`.
 }
 
@@ -385,9 +394,7 @@ fn consent<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D:
         BoolOrText::Text(t) => match t.trim().to_ascii_lowercase().as_str() {
             "on" | "true" | "1" | "yes" => Ok(true),
             "" | "off" | "false" | "0" | "no" => Ok(false),
-            _ => Err(serde::de::Error::custom(
-                "share_contact must be true or false",
-            )),
+            _ => Err(serde::de::Error::custom("a consent must be true or false")),
         },
     }
 }
@@ -657,6 +664,7 @@ async fn create_pledge_inner<S: Store>(
                 donor: donor_key(&request.email),
                 lang: lang.code().to_string(),
                 share_contact: input.share_contact,
+                news: input.news,
                 created_at,
                 expires_at,
                 client: limits::client_key(client, &state.config.webhook_secret),

@@ -486,6 +486,27 @@ impl Rebuilder {
             .await?;
         self.set_current(loaded.clone());
         self.forget_other_releases(id);
+        // The release's news items never announced: their emails to the
+        // readers who asked (`pave-mail` sends them). A failure is logged:
+        // the next publish announces them.
+        match crate::catalog::Catalog::from_json(written("catalog.json")?) {
+            Ok(catalog) => {
+                let announced = crate::mail::news::announce(
+                    &self.store,
+                    &catalog,
+                    &loaded.site.announcements(),
+                    &loaded.site.config.base_url,
+                    jiff::Timestamp::now().as_second(),
+                )
+                .await;
+                match announced {
+                    Ok(n) if n > 0 => tracing::info!("pave-rebuild: news: {n} email(s) enqueued"),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!("pave-rebuild: news not announced: {e}"),
+                }
+            }
+            Err(e) => tracing::error!("pave-rebuild: news not announced: {e}"),
+        }
         // Every page with figures again, from this release, with the figures of now.
         let after = self.snapshot().await?;
         let moved = moved(&snapshot, &after);

@@ -12,6 +12,7 @@
 //!   for, an SMTP server.
 
 pub mod compose;
+pub mod news;
 pub mod offer;
 pub mod outbox;
 pub mod smtp;

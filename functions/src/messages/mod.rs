@@ -59,6 +59,8 @@ pub enum Message {
     /// The address exists, not with this method.
     MethodNotAllowed,
     UnknownPledge,
+    /// An unsubscribe link that is not one (altered, or from elsewhere).
+    BadUnsubscribeLink,
     StoreUnavailable,
     OriginNotAllowed {
         origin: String,
@@ -179,6 +181,9 @@ impl Message {
                 "Cette adresse de l'API n'accepte pas cette méthode.".into()
             }
             Message::UnknownPledge => "Cette contribution est introuvable.".into(),
+            Message::BadUnsubscribeLink => {
+                "Ce lien de désabonnement n’est pas valable : utilisez celui du dernier courriel reçu.".into()
+            }
             Message::StoreUnavailable => {
                 "Le service est momentanément indisponible. Réessayez dans un instant.".into()
             }
@@ -261,6 +266,9 @@ impl Message {
             Message::UnknownRoute => "This API address does not exist.".into(),
             Message::MethodNotAllowed => "This API address does not accept this method.".into(),
             Message::UnknownPledge => "This pledge cannot be found.".into(),
+            Message::BadUnsubscribeLink => {
+                "This unsubscribe link is not valid: use the one in the latest email.".into()
+            }
             Message::StoreUnavailable => {
                 "The service is temporarily unavailable. Please try again in a moment.".into()
             }

@@ -5,6 +5,7 @@
 //! - [`thanks`]: the thank-you page after a checkout;
 //! - [`offer`]: the confirmation of an offer of help.
 
+pub mod news;
 pub mod offer;
 pub mod thanks;
 

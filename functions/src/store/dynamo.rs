@@ -55,6 +55,7 @@ use crate::matching::Match;
 use crate::money::{from_cents, to_cents};
 use crate::payment::Payment;
 use crate::progress::{Figures, SNAPSHOT_VERSION, Snapshot};
+use crate::store::NewsReader;
 
 /// How many times an operation is tried when concurrent writers keep
 /// cancelling it, and its back-off (full jitter, doubling, capped).
@@ -329,6 +330,23 @@ impl DynamoStore {
             }
         }
         Ok(Some((pledge.clone(), matches)))
+    }
+
+    /// The pledge items of a project's paid pledges (from its ledger
+    /// entries), with their ids.
+    async fn paid_pledge_items(&self, project: &str) -> Result<Vec<(String, Item)>, StoreError> {
+        let partition = Key::ledger(project, "").pk;
+        let mut found = Vec::new();
+        for entry in self.query(&partition, items::LEDGER_PREFIX, None).await? {
+            let base = items::ledger_pledge(&entry)?;
+            if base.status != PledgeStatus::Paid {
+                continue;
+            }
+            if let Some(item) = self.get(&Key::pledge(&base.id)).await? {
+                found.push((base.id, item));
+            }
+        }
+        Ok(found)
     }
 
     async fn legacy_ledger_entry(&self, entry: &Item) -> Result<LedgerEntry, StoreError> {
@@ -1242,6 +1260,103 @@ impl Store for DynamoStore {
         let mut erased = self.erase(email).await?;
         erased.emails = self.erase_mail(&email.trim().to_lowercase()).await?;
         Ok(erased)
+    }
+
+    async fn news_readers(&self, project: &str) -> Result<Vec<NewsReader>, StoreError> {
+        let mut rows = Vec::new();
+        for (id, pledge) in self.paid_pledge_items(project).await? {
+            if !matches!(pledge.get("news"), Some(AttributeValue::Bool(true))) {
+                continue;
+            }
+            let Some(email) = items::opt_string(&pledge, "email")?.filter(|e| !e.is_empty()) else {
+                continue;
+            };
+            rows.push((
+                items::opt_num(&pledge, "paid_at")?.unwrap_or_default(),
+                NewsReader {
+                    pledge_id: id,
+                    email,
+                    lang: items::opt_string(&pledge, "lang")?.unwrap_or_else(|| "fr".into()),
+                    display_name: items::opt_string(&pledge, "display_name")?,
+                },
+                items::string(&pledge, "donor")?,
+            ));
+        }
+        rows.sort_by(|a, b| (b.0, &a.1.pledge_id).cmp(&(a.0, &b.1.pledge_id)));
+        Ok(super::one_per_donor(
+            rows.into_iter().map(|(_, r, donor)| (r, donor)).collect(),
+        ))
+    }
+
+    async fn stop_news(&self, pledge_id: &str) -> Result<Option<String>, StoreError> {
+        let Some(pledge) = self.get(&Key::pledge(pledge_id)).await? else {
+            return Ok(None);
+        };
+        let project = items::string(&pledge, "project")?;
+        let donor = items::string(&pledge, "donor")?;
+        let mut ids = vec![pledge_id.to_string()];
+        for (id, item) in self.paid_pledge_items(&project).await? {
+            if items::opt_string(&item, "donor")?.as_deref() == Some(donor.as_str()) {
+                ids.push(id);
+            }
+        }
+        ids.sort();
+        ids.dedup();
+        for id in ids {
+            let write = Write::Update {
+                key: Key::pledge(&id),
+                expr: Expr::new()
+                    .set("news", AttributeValue::Bool(false))
+                    .equals("donor", items::s(&donor)),
+            };
+            match self.transact(vec![write]).await? {
+                // Erased meanwhile (another donor key): nothing to stop.
+                Ok(()) | Err(Cancelled::FirstCondition) => {}
+                Err(why) => return Err(backend("stop_news", format!("{why:?}"))),
+            }
+        }
+        Ok(Some(project))
+    }
+
+    async fn announced(&self, project: &str, news: &str) -> Result<bool, StoreError> {
+        Ok(self.get(&Key::announced(project, news)).await?.is_some())
+    }
+
+    async fn mark_announced(&self, project: &str, news: &str, at: i64) -> Result<(), StoreError> {
+        let write = Write::Put {
+            key: Key::announced(project, news),
+            item: [("at".to_string(), items::n(at))].into(),
+            expr: Expr::new(),
+        };
+        match self.transact(vec![write]).await? {
+            Ok(()) => Ok(()),
+            Err(why) => Err(backend("mark_announced", format!("{why:?}"))),
+        }
+    }
+
+    async fn mail_secret(&self) -> Result<Vec<u8>, StoreError> {
+        let key = Key::settings("mail_secret");
+        if self.get(&key).await?.is_none() {
+            let write = Write::Put {
+                key: key.clone(),
+                item: [(
+                    "secret".to_string(),
+                    items::s(&hex::encode(super::random_secret()?)),
+                )]
+                .into(),
+                expr: Expr::new().item_absent(),
+            };
+            match self.transact(vec![write]).await? {
+                // Another process made it first: theirs is the one.
+                Ok(()) | Err(Cancelled::FirstCondition) => {}
+                Err(why) => return Err(backend("mail_secret", format!("{why:?}"))),
+            }
+        }
+        let item = self
+            .get(&key)
+            .await?
+            .ok_or_else(|| backend("mail_secret", "the secret vanished"))?;
+        hex::decode(items::string(&item, "secret")?).map_err(|e| backend("mail_secret", e))
     }
 
     async fn enqueue_mail(&self, mail: Outgoing) -> Result<bool, StoreError> {

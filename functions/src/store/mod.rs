@@ -34,6 +34,8 @@ pub struct NewPledge {
     /// email (to deliver a reward, to thank them): only then do statements
     /// show them.
     pub share_contact: bool,
+    /// The donor asked for the project's news by email.
+    pub news: bool,
     pub created_at: i64,
     /// When its checkout (and any reward reservation) expires, unix seconds.
     pub expires_at: i64,
@@ -299,6 +301,17 @@ pub struct PledgeContact {
     pub matches: Vec<Match>,
 }
 
+/// A backer who asked for a project's news: one per donor, their latest
+/// paid pledge's address and language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewsReader {
+    /// Their latest paid pledge (the unsubscribe link names it).
+    pub pledge_id: String,
+    pub email: String,
+    pub lang: String,
+    pub display_name: Option<String>,
+}
+
 /// What an erasure anonymised.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Erased {
@@ -322,6 +335,25 @@ pub const ERASED_TEXT: &str = "(effacé)";
 pub fn contact_names_email(contact: &str, email: &str) -> bool {
     let email = email.trim().to_lowercase();
     !email.is_empty() && contact.to_lowercase().contains(&email)
+}
+
+/// The readers of a project's news from its pledges (newest first, each
+/// with its donor key): the first of each donor.
+pub fn one_per_donor(rows: Vec<(NewsReader, String)>) -> Vec<NewsReader> {
+    let mut seen = std::collections::BTreeSet::new();
+    rows.into_iter()
+        .filter(|(_, donor)| seen.insert(donor.clone()))
+        .map(|(reader, _)| reader)
+        .collect()
+}
+
+/// 32 random bytes (a store's mail secret); an error without randomness
+/// (never a guessable key).
+pub fn random_secret() -> Result<[u8; 32], StoreError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| StoreError::Backend(format!("no randomness for a secret: {e}")))?;
+    Ok(bytes)
 }
 
 /// A fresh anonymous donor key (replacing the hash of an erased email):
@@ -431,6 +463,43 @@ pub trait Store: Send + Sync + 'static {
         &self,
         contacts: &Contacts,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    // ----------------------------------------------------- news
+
+    /// The backers of `project` who asked for its news and can be written
+    /// to (paid, email kept), one per donor.
+    fn news_readers(
+        &self,
+        project: &str,
+    ) -> impl Future<Output = Result<Vec<NewsReader>, StoreError>> + Send;
+
+    /// The donor of `pledge_id` asks for no more news of its project: every
+    /// pledge of theirs to it stops asking. The project, or `None` for an
+    /// unknown pledge.
+    fn stop_news(
+        &self,
+        pledge_id: &str,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+
+    /// Whether the news item `news` of `project` was announced (its emails
+    /// enqueued) already.
+    fn announced(
+        &self,
+        project: &str,
+        news: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Records that it was.
+    fn mark_announced(
+        &self,
+        project: &str,
+        news: &str,
+        at: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The store's own secret for the emails' signed links (made once, at
+    /// random, on first use).
+    fn mail_secret(&self) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send;
 
     // ----------------------------------------------------- the outbox
 

@@ -127,6 +127,7 @@ pub async fn paid_cafe_pledge(
                 donor: "d1".into(),
                 lang: "fr".into(),
                 share_contact: false,
+                news: false,
                 created_at: now,
                 expires_at: now + 3600,
                 client: None,

@@ -112,6 +112,7 @@ pub async fn erasure_forgets_the_donor_and_keeps_the_ledger<S: Backend>(db: impl
         // She had agreed to share her contact with the holders: the
         // statements' copies must go too.
         share_contact: true,
+        news: false,
         ..pledge(id, project, amount)
     };
     let paid = [
@@ -277,4 +278,79 @@ pub async fn offers_reach_the_ledger_and_contacts_are_kept<S: Backend>(db: impl 
     };
     store.set_contacts(&fewer).await.unwrap();
     assert_eq!(store.contacts().await.unwrap(), fewer, "replaced whole");
+}
+
+/// 30. News go to the backers who asked, one per donor, until they stop;
+///     a news item is marked announced once; the mail secret is made once.
+pub async fn news_reach_the_readers_who_asked_until_they_stop<S: Backend>(db: impl Fn() -> S) {
+    let suite = Suite::new(db());
+    let store = suite.store.as_ref();
+    let reader = |id: &str, donor: &str, news: bool| NewPledge {
+        donor: donor.to_string(),
+        email: format!("{donor}@exemple.fr"),
+        news,
+        ..pledge(id, RESSOURCERIE, "10")
+    };
+    // Ada asked twice (one reader), Basile once; Chloé did not ask; Dan
+    // asked but never paid.
+    for p in [
+        reader("p-ada-1", "ada", true),
+        reader("p-ada-2", "ada", true),
+        reader("p-basile", "basile", true),
+        reader("p-chloe", "chloe", false),
+    ] {
+        suite.create(&p).await;
+        suite.pay(&format!("evt_{}", p.id), &p.id).await;
+    }
+    suite.create(&reader("p-dan", "dan", true)).await;
+    let mut emails: Vec<String> = store
+        .news_readers(RESSOURCERIE)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.email)
+        .collect();
+    emails.sort();
+    assert_eq!(emails, ["ada@exemple.fr", "basile@exemple.fr"]);
+
+    // Ada stops, from her first pledge's link: both her pledges stop.
+    assert_eq!(
+        store.stop_news("p-ada-1").await.unwrap().as_deref(),
+        Some(RESSOURCERIE)
+    );
+    let left: Vec<String> = store
+        .news_readers(RESSOURCERIE)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.email)
+        .collect();
+    assert_eq!(left, ["basile@exemple.fr"]);
+    assert_eq!(store.stop_news("p-unknown").await.unwrap(), None);
+
+    assert!(
+        !store
+            .announced(RESSOURCERIE, "2026-12-01-travaux")
+            .await
+            .unwrap()
+    );
+    store
+        .mark_announced(RESSOURCERIE, "2026-12-01-travaux", now())
+        .await
+        .unwrap();
+    store
+        .mark_announced(RESSOURCERIE, "2026-12-01-travaux", now())
+        .await
+        .unwrap();
+    assert!(
+        store
+            .announced(RESSOURCERIE, "2026-12-01-travaux")
+            .await
+            .unwrap()
+    );
+    assert!(!store.announced(VELO, "2026-12-01-travaux").await.unwrap());
+
+    let secret = store.mail_secret().await.unwrap();
+    assert_eq!(secret.len(), 32);
+    assert_eq!(store.mail_secret().await.unwrap(), secret, "made once");
 }

@@ -132,6 +132,11 @@ impl Key {
         )
     }
 
+    /// The mark of a project's news item announced.
+    pub fn announced(project: &str, news: &str) -> Key {
+        Key::new(format!("ANNOUNCED#{project}"), news)
+    }
+
     /// A setting by name (`contacts`).
     pub fn settings(name: &str) -> Key {
         Key::new("SETTINGS".to_string(), name)
@@ -294,6 +299,9 @@ pub fn new_pledge_item(p: &NewPledge, amount: i64) -> Item {
         "share_contact".to_string(),
         AttributeValue::Bool(p.share_contact),
     );
+    if p.news {
+        item.insert("news".to_string(), AttributeValue::Bool(true));
+    }
     if let Some(client) = &p.client {
         item.insert("client".to_string(), s(client));
     }

@@ -1044,6 +1044,7 @@ mod tests {
             donor: "d".into(),
             lang: "fr".into(),
             share_contact: false,
+            news: false,
             created_at: 100,
             expires_at: 1900,
             client: None,

@@ -587,6 +587,7 @@ mod tests {
                     donor: "g".into(),
                     lang: "fr".into(),
                     share_contact: true,
+                    news: false,
                     created_at: 10,
                     expires_at: 20,
                     client: None,

@@ -111,7 +111,9 @@ PRAGMA user_version = 4;
 /// Schema version 5 (the outbox, `crate::mail::outbox`): one row per
 /// email key; `state` is `pending`, `sent`, `failed` (given up) or
 /// `erased`; only a pending or failed row keeps its address and text.
-/// And `settings`, a value (JSON) by name: the private `contacts`.
+/// And `settings`, a value by name (the private `contacts`, the
+/// `mail_secret` of the unsubscribe links); each pledge's consent to the
+/// project's `news`; the news items already `announcements`.
 pub(super) const MIGRATION_5: &str = "
 CREATE TABLE outbox (
     key TEXT PRIMARY KEY,
@@ -131,6 +133,13 @@ CREATE INDEX outbox_due ON outbox (next_at) WHERE state = 'pending';
 CREATE TABLE settings (
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
+);
+ALTER TABLE pledges ADD COLUMN news INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE announcements (
+    project TEXT NOT NULL,
+    news TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (project, news)
 );
 PRAGMA user_version = 5;
 ";

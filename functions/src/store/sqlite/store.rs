@@ -4,6 +4,7 @@
 use super::*;
 use crate::contacts::Contacts;
 use crate::mail::outbox::{Claimed, Outgoing, Settle};
+use crate::store::NewsReader;
 
 impl Store for SqliteStore {
     async fn create_pledge(&self, pledge: NewPledge, limit: Option<u32>) -> Result<(), StoreError> {
@@ -29,8 +30,8 @@ impl Store for SqliteStore {
             }
             exec(
                 tx,
-                "INSERT INTO pledges (id, project, amount_cents, reward, display_name, email, donor, lang, status, created_at, expires_at, share_contact, client, holds_place) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?11, ?12, ?13)",
+                "INSERT INTO pledges (id, project, amount_cents, reward, display_name, email, donor, lang, status, created_at, expires_at, share_contact, client, holds_place, news) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?11, ?12, ?13, ?14)",
                 params![
                     pledge.id,
                     pledge.project,
@@ -44,7 +45,8 @@ impl Store for SqliteStore {
                     pledge.expires_at,
                     pledge.share_contact,
                     pledge.client,
-                    pledge.reward.is_some() && limit.is_some()
+                    pledge.reward.is_some() && limit.is_some(),
+                    pledge.news
                 ],
             )?;
             Ok(())
@@ -264,6 +266,105 @@ impl Store for SqliteStore {
                 params![json],
             )?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn news_readers(&self, project: &str) -> Result<Vec<NewsReader>, StoreError> {
+        let project = project.to_string();
+        self.tx(move |tx| {
+            let rows = tx
+                .prepare_cached(
+                    "SELECT id, email, lang, display_name, donor FROM pledges \
+                     WHERE project = ?1 AND status = 'paid' AND news = 1 AND email IS NOT NULL \
+                     ORDER BY paid_at DESC, id",
+                )
+                .map_err(backend)?
+                .query_map(params![project], |r| {
+                    Ok((
+                        NewsReader {
+                            pledge_id: r.get(0)?,
+                            email: r.get(1)?,
+                            lang: r.get(2)?,
+                            display_name: r.get(3)?,
+                        },
+                        r.get::<_, String>(4)?,
+                    ))
+                })
+                .map_err(backend)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(backend)?;
+            Ok(crate::store::one_per_donor(rows))
+        })
+        .await
+    }
+
+    async fn stop_news(&self, pledge_id: &str) -> Result<Option<String>, StoreError> {
+        let pledge_id = pledge_id.to_string();
+        self.tx(move |tx| {
+            let Some((project, donor)) = maybe(
+                tx,
+                "SELECT project, donor FROM pledges WHERE id = ?1",
+                params![pledge_id],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            )?
+            else {
+                return Ok(None);
+            };
+            exec(
+                tx,
+                "UPDATE pledges SET news = 0 WHERE project = ?1 AND donor = ?2 AND news = 1",
+                params![project, donor],
+            )?;
+            Ok(Some(project))
+        })
+        .await
+    }
+
+    async fn announced(&self, project: &str, news: &str) -> Result<bool, StoreError> {
+        let (project, news) = (project.to_string(), news.to_string());
+        self.tx(move |tx| {
+            Ok(maybe(
+                tx,
+                "SELECT 1 FROM announcements WHERE project = ?1 AND news = ?2",
+                params![project, news],
+                |r| r.get::<_, i64>(0),
+            )?
+            .is_some())
+        })
+        .await
+    }
+
+    async fn mark_announced(&self, project: &str, news: &str, at: i64) -> Result<(), StoreError> {
+        let (project, news) = (project.to_string(), news.to_string());
+        self.tx(move |tx| {
+            exec(
+                tx,
+                "INSERT INTO announcements (project, news, at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (project, news) DO NOTHING",
+                params![project, news, at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn mail_secret(&self) -> Result<Vec<u8>, StoreError> {
+        let fresh = hex::encode(crate::store::random_secret()?);
+        self.tx(move |tx| {
+            exec(
+                tx,
+                "INSERT INTO settings (name, value) VALUES ('mail_secret', ?1) \
+                 ON CONFLICT (name) DO NOTHING",
+                params![fresh],
+            )?;
+            let secret: String = one(
+                tx,
+                "SELECT value FROM settings WHERE name = 'mail_secret'",
+                [],
+                |r| r.get(0),
+            )?;
+            hex::decode(secret).map_err(backend)
         })
         .await
     }
