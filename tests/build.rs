@@ -673,3 +673,150 @@ fn theme_pages_are_paginated_and_a_pledge_re_renders_its_own_page() {
     }
     assert_equals_full_build(&content, &snapshot, &after);
 }
+
+/// Every pool that can match a sample project is stated on its page: its
+/// rule in words, computed here from the catalog's numbers (not from the
+/// page's code), and where it stands: what is left for the project, the
+/// pending on_success promise (what the matching engine would pay at a
+/// close with the goal reached), or how far a lump sum is.
+#[test]
+fn each_pool_s_rule_and_pending_promise_are_on_the_project_page() {
+    use pave_contract::PoolMode;
+    use pave_contract::matching::{PoolView, ProjectState, settle_on_success};
+    use pave_locale::{Lang, money, percent};
+    use rust_decimal::Decimal;
+    let out = tempfile::tempdir().unwrap();
+    build_sample(out.path());
+    let catalog = pave_contract::catalog::Catalog::read(&out.path().join("catalog.json")).unwrap();
+    let progress =
+        pave_contract::progress::Snapshot::read(&repo_root().join("tests/fixtures/progress.json"))
+            .unwrap();
+    let fr = |d: Decimal| money(d, Lang::Fr);
+    let pct = |d: Decimal| {
+        percent(
+            u32::try_from((d * Decimal::from(100)).trunc().mantissa()).unwrap(),
+            Lang::Fr,
+        )
+    };
+    let mut checked = 0;
+    for (slug, project) in &catalog.projects {
+        // A draft has no page.
+        if project.pools.is_empty() || !out.path().join(format!("projets/{slug}")).exists() {
+            continue;
+        }
+        let page = read(out.path(), &format!("projets/{slug}/index.html")).replace("&#39;", "'");
+        let figures = progress.projects.get(slug).cloned().unwrap_or_default();
+        let matched = |id: &str| figures.matched.get(id).map_or(Decimal::ZERO, |a| a.0);
+        let total = figures.raised + figures.matched.values().map(|a| a.0).sum::<Decimal>();
+        for id in &project.pools {
+            let pool = &catalog.pools[id];
+            let (rule, status) = match pool.mode {
+                PoolMode::PerPledge => {
+                    let mut rule = format!(
+                        "Pour chaque euro donné, {} de plus",
+                        fr(pool.ratio.unwrap())
+                    );
+                    if let Some(m) = pool.max_per_pledge {
+                        rule.push_str(&format!(", jusqu'à {} par contribution", fr(m)));
+                    }
+                    if let Some(m) = pool.max_per_project {
+                        rule.push_str(&format!(", jusqu'à {} par projet", fr(m)));
+                    }
+                    if let Some(m) = pool.max_per_donor {
+                        rule.push_str(&format!(", jusqu'à {} par donateur", fr(m)));
+                    }
+                    let threshold = pool.threshold.map(|th| th * project.goal);
+                    if let Some(th) = pool.threshold {
+                        rule.push_str(&format!(
+                            ", une fois {} de l'objectif atteint par les habitants",
+                            pct(th)
+                        ));
+                    }
+                    let status = match threshold {
+                        Some(th) if figures.raised < th => Some(format!(
+                            "Il s’applique dès que les habitants ont réuni {} : il manque {}.",
+                            fr(th),
+                            fr(th - figures.raised)
+                        )),
+                        _ => pool.max_per_project.map(|m| {
+                            format!("Encore {} possibles pour ce projet.", fr(m - matched(id)))
+                        }),
+                    };
+                    (rule, status)
+                }
+                PoolMode::OnSuccess => {
+                    let mut rule = "Un complément versé si, et seulement si, les habitants atteignent l'objectif".to_string();
+                    if let Some(share) = pool.share_of_goal {
+                        rule.push_str(&format!(", jusqu'à {} de l'objectif", pct(share)));
+                    }
+                    if let Some(m) = pool.max_per_project {
+                        rule.push_str(&format!(", jusqu'à {} par projet", fr(m)));
+                    }
+                    let missing = (project.goal - figures.raised).max(Decimal::ZERO);
+                    let view = PoolView {
+                        spent: matched(id),
+                        matched_for_project: matched(id),
+                        ..PoolView::fresh(id, pool)
+                    };
+                    let at_goal = ProjectState {
+                        citizens_raised: figures.raised.max(project.goal),
+                        total: total + missing,
+                        backers: figures.backers,
+                    };
+                    let promise = settle_on_success(project, &view, &at_goal);
+                    let status = match (matched(id) > Decimal::ZERO, promise) {
+                        (true, _) => Some(format!(
+                            "{} a versé {} à ce projet.",
+                            pool.sponsor_name,
+                            fr(matched(id))
+                        )),
+                        (false, Some(a)) if missing > Decimal::ZERO => Some(format!(
+                            "{} ajoutera {} si les habitants atteignent l’objectif : il leur manque {}.",
+                            pool.sponsor_name,
+                            fr(a),
+                            fr(missing)
+                        )),
+                        (false, Some(a)) => Some(format!(
+                            "Objectif atteint : {} ajoutera {} à la clôture de la campagne.",
+                            pool.sponsor_name,
+                            fr(a)
+                        )),
+                        (false, None) => None,
+                    };
+                    (rule, status)
+                }
+                PoolMode::LumpSum => {
+                    let rule = format!(
+                        "{} versés quand un projet atteint {} de son objectif et {} contributeurs",
+                        fr(pool.amount.unwrap()),
+                        pct(pool.min_progress.unwrap()),
+                        pool.min_backers.unwrap()
+                    );
+                    let status = (matched(id) == Decimal::ZERO).then(|| {
+                        let missing =
+                            (pool.min_progress.unwrap() * project.goal - total).max(Decimal::ZERO);
+                        format!(
+                            "{} versera {} quand les conditions seront réunies : il manque {}",
+                            pool.sponsor_name,
+                            fr(pool.amount.unwrap()),
+                            fr(missing)
+                        )
+                    });
+                    (rule, status)
+                }
+            };
+            assert!(
+                page.contains(&rule),
+                "{slug}, {id}: the rule «{rule}» is not on the page"
+            );
+            if let Some(status) = status {
+                assert!(
+                    page.contains(&status),
+                    "{slug}, {id}: «{status}» is not on the page"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 4, "only {checked} pools checked");
+}

@@ -55,6 +55,20 @@ fn a_citizen_gives_and_sees_the_new_total() {
     let body = String::from_utf8(body).unwrap();
     assert!(body.contains("PAIEMENT DE TEST"));
     assert!(body.contains("25,50\u{202F}€"));
+    // An English pledge's test checkout speaks English.
+    let english = b"project=cafe-du-coin&lang=en&amount=12&name=Ann&email=ann%40example.org";
+    let (status, head, _) = http(&addr, "POST", "/api/pledges", &[FORM], english);
+    assert_eq!(status, 303, "{head}");
+    let (_, _, english) = http(&addr, "GET", &path_of(&location(&head)), &[], b"");
+    let english = String::from_utf8(english).unwrap();
+    for expected in [
+        "<html lang=\"en\">",
+        "TEST PAYMENT",
+        "Amount: <strong>€12</strong>",
+        "Pay (test)",
+    ] {
+        assert!(english.contains(expected), "{expected}: {english}");
+    }
 
     // Paying sends the signed webhook, then returns to the thank-you page.
     let (status, head, _) = http(
@@ -207,7 +221,7 @@ fn the_api_answers_errors_with_stable_codes() {
         "POST",
         "/api/pledges",
         &[FORM],
-        b"project=cafe-du-coin&amount=0&email=a%40example.org",
+        b"project=cafe-du-coin&lang=fr&amount=0&name=Jos%C3%A9+%3Cb%3E&email=a%40example.org&news=on",
     );
     assert_eq!(status, 422);
     assert!(
@@ -229,6 +243,18 @@ fn the_api_answers_errors_with_stable_codes() {
         page.contains("/projets/cafe-du-coin/\">Retour au projet</a>"),
         "{page}"
     );
+    // Nothing typed is lost: the page's form sends it again, corrected.
+    for kept in [
+        "<form method=\"post\" action=\"/api/pledges\">",
+        "<input type=\"hidden\" name=\"project\" value=\"cafe-du-coin\">",
+        "name=\"amount\" value=\"0\"",
+        "name=\"name\" value=\"José &lt;b&gt;\"",
+        "name=\"email\" value=\"a@example.org\" type=\"email\"",
+        "name=\"news\" value=\"on\" checked>",
+        "name=\"share_contact\" value=\"on\">",
+    ] {
+        assert!(page.contains(kept), "{kept}: {page}");
+    }
 
     // Another site's page cannot post here.
     let (status, _, answer) = http(

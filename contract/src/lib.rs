@@ -13,13 +13,15 @@
 //! - [`html`]: the one escaper of text in HTML and XML;
 //! - [`calendar`]: a campaign's days in its time zone;
 //! - [`news`]: a project's news item, announced to its readers;
-//! - [`outcome`]: the one rule that says whether a campaign is funded.
+//! - [`outcome`]: the one rule that says whether a campaign is funded;
+//! - [`matching`]: the matching engine (what each pool adds, and when).
 
 pub mod calendar;
 pub mod catalog;
 pub mod frame;
 pub mod html;
 pub mod kinds;
+pub mod matching;
 pub mod news;
 pub mod outcome;
 pub mod progress;

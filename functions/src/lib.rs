@@ -10,7 +10,6 @@ pub mod contacts;
 pub mod lambda;
 pub mod logs;
 pub mod mail;
-pub mod matching;
 pub mod messages;
 pub mod money;
 pub mod pages;
@@ -23,4 +22,4 @@ pub mod stripe;
 
 /// The two contracts with the generator (`pave-contract`): this crate reads
 /// the catalog and writes the snapshot with the generator's own types.
-pub use pave_contract::{catalog, progress};
+pub use pave_contract::{catalog, matching, progress};

@@ -1,7 +1,7 @@
 //! Money: euros as [`Decimal`] with at most two decimals, and the exact
 //! conversion to and from Stripe's integer cents. Never a float.
 
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 
 /// Why an amount cannot be converted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,15 +45,8 @@ pub fn from_cents(cents: i64) -> Result<Decimal, MoneyError> {
     Ok(Decimal::new(cents, 2))
 }
 
-/// Rounds down to the cent (towards zero), and never below zero:
-/// `16.665` → `16.66`, `-3` → `0`. Every match goes through it, so a sponsor
-/// never pays a fraction of a cent and rounding never adds money.
-pub fn floor_cents(amount: Decimal) -> Decimal {
-    if amount.is_sign_negative() {
-        return Decimal::ZERO;
-    }
-    amount.round_dp_with_strategy(2, RoundingStrategy::ToZero)
-}
+/// Rounds down to the cent (`pave_contract::matching::floor_cents`).
+pub use pave_contract::matching::floor_cents;
 
 /// Whether `amount` is a non-negative whole number of cents.
 pub fn is_cents(amount: Decimal) -> bool {

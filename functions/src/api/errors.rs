@@ -133,6 +133,9 @@ pub struct Back {
     pub url: String,
     /// The project's page (else the site's home).
     pub project: bool,
+    /// What the form sent (its known fields), for the page's form that
+    /// sends it again once corrected: nothing typed is lost.
+    pub values: Vec<(String, String)>,
 }
 
 impl Back {
@@ -141,6 +144,7 @@ impl Back {
         Back {
             url: format!("{site_url}{}", pave_contract::urls::home(lang)),
             project: false,
+            values: Vec::new(),
         }
     }
 }
@@ -176,12 +180,93 @@ fn error_page(message: &str, lang: Lang, kind: FormKind, back_to: &Back) -> Writ
     Written {
         title: title.to_string(),
         main: format!(
-            "<h1>{title}</h1>\n<p class=\"lead\" role=\"alert\">{}</p>\n<p><a class=\"button\" href=\"{}\">{back}</a></p>\n",
+            "<h1>{title}</h1>\n<p class=\"lead\" role=\"alert\">{}</p>\n{}<p><a class=\"button\" href=\"{}\">{back}</a></p>\n",
             escape(message),
+            retry_form(kind, &back_to.values, lang),
             escape(&back_to.url)
         ),
         head: String::new(),
     }
+}
+
+/// The fields a form's retry keeps: hidden ones, then what the person typed
+/// or ticked, in the form's order.
+const PLEDGE_FIELDS: [&str; 8] = [
+    "project",
+    "lang",
+    "reward",
+    "amount",
+    "name",
+    "email",
+    "share_contact",
+    "news",
+];
+const OFFER_FIELDS: [&str; 6] = ["project", "lang", "need", "name", "contact", "message"];
+
+/// What the person sent, in a form that sends it again once corrected
+/// (empty when nothing was sent, or for a pledge's own pages).
+fn retry_form(kind: FormKind, values: &[(String, String)], lang: Lang) -> String {
+    let (action, fields): (&str, &[&str]) = match kind {
+        FormKind::Pledge => ("/api/pledges", &PLEDGE_FIELDS),
+        FormKind::Offer => ("/api/offers", &OFFER_FIELDS),
+        FormKind::Shown => return String::new(),
+    };
+    if values.is_empty() {
+        return String::new();
+    }
+    let value = |name: &str| {
+        values
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.chars().take(2000).collect::<String>())
+    };
+    let mut form = format!(
+        "<section aria-labelledby=\"retry-title\">\n<h2 id=\"retry-title\">{}</h2>\n<form method=\"post\" action=\"{action}\">\n",
+        if lang == Lang::Fr {
+            "Ce que vous aviez saisi"
+        } else {
+            "What you entered"
+        }
+    );
+    for &name in fields {
+        let label = escape(&crate::messages::field_label(name, lang));
+        let id = format!("retry-{name}");
+        match name {
+            "project" | "lang" | "reward" | "need" => {
+                if let Some(v) = value(name) {
+                    form.push_str(&format!(
+                        "<input type=\"hidden\" name=\"{name}\" value=\"{}\">\n",
+                        escape(&v)
+                    ));
+                }
+            }
+            "share_contact" | "news" => {
+                let checked = value(name).is_some_and(|v| !v.is_empty() && v != "off");
+                form.push_str(&format!(
+                    "<p><input type=\"checkbox\" id=\"{id}\" name=\"{name}\" value=\"on\"{}> <label for=\"{id}\">{label}</label></p>\n",
+                    if checked { " checked" } else { "" }
+                ));
+            }
+            "message" => form.push_str(&format!(
+                "<p><label for=\"{id}\">{label}</label>\n<textarea id=\"{id}\" name=\"{name}\" rows=\"5\" maxlength=\"2000\">{}</textarea></p>\n",
+                escape(&value(name).unwrap_or_default())
+            )),
+            _ => form.push_str(&format!(
+                "<p><label for=\"{id}\">{label}</label>\n<input id=\"{id}\" name=\"{name}\" value=\"{}\"{}></p>\n",
+                escape(&value(name).unwrap_or_default()),
+                if name == "email" { " type=\"email\"" } else { "" }
+            )),
+        }
+    }
+    form.push_str(&format!(
+        "<p><button type=\"submit\">{}</button></p>\n</form>\n</section>\n",
+        if lang == Lang::Fr {
+            "Envoyer de nouveau"
+        } else {
+            "Send again"
+        }
+    ));
+    form
 }
 
 impl From<Refusal> for ApiError {

@@ -27,6 +27,8 @@ use crate::stripe::signature;
 #[derive(Debug, Clone)]
 struct Session {
     pledge_id: String,
+    /// The page's language (the pledge's).
+    lang: Lang,
     title: String,
     amount_cents: i64,
     success_url: String,
@@ -195,6 +197,10 @@ impl Payments for LocalPayments {
             let id = random_id("cs_test_local");
             let session = Session {
                 pledge_id: request.pledge_id.clone(),
+                lang: match request.locale {
+                    crate::stripe::client::Locale::Fr => Lang::Fr,
+                    crate::stripe::client::Locale::En => Lang::En,
+                },
                 title: request.project_title.clone(),
                 amount_cents: request.amount_cents,
                 success_url: request.success_url.clone(),
@@ -250,8 +256,8 @@ impl Payments for LocalPayments {
     }
 }
 
-fn euros(cents: i64) -> String {
-    messages::money(rust_decimal::Decimal::new(cents, 2), Lang::Fr)
+fn euros(cents: i64, lang: Lang) -> String {
+    messages::money(rust_decimal::Decimal::new(cents, 2), lang)
 }
 
 fn not_found() -> Response {
@@ -284,30 +290,42 @@ pub async fn page<S: Store>(
     let Some(session) = local.open_session(&id) else {
         return not_found();
     };
+    let lang = session.lang;
+    let tr = |fr: &'static str, en: &'static str| if lang == Lang::Fr { fr } else { en };
     let title = escape(&session.title);
     let id = escape(&id);
     Html(format!(
         "<!DOCTYPE html>
-<html lang=\"fr\">
+<html lang=\"{code}\">
 <head>
 <meta charset=\"utf-8\">
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">
 <meta name=\"robots\" content=\"noindex\">
-<title>Paiement de test — {title}</title>
+<title>{page_title} — {title}</title>
 <link rel=\"stylesheet\" href=\"/api/test-checkout/style.css\">
 </head>
 <body>
 <main>
-<p class=\"test\"><strong>PAIEMENT DE TEST</strong> — aucun argent n'est débité. Ce mode n'existe que sur un serveur local sans clés Stripe.</p>
+<p class=\"test\"><strong>{banner}</strong> — {no_money}</p>
 <h1>{title}</h1>
-<p>Montant : <strong>{}</strong></p>
-<form method=\"post\" action=\"/api/test-checkout/{id}/pay\"><p><button type=\"submit\">Payer (test)</button></p></form>
-<form method=\"post\" action=\"/api/test-checkout/{id}/cancel\"><p><button class=\"cancel\" type=\"submit\">Annuler</button></p></form>
+<p>{amount_label} <strong>{amount}</strong></p>
+<form method=\"post\" action=\"/api/test-checkout/{id}/pay\"><p><button type=\"submit\">{pay}</button></p></form>
+<form method=\"post\" action=\"/api/test-checkout/{id}/cancel\"><p><button class=\"cancel\" type=\"submit\">{cancel}</button></p></form>
 </main>
 </body>
 </html>
 ",
-        euros(session.amount_cents)
+        code = lang.code(),
+        page_title = tr("Paiement de test", "Test payment"),
+        banner = tr("PAIEMENT DE TEST", "TEST PAYMENT"),
+        no_money = tr(
+            "aucun argent n’est débité. Ce mode n’existe que sur un serveur local sans clés Stripe.",
+            "no money is taken. This mode exists only on a local server without Stripe keys."
+        ),
+        amount_label = tr("Montant :", "Amount:"),
+        amount = euros(session.amount_cents, lang),
+        pay = tr("Payer (test)", "Pay (test)"),
+        cancel = tr("Annuler", "Cancel"),
     ))
     .into_response()
 }
@@ -364,6 +382,7 @@ mod tests {
     fn session(expires_at: i64) -> Session {
         Session {
             pledge_id: "pl_1".into(),
+            lang: Lang::Fr,
             title: "Café".into(),
             amount_cents: 1000,
             success_url: String::new(),

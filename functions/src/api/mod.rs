@@ -535,13 +535,19 @@ fn back_to<S: Store>(
     body: &[u8],
     lang: Lang,
 ) -> errors::Back {
-    match body_field(headers, body, "project") {
+    let mut back = match body_field(headers, body, "project") {
         Some(slug) if state.catalog().projects.contains_key(&slug) => errors::Back {
             url: project_url(&state.config, lang, &slug),
             project: true,
+            values: Vec::new(),
         },
         _ => errors::Back::home(&state.config.site_url, lang),
+    };
+    // A form's fields, for the page's form that sends them again.
+    if is_form(headers) {
+        back.values = serde_urlencoded::from_bytes(body).unwrap_or_default();
     }
+    back
 }
 
 fn project_url(config: &ApiConfig, lang: Lang, slug: &str) -> String {

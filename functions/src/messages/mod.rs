@@ -106,6 +106,14 @@ pub fn field_label(field: &str, lang: Lang) -> String {
         "message" => ("Ce que vous proposez", "What you offer"),
         "need" => ("Je peux aider pour", "I can help with"),
         "reward" => ("Contrepartie", "Reward"),
+        "share_contact" => (
+            "Le porteur du projet peut recevoir mon nom et mon courriel",
+            "The project holder may receive my name and email",
+        ),
+        "news" => (
+            "M’envoyer les nouvelles du projet",
+            "Send me the project's news",
+        ),
         other => (other, other),
     };
     match lang {

@@ -47,52 +47,80 @@ pub fn pools_for<'a>(
     pools
 }
 
+/// A project's rules as the catalog states them (and the matching engine
+/// reads them).
+pub fn project_rules(site: &Site, territory: &Territory, project: &Project) -> CatalogProject {
+    let rules = &territory.doc.meta;
+    let timezone = rules
+        .timezone
+        .clone()
+        .unwrap_or_else(|| site.config.timezone.clone());
+    let m = &project.doc.meta;
+    CatalogProject {
+        title: m.title.clone(),
+        territory: territory.doc.slug.clone(),
+        themes: m.themes.clone(),
+        status: m.status,
+        goal: m.goal,
+        cap: m.effective_cap(rules.overfunding_cap),
+        funding: m.funding,
+        start: m.campaign.start,
+        end: m.campaign_end(&rules.campaign),
+        timezone,
+        rewards: m
+            .rewards
+            .iter()
+            .enumerate()
+            .map(|(index, r)| CatalogReward {
+                index,
+                min: r.min,
+                title: r.title.clone(),
+                limit: r.limit,
+            })
+            .collect(),
+        pools: pools_for(site, territory, project)
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .collect(),
+        holder: CatalogHolder {
+            name: m.holder.name.clone(),
+            kind: m.holder.kind,
+            tax_receipt: m.holder.tax_receipt,
+        },
+        needs: m.needs.iter().map(|n| n.title.clone()).collect(),
+    }
+}
+
+/// A pool's rules as the catalog states them.
+pub fn pool_rules(s: &Sponsor, p: &Pool) -> CatalogPool {
+    CatalogPool {
+        sponsor: s.slug.clone(),
+        sponsor_name: s.meta.name.clone(),
+        title: p.title.clone(),
+        mode: p.mode,
+        budget: p.budget,
+        start: p.start,
+        end: p.end,
+        ratio: p.ratio,
+        max_per_pledge: p.max_per_pledge,
+        max_per_project: p.max_per_project,
+        max_per_donor: p.max_per_donor,
+        threshold: p.threshold,
+        share_of_goal: p.share_of_goal,
+        amount: p.amount,
+        min_progress: p.min_progress,
+        min_backers: p.min_backers,
+    }
+}
+
 /// Builds the catalog of the whole site.
 pub fn build(site: &Site) -> Catalog {
     let mut projects = BTreeMap::new();
     for territory in &site.territories {
-        let rules = &territory.doc.meta;
-        let timezone = rules
-            .timezone
-            .clone()
-            .unwrap_or_else(|| site.config.timezone.clone());
         for project in &territory.projects {
-            let m = &project.doc.meta;
             projects.insert(
                 project.doc.slug.clone(),
-                CatalogProject {
-                    title: m.title.clone(),
-                    territory: territory.doc.slug.clone(),
-                    themes: m.themes.clone(),
-                    status: m.status,
-                    goal: m.goal,
-                    cap: m.effective_cap(rules.overfunding_cap),
-                    funding: m.funding,
-                    start: m.campaign.start,
-                    end: m.campaign_end(&rules.campaign),
-                    timezone: timezone.clone(),
-                    rewards: m
-                        .rewards
-                        .iter()
-                        .enumerate()
-                        .map(|(index, r)| CatalogReward {
-                            index,
-                            min: r.min,
-                            title: r.title.clone(),
-                            limit: r.limit,
-                        })
-                        .collect(),
-                    pools: pools_for(site, territory, project)
-                        .into_iter()
-                        .map(|(id, _, _)| id)
-                        .collect(),
-                    holder: CatalogHolder {
-                        name: m.holder.name.clone(),
-                        kind: m.holder.kind,
-                        tax_receipt: m.holder.tax_receipt,
-                    },
-                    needs: m.needs.iter().map(|n| n.title.clone()).collect(),
-                },
+                project_rules(site, territory, project),
             );
         }
     }
@@ -100,29 +128,10 @@ pub fn build(site: &Site) -> Catalog {
         .sponsors
         .iter()
         .flat_map(|s| {
-            s.meta.pools.iter().map(move |p| {
-                (
-                    pool_id(s, p),
-                    CatalogPool {
-                        sponsor: s.slug.clone(),
-                        sponsor_name: s.meta.name.clone(),
-                        title: p.title.clone(),
-                        mode: p.mode,
-                        budget: p.budget,
-                        start: p.start,
-                        end: p.end,
-                        ratio: p.ratio,
-                        max_per_pledge: p.max_per_pledge,
-                        max_per_project: p.max_per_project,
-                        max_per_donor: p.max_per_donor,
-                        threshold: p.threshold,
-                        share_of_goal: p.share_of_goal,
-                        amount: p.amount,
-                        min_progress: p.min_progress,
-                        min_backers: p.min_backers,
-                    },
-                )
-            })
+            s.meta
+                .pools
+                .iter()
+                .map(move |p| (pool_id(s, p), pool_rules(s, p)))
         })
         .collect();
     Catalog {

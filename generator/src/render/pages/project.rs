@@ -45,6 +45,9 @@ struct ProjectPage<'a> {
     holder_website: Option<String>,
     cap: String,
     matched: Vec<MatchedLine>,
+    pools: Vec<PoolLine>,
+    /// Whether some pool matches each pledge (the form states it).
+    per_pledge_pools: bool,
     rewards: Vec<RewardView>,
     needs: Vec<NeedView>,
     support: Vec<SupportView>,
@@ -67,6 +70,19 @@ struct ProjectPage<'a> {
 struct MatchedLine {
     text: String,
     sponsor_url: String,
+}
+
+/// A pool that can match the project: its sponsor, its rule in words, and
+/// where it stands for this project (what is left, a pending promise and
+/// how far the project is from it, or what it paid).
+#[derive(Serialize)]
+struct PoolLine {
+    sponsor: String,
+    sponsor_url: String,
+    rule: String,
+    status: Option<String>,
+    /// Matches each pledge (the pledge form states its rule).
+    per_pledge: bool,
 }
 
 #[derive(Serialize)]
@@ -144,6 +160,10 @@ fn project_page<'a>(
         holder_website: m.holder.website.as_ref().and_then(crate::link::Link::href),
         cap: money(m.effective_cap(tr.doc.meta.overfunding_cap)),
         matched: matched_lines(r, tr, p, figures, lang),
+        pools: pool_lines(r, tr, p, figures, lang),
+        per_pledge_pools: pools_for(r.site, tr, p)
+            .iter()
+            .any(|(_, _, pool)| pool.mode == pave_contract::PoolMode::PerPledge),
         rewards: reward_views(m, figures, lang, t),
         needs: m
             .needs
@@ -220,6 +240,130 @@ fn matched_lines(
                 ),
                 sponsor_url: urls::sponsor(lang, &s.slug),
             })
+        })
+        .collect()
+}
+
+/// Each pool that can match the project, in the order matching applies
+/// them: the rule ([`super::sponsor::pool_rule`]), and what stands for this
+/// project, from its figures only (a project's page never depends on
+/// another project's pledges). An on_success promise is the engine's own
+/// [`pave_contract::matching::settle_on_success`] on the figures the goal
+/// would give, so the page promises what the close would pay.
+fn pool_lines(
+    r: &Renderer,
+    tr: &Territory,
+    p: &Project,
+    figures: &crate::render::progress::Figures,
+    lang: Lang,
+) -> Vec<PoolLine> {
+    use pave_contract::PoolMode;
+    use pave_contract::matching::{PoolView, ProjectState, settle_on_success};
+    let t = r.theme.strings(lang);
+    let money = |d: Decimal| format::money(d, lang);
+    let rules = crate::render::catalog::project_rules(r.site, tr, p);
+    let citizens = figures.raised;
+    let matched_total: Decimal = figures.matched.values().map(|a| a.0).sum();
+    let total = citizens + matched_total;
+    let goal = rules.goal;
+    pools_for(r.site, tr, p)
+        .into_iter()
+        .map(|(id, s, pool)| {
+            let matched = figures.matched.get(&id).map_or(Decimal::ZERO, |a| a.0);
+            let name = s.meta.name.as_str();
+            let paid = (matched > Decimal::ZERO).then(|| {
+                t.fill(
+                    "pool.status.paid",
+                    &[("sponsor", name), ("amount", &money(matched))],
+                )
+            });
+            let status = match pool.mode {
+                PoolMode::PerPledge => {
+                    let threshold = pool.threshold.unwrap_or_default() * goal;
+                    if citizens < threshold {
+                        Some(t.fill(
+                            "pool.status.threshold",
+                            &[
+                                ("threshold", &money(threshold)),
+                                ("missing", &money(threshold - citizens)),
+                            ],
+                        ))
+                    } else {
+                        pool.max_per_project.map(|max| {
+                            t.fill(
+                                "pool.status.left_for_project",
+                                &[(
+                                    "amount",
+                                    &money(max.saturating_sub(matched).max(Decimal::ZERO)),
+                                )],
+                            )
+                        })
+                    }
+                }
+                PoolMode::OnSuccess if matched > Decimal::ZERO => paid,
+                PoolMode::OnSuccess => {
+                    let catalog_pool = crate::render::catalog::pool_rules(s, pool);
+                    let view = PoolView {
+                        spent: matched,
+                        matched_for_project: matched,
+                        ..PoolView::fresh(&id, &catalog_pool)
+                    };
+                    let missing = goal.saturating_sub(citizens).max(Decimal::ZERO);
+                    let at_goal = ProjectState {
+                        citizens_raised: citizens.max(goal),
+                        total: total + missing,
+                        backers: figures.backers,
+                    };
+                    settle_on_success(&rules, &view, &at_goal).map(|amount| {
+                        if missing > Decimal::ZERO {
+                            t.fill(
+                                "pool.status.on_success_pending",
+                                &[
+                                    ("sponsor", name),
+                                    ("amount", &money(amount)),
+                                    ("missing", &money(missing)),
+                                ],
+                            )
+                        } else {
+                            t.fill(
+                                "pool.status.on_success_reached",
+                                &[("sponsor", name), ("amount", &money(amount))],
+                            )
+                        }
+                    })
+                }
+                PoolMode::LumpSum if matched > Decimal::ZERO => paid,
+                PoolMode::LumpSum => {
+                    let needed = pool.min_progress.unwrap_or_default() * goal;
+                    let missing = needed.saturating_sub(total).max(Decimal::ZERO);
+                    let backers = pool
+                        .min_backers
+                        .unwrap_or(0)
+                        .saturating_sub(figures.backers);
+                    let mut parts = Vec::new();
+                    if missing > Decimal::ZERO {
+                        parts.push(money(missing));
+                    }
+                    if backers > 0 {
+                        parts.push(crate::render::view::plural(t, "backers", backers, lang));
+                    }
+                    Some(t.fill(
+                        "pool.status.lump_sum_pending",
+                        &[
+                            ("sponsor", name),
+                            ("amount", &money(pool.amount.unwrap_or_default())),
+                            ("missing", &parts.join(t.get("pool.status.and"))),
+                        ],
+                    ))
+                }
+            };
+            PoolLine {
+                sponsor: name.to_string(),
+                sponsor_url: urls::sponsor(lang, &s.slug),
+                rule: super::sponsor::pool_rule(pool, lang, t),
+                status,
+                per_pledge: pool.mode == PoolMode::PerPledge,
+            }
         })
         .collect()
 }

@@ -1,5 +1,8 @@
 //! Matching ("abondement"): how much each sponsor pool adds to a paid pledge,
-//! as pure functions over the figures the ledger holds. No I/O: the caller
+//! as pure functions over the figures the ledger holds. In the contract, so
+//! that the money side (which records matches) and the generator (which
+//! states each pool's rule and pending promise on the project page) use
+//! the one engine. No I/O: the caller
 //! reads the figures (in the same transaction that records the result), calls
 //! [`match_pledge`] and writes one ledger record per returned [`Match`].
 //!
@@ -27,7 +30,16 @@ use jiff::civil::Date;
 use rust_decimal::Decimal;
 
 use crate::catalog::{CatalogPool, CatalogProject, PoolMode};
-use crate::money::floor_cents;
+
+/// Rounds down to the cent (towards zero), and never below zero:
+/// `16.665` → `16.66`, `-3` → `0`. Every match goes through it, so a sponsor
+/// never pays a fraction of a cent and rounding never adds money.
+pub fn floor_cents(amount: Decimal) -> Decimal {
+    if amount.is_sign_negative() {
+        return Decimal::ZERO;
+    }
+    amount.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::ToZero)
+}
 
 /// A paid pledge, as matching sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
