@@ -7,6 +7,7 @@ mod contacts;
 mod corpus;
 mod erase;
 mod exit;
+mod seed;
 mod serve;
 mod statements;
 mod store_file;

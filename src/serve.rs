@@ -206,6 +206,7 @@ pub async fn serve(
         std::fs::create_dir_all(parent)
             .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     }
+    let new_store = !db.exists();
     let store = SqliteStore::open(&db)
         .map_err(|e| format!("cannot open the store {}: {e}", db.display()))?
         .with_clock(clock.clone());
@@ -217,6 +218,28 @@ pub async fn serve(
     let live: Live = Arc::default();
     rebuild(&config, &live).await?;
     let catalog = read_catalog(&config.out)?;
+    // A preview on a new store with the sample's ledger beside the content
+    // (the README's first command): the sample as a platform in use.
+    let sample = crate::seed::file_for(&config.content);
+    if new_store && !production && sample.exists() {
+        let pledges = crate::seed::seed(&store, &catalog, &sample).await?;
+        let now = jiff::Timestamp::from_second(clock.now()).map_err(|e| e.to_string())?;
+        let closed = pave_functions::close::run(
+            &store,
+            chosen.payments.as_ref(),
+            &catalog,
+            now,
+            pave_functions::close::RefundPolicy::default(),
+        )
+        .await;
+        crate::store_file::write_snapshot(&store, &progress).await?;
+        rebuild(&config, &live).await?;
+        tracing::info!(
+            "pave serve: the sample's ledger ({}): {pledges} paid pledges, {} ended campaign(s) closed",
+            sample.display(),
+            closed.projects.len()
+        );
+    }
 
     let webhook_secret = chosen
         .webhook_secret

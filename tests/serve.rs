@@ -122,3 +122,42 @@ fn the_preview_s_day_is_the_api_s_day_too() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The README's first command on a new store: the sample's ledger
+/// (`samples/ledger.yaml`) is written in through the payment path, the
+/// ended campaign closed, so the sample is a platform in use, consistent
+/// with its stories; a second start on the same store adds nothing.
+#[test]
+fn a_new_preview_store_gets_the_sample_s_ledger_once() {
+    let dir = sample_copy();
+    copy_tree(&repo_root().join("samples"), &dir.path().join("samples"));
+    let figures = |addr: &str, slug: &str| {
+        let (_, _, page) = http(addr, "GET", &format!("/projets/{slug}/"), &[], b"");
+        let page = String::from_utf8(page).unwrap().replace('\u{202F}', " ");
+        let at = page.find("<p class=\"amounts\">").expect("figures");
+        page[at..].chars().take(700).collect::<String>()
+    };
+    let server = start_sample_server(dir.path(), &["--today", common::SAMPLE_DAY]);
+    // "Merci aux 143 donateurs qui ont permis d'atteindre 3 480 €", and the
+    // city's 1 320 € paid at the close, by the engine's rules.
+    let picnic = figures(&server.addr, "tables-pique-nique-montaud");
+    assert!(
+        picnic.contains("<strong>4 800 €</strong> sur 3 200 €"),
+        "{picnic}"
+    );
+    assert!(picnic.contains("143 contributeurs"), "{picnic}");
+    assert!(picnic.contains("Financé"), "{picnic}");
+    let cafe = figures(&server.addr, "cafe-du-coin");
+    assert!(
+        cafe.contains("<strong>2 760 €</strong> sur 6 000 €"),
+        "{cafe}"
+    );
+    assert!(cafe.contains("96 contributeurs"), "{cafe}");
+    drop(server);
+    let again = start_sample_server(dir.path(), &["--today", common::SAMPLE_DAY]);
+    let cafe = figures(&again.addr, "cafe-du-coin");
+    assert!(
+        cafe.contains("<strong>2 760 €</strong>"),
+        "seeded once: {cafe}"
+    );
+}
