@@ -2,8 +2,9 @@
 //! store. Closes every project whose campaign ended (funded, or refunded
 //! through Stripe), retries the refunds still pending, prints a summary.
 //! The work is `pave_functions::close::run`, which the AWS Lambda calls too
-//! (refunded donors are told why: the emails go through the store's outbox,
-//! which this command then drains, over SMTP when `SMTP_URL` is set).
+//! (refunded donors are told why: the emails go through the store's outbox;
+//! on the embedded store this command then drains it, over SMTP when
+//! `SMTP_URL` is set; on the table, `pave-mail` does).
 
 use std::path::Path;
 
@@ -41,10 +42,9 @@ pub fn close(store: StoreChoice, catalog: &Path, now: Option<jiff::Timestamp>) -
             let report = runtime.block_on(async {
                 let store = crate::store_file::dynamo_store(&table).await?;
                 let payments = payments.as_ref();
-                let report = close::run(&store, payments, &catalog, now, policy).await;
-                // On AWS the `pave-mail` Lambda drains too; sooner is better.
-                send_mail(&store, &mailer, &mail_policy, now).await;
-                Ok::<_, Failure>(report)
+                // The refund notices go in the table's outbox: the
+                // `pave-mail` Lambda sends them (never this operator's SMTP).
+                Ok::<_, Failure>(close::run(&store, payments, &catalog, now, policy).await)
             })?;
             print!("{}", summary(&report, now));
             // The table's stream re-renders the pages whose figures moved.
@@ -58,7 +58,7 @@ pub fn close(store: StoreChoice, catalog: &Path, now: Option<jiff::Timestamp>) -
     let store = crate::store_file::open_existing(&db)?;
     let report = runtime.block_on(async {
         let report = close::run(&store, payments.as_ref(), &catalog, now, policy).await;
-        send_mail(&store, &mailer, &mail_policy, now).await;
+        send_mail(&store, &mailer, &mail_policy).await;
         report
     });
     print!("{}", summary(&report, now));
@@ -88,17 +88,16 @@ pub fn close(store: StoreChoice, catalog: &Path, now: Option<jiff::Timestamp>) -
     }
 }
 
-/// Sends what the outbox holds, dated `now` like the close (a close run
-/// `--now` a later day dates its emails then). A failure is reported and
-/// left to the next run or the server's drainer; it fails nothing.
+/// Sends what the embedded store's outbox holds, on the real clock (the
+/// emails were enqueued on it, whatever `--now` says). A failure is
+/// reported and left to the next run or the server's drainer.
 async fn send_mail<S: pave_functions::store::Store>(
     store: &S,
     mailer: &pave_functions::mail::Mailer,
     policy: &pave_functions::mail::outbox::Policy,
-    now: jiff::Timestamp,
 ) {
-    let at = now.as_second().max(jiff::Timestamp::now().as_second());
-    match pave_functions::mail::outbox::drain(store, mailer, policy, || at).await {
+    let now = || jiff::Timestamp::now().as_second();
+    match pave_functions::mail::outbox::drain(store, mailer, policy, now).await {
         Ok(d) if d.total() > 0 => eprintln!(
             "pave close: emails: {} sent, {} to retry, {} given up",
             d.sent, d.retried, d.failed

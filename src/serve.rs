@@ -219,9 +219,10 @@ pub async fn serve(
     rebuild(&config, &live).await?;
     let catalog = read_catalog(&config.out)?;
     // A preview on a new store with the sample's ledger beside the content
-    // (the README's first command): the sample as a platform in use.
+    // (the README's first command), on the test checkout: the sample as a
+    // platform in use.
     let sample = crate::seed::file_for(&config.content);
-    if new_store && !production && sample.exists() {
+    if new_store && !production && chosen.is_test() && sample.exists() {
         let pledges = crate::seed::seed(&store, &catalog, &sample).await?;
         let now = jiff::Timestamp::from_second(clock.now()).map_err(|e| e.to_string())?;
         let closed = pave_functions::close::run(

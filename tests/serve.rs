@@ -153,6 +153,45 @@ fn a_new_preview_store_gets_the_sample_s_ledger_once() {
         "{cafe}"
     );
     assert!(cafe.contains("96 contributeurs"), "{cafe}");
+    // The wall of backers: newest first, 20 a page, names chosen or "Anonyme".
+    let (_, _, page) = http(&server.addr, "GET", "/projets/cafe-du-coin/", &[], b"");
+    assert!(String::from_utf8_lossy(&page).contains(
+        "<a href=\"/api/projects/cafe-du-coin/backers?lang=fr\">Voir qui soutient ce projet</a>"
+    ));
+    let wall = |page: u32| {
+        let (status, _, body) = http(
+            &server.addr,
+            "GET",
+            &format!("/api/projects/cafe-du-coin/backers?lang=fr&page={page}"),
+            &[],
+            b"",
+        );
+        assert_eq!(status, 200);
+        String::from_utf8(body).unwrap()
+    };
+    let first = wall(1);
+    assert_eq!(first.matches("<li><strong>").count(), 20, "{first}");
+    for expected in [
+        "<h1>Ils soutiennent « Le Café du Coin",
+        "96 contributions, les plus récentes d’abord.",
+        "<li><strong>Anonyme</strong>",
+        "Page 1 sur 5",
+        "rel=\"next\" href=\"/api/projects/cafe-du-coin/backers?lang=fr&amp;page=2\"",
+        "21 novembre 2026",
+    ] {
+        assert!(first.contains(expected), "{expected}: {first}");
+    }
+    assert!(
+        first.matches("<li><strong>Anonyme</strong>").count() < 20,
+        "some names shown"
+    );
+    let last = wall(5);
+    assert_eq!(last.matches("<li><strong>").count(), 16, "{last}");
+    assert!(
+        last.contains("1 novembre 2026") || last.contains("1er novembre 2026"),
+        "{last}"
+    );
+    assert!(!last.contains("rel=\"next\""));
     drop(server);
     let again = start_sample_server(dir.path(), &["--today", common::SAMPLE_DAY]);
     let cafe = figures(&again.addr, "cafe-du-coin");

@@ -1011,6 +1011,7 @@ macro_rules! store_suite {
             the_outbox_sends_each_email_once,
             offers_reach_the_ledger_and_contacts_are_kept,
             news_reach_the_readers_who_asked_until_they_stop,
+            the_wall_shows_paid_pledges_newest_first_by_chosen_name,
         );
     };
     (@tests $module:ident, $setup:ident: $($check:ident),* $(,)?) => {

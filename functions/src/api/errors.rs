@@ -96,6 +96,17 @@ impl ApiError {
     /// The page for a person, in the site's layout (`frames`) and `lang`:
     /// titled for `kind`, what went wrong, and a link `back`.
     pub fn page(&self, lang: Lang, kind: FormKind, back: &Back, frames: &Frames) -> Response {
+        // A post from another site gets no form to send it again from here.
+        let kept;
+        let back = if self.code == "origin_not_allowed" && !back.values.is_empty() {
+            kept = Back {
+                values: Vec::new(),
+                ..back.clone()
+            };
+            &kept
+        } else {
+            back
+        };
         let written = error_page(&self.message.render(lang), lang, kind, back);
         let urls = [(lang, back.url.clone())];
         self.with_retry_after(super::framed(self.status, frames, lang, &written, &urls))

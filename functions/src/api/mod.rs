@@ -23,6 +23,7 @@ pub mod local;
 mod news;
 #[cfg(test)]
 mod tests;
+mod wall;
 
 use std::sync::{Arc, RwLock};
 
@@ -228,6 +229,10 @@ pub fn router<S: Store>(state: Arc<AppState<S>>) -> Router {
         .route("/api/pledges/{id}/merci", only(get(thanks::<S>)))
         .route("/api/webhooks/stripe", only(post(webhook::<S>)))
         .route("/api/projects/{slug}/progress", only(get(progress::<S>)))
+        .route(
+            "/api/projects/{slug}/backers",
+            only(get(wall::backers::<S>)),
+        )
         .route("/api/offers", only(post(create_offer::<S>)))
         .route(
             "/api/news/unsubscribe",

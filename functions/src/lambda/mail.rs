@@ -7,8 +7,9 @@
 //! (an email whose delivery failed is due again after its backoff) and
 //! for claims a killed invocation left (due again when their lease lapses).
 //! The event's content is not read: each invocation sends whatever is due.
-//! One invocation at a time (reserved concurrency 1 is not needed: two
-//! drainers never send one email, the claims see to it).
+//! Invocations may overlap: each email is claimed by one of them at a time,
+//! and none starts a delivery its claim could outlive
+//! (`crate::mail::outbox::SEND_MARGIN`).
 //!
 //! The answer is the counts (JSON). When the store cannot be read the
 //! invocation fails (`MailFailed`), so that the stream retries its batch.

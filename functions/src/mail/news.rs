@@ -142,7 +142,10 @@ pub async fn announce<S: Store>(
                     compose(&reader, &project.title, item, &project_url, &unsubscribe);
                 if store
                     .enqueue_mail(Outgoing {
-                        key: format!("news/{}/{}/{}", item.project, item.id, reader.pledge_id),
+                        key: super::outbox::bounded_key(format!(
+                            "news/{}/{}/{}",
+                            item.project, item.id, reader.pledge_id
+                        )),
                         to: reader.email.clone(),
                         subject,
                         text,

@@ -89,7 +89,7 @@ pub async fn enqueue<S: Store>(
     for (i, to) in recipients.iter().enumerate() {
         store
             .enqueue_mail(Outgoing {
-                key: format!("offer/{}/{id}/{i}", offer.project),
+                key: super::outbox::bounded_key(format!("offer/{}/{id}/{i}", offer.project)),
                 to: to.clone(),
                 subject: subject.clone(),
                 text: text.clone(),

@@ -55,6 +55,41 @@ pub struct Claimed {
     /// This claim's attempt number (1 for the first): a settle names it, so
     /// a drainer whose lease lapsed cannot settle another's claim.
     pub attempt: u32,
+    /// When it was enqueued (unix seconds).
+    pub created_at: i64,
+}
+
+/// An email older than this when a drainer first can send it (SMTP was
+/// not configured for weeks) is given up, not sent late.
+pub const MAX_AGE: i64 = 7 * 86_400;
+
+/// A key within [`MAX_KEY_LEN`]: longer ones (long slugs) keep their start
+/// and end with a digest of the whole.
+pub fn bounded_key(key: String) -> String {
+    if key.len() <= MAX_KEY_LEN {
+        return key;
+    }
+    let digest = hex::encode(&Sha256::digest(key.as_bytes())[..8]);
+    let mut cut = MAX_KEY_LEN - digest.len() - 1;
+    while !key.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}#{digest}", &key[..cut])
+}
+
+/// An SMTP server's answer without the addresses it may repeat (`550
+/// <ada@example.org>: unknown`): what is logged and kept.
+pub fn redacted(text: &str) -> String {
+    text.split(' ')
+        .map(|word| {
+            if word.contains('@') {
+                "<address>"
+            } else {
+                word
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// How a claimed email ended.
@@ -84,7 +119,7 @@ pub struct Policy {
 impl Default for Policy {
     fn default() -> Policy {
         Policy {
-            lease: 60,
+            lease: 120,
             attempts: 8,
             batch: 25,
         }
@@ -92,11 +127,16 @@ impl Default for Policy {
 }
 
 /// `PAVE_MAIL_LEASE_SECONDS`: the claim's length (at least
-/// [`MIN_LEASE`]); the default suits every deployment, tests shorten it.
+/// [`MIN_LEASE`]; 120 by default, which suits every deployment; tests
+/// shorten it).
 pub const ENV_LEASE: &str = "PAVE_MAIL_LEASE_SECONDS";
-/// The shortest lease: twice the SMTP timeout would be safer; this is the
-/// floor below which two drainers could overlap on a slow server.
+/// The shortest lease (tests): a drain starts no delivery in the second
+/// half of its claim, nor in its last [`SEND_MARGIN`] seconds.
 pub const MIN_LEASE: i64 = 2;
+
+/// The longest one delivery may take (lettre's timeout applies per SMTP
+/// command): no delivery starts closer than this to its claim's end.
+pub const SEND_MARGIN: i64 = 40;
 
 impl Policy {
     /// The default, with [`ENV_LEASE`] from `lookup` when it is a number.
@@ -132,14 +172,14 @@ pub fn settle(
         Ok(_) => Settle::Sent,
         // An address no SMTP server would take never will.
         Err(e @ super::MailError::To) => Settle::GiveUp {
-            error: e.to_string(),
+            error: redacted(&e.to_string()),
         },
         Err(e) if attempt >= policy.attempts => Settle::GiveUp {
-            error: e.to_string(),
+            error: redacted(&e.to_string()),
         },
         Err(e) => Settle::Retry {
             at: backoff(now, attempt),
-            error: e.to_string(),
+            error: redacted(&e.to_string()),
         },
     }
 }
@@ -182,13 +222,34 @@ pub async fn drain<S: Store>(
         return Ok(drained);
     }
     loop {
-        let claimed = store.claim_mail(now(), policy.lease, policy.batch).await?;
+        let claimed_at = now();
+        let claimed = store
+            .claim_mail(claimed_at, policy.lease, policy.batch)
+            .await?;
         if claimed.is_empty() {
             return Ok(drained);
         }
-        for Claimed { mail, attempt } in claimed {
-            let result = mailer.send_outgoing(&mail).await;
-            let outcome = settle(&result, attempt, policy, now());
+        // No delivery starts once the claim could lapse before it ends
+        // (another drainer would send it too): the rest of the batch waits
+        // for its lease to lapse and is claimed again.
+        let last_start = claimed_at + (policy.lease - SEND_MARGIN).max(policy.lease / 2);
+        for Claimed {
+            mail,
+            attempt,
+            created_at,
+        } in claimed
+        {
+            if now() > last_start {
+                return Ok(drained);
+            }
+            let outcome = if now().saturating_sub(created_at) > MAX_AGE {
+                Settle::GiveUp {
+                    error: "too old to send (more than 7 days waiting)".into(),
+                }
+            } else {
+                let result = mailer.send_outgoing(&mail).await;
+                settle(&result, attempt, policy, now())
+            };
             match &outcome {
                 Settle::Sent => drained.sent += 1,
                 Settle::Retry { error, .. } => {
@@ -296,6 +357,19 @@ mod tests {
             settle(&Err(MailError::To), 1, &policy, 100),
             Settle::GiveUp { .. }
         ));
+    }
+
+    #[test]
+    fn long_keys_are_bounded_and_addresses_never_logged() {
+        let long = format!("news/{}/{}/pl_1", "p".repeat(150), "n".repeat(150));
+        let bounded = bounded_key(long.clone());
+        assert!(bounded.len() <= MAX_KEY_LEN);
+        assert_ne!(bounded, bounded_key(long.replace("pl_1", "pl_2")));
+        assert_eq!(bounded_key("pledge/p/paid".into()), "pledge/p/paid");
+        assert_eq!(
+            redacted("550 5.1.1 <ada@example.org>: Recipient address rejected"),
+            "550 5.1.1 <address> Recipient address rejected"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@
 pub mod news;
 pub mod offer;
 pub mod thanks;
+pub mod wall;
 
 use pave_contract::catalog::CatalogProject;
 use pave_contract::frame::{Frames, Page};

@@ -55,7 +55,7 @@ use crate::matching::Match;
 use crate::money::{from_cents, to_cents};
 use crate::payment::Payment;
 use crate::progress::{Figures, SNAPSHOT_VERSION, Snapshot};
-use crate::store::NewsReader;
+use crate::store::{NewsReader, WallEntry};
 
 /// How many times an operation is tried when concurrent writers keep
 /// cancelling it, and its back-off (full jitter, doubling, capped).
@@ -571,6 +571,7 @@ impl DynamoStore {
                     status: PledgeStatus::Pending,
                     expires_at: 0,
                     contact: None,
+                    display_name: None,
                 },
             ))),
             None => Err(StoreError::UnknownPledge(pledge_id.to_string())),
@@ -1260,6 +1261,39 @@ impl Store for DynamoStore {
         let mut erased = self.erase(email).await?;
         erased.emails = self.erase_mail(&email.trim().to_lowercase()).await?;
         Ok(erased)
+    }
+
+    async fn wall(
+        &self,
+        project: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<WallEntry>, u32), StoreError> {
+        let partition = Key::ledger(project, "").pk;
+        let mut paid = Vec::new();
+        for entry in self.query(&partition, items::LEDGER_PREFIX, None).await? {
+            if items::ledger_pledge(&entry)?.status != PledgeStatus::Paid {
+                continue;
+            }
+            let sk = items::string(&entry, items::SK)?;
+            paid.push((
+                WallEntry {
+                    display_name: items::opt_string(&entry, "shown_name")?,
+                    paid_at: items::num(&entry, "paid_at")?,
+                },
+                sk,
+            ));
+        }
+        paid.sort_by(|a, b| (b.0.paid_at, &b.1).cmp(&(a.0.paid_at, &a.1)));
+        let total = u32::try_from(paid.len()).unwrap_or(u32::MAX);
+        Ok((
+            paid.into_iter()
+                .skip(offset)
+                .take(limit)
+                .map(|(e, _)| e)
+                .collect(),
+            total,
+        ))
     }
 
     async fn news_readers(&self, project: &str) -> Result<Vec<NewsReader>, StoreError> {

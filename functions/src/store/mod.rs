@@ -312,6 +312,14 @@ pub struct NewsReader {
     pub display_name: Option<String>,
 }
 
+/// A paid pledge on its project's wall of backers: the name its donor
+/// chose to show (none: anonymous) and when it was paid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WallEntry {
+    pub display_name: Option<String>,
+    pub paid_at: i64,
+}
+
 /// What an erasure anonymised.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Erased {
@@ -463,6 +471,15 @@ pub trait Store: Send + Sync + 'static {
         &self,
         contacts: &Contacts,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The project's paid pledges, newest first, `limit` from `offset`,
+    /// and how many there are in all (its wall of backers).
+    fn wall(
+        &self,
+        project: &str,
+        offset: usize,
+        limit: usize,
+    ) -> impl Future<Output = Result<(Vec<WallEntry>, u32), StoreError>> + Send;
 
     // ----------------------------------------------------- news
 

@@ -354,3 +354,41 @@ pub async fn news_reach_the_readers_who_asked_until_they_stop<S: Backend>(db: im
     assert_eq!(secret.len(), 32);
     assert_eq!(store.mail_secret().await.unwrap(), secret, "made once");
 }
+
+/// 31. The wall of backers: paid pledges only, newest first, paginated,
+///     with the name each donor chose; an erasure takes the name off.
+pub async fn the_wall_shows_paid_pledges_newest_first_by_chosen_name<S: Backend>(
+    db: impl Fn() -> S,
+) {
+    let suite = Suite::new(db());
+    let store = suite.store.as_ref();
+    let t = now();
+    for (i, name) in [Some("Ada"), None, Some("Basile")].into_iter().enumerate() {
+        let p = NewPledge {
+            display_name: name.map(str::to_string),
+            email: format!("mur{i}@exemple.fr"),
+            donor: format!("mur-{i}"),
+            ..pledge(&format!("p-mur-{i}"), RESSOURCERIE, "10")
+        };
+        suite.create(&p).await;
+        suite
+            .pay_as(&format!("evt_mur_{i}"), &p.id, 1000, "eur", t + i as i64)
+            .await;
+    }
+    // A pledge never paid is not on the wall.
+    suite
+        .create(&pledge("p-mur-pending", RESSOURCERIE, "10"))
+        .await;
+    let (page, total) = store.wall(RESSOURCERIE, 0, 2).await.unwrap();
+    assert_eq!(total, 3);
+    let names: Vec<Option<&str>> = page.iter().map(|e| e.display_name.as_deref()).collect();
+    assert_eq!(names, [Some("Basile"), None]);
+    assert_eq!(page[0].paid_at, t + 2);
+    let (rest, _) = store.wall(RESSOURCERIE, 2, 2).await.unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].display_name.as_deref(), Some("Ada"));
+    store.erase_donor("mur2@exemple.fr").await.unwrap();
+    let (page, total) = store.wall(RESSOURCERIE, 0, 10).await.unwrap();
+    assert_eq!(total, 3, "the pledge stays, anonymous");
+    assert_eq!(page[0].display_name, None);
+}

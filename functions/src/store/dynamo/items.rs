@@ -245,6 +245,8 @@ pub struct PledgeItem {
     pub expires_at: i64,
     /// The name and email, only when the donor agreed to share them.
     pub contact: Option<Contact>,
+    /// The name the donor chose to show (the wall of backers).
+    pub display_name: Option<String>,
 }
 
 /// The contact of a pledge or ledger item: only with `share_contact` true.
@@ -273,6 +275,7 @@ impl PledgeItem {
                 .ok_or_else(|| bad("status", &format!("is unknown: {status:?}")))?,
             expires_at: opt_num(item, "expires_at")?.unwrap_or(0),
             contact: contact(item)?,
+            display_name: opt_string(item, "display_name")?,
         })
     }
 }

@@ -93,7 +93,7 @@ fn live_claim(attempt: u32) -> Expr {
         .equals("attempts", n(i64::from(attempt)))
 }
 
-fn pending_mail(item: &Item) -> Result<(Outgoing, u32, i64, i64), StoreError> {
+fn pending_mail(item: &Item) -> Result<(Outgoing, u32, i64, i64, i64), StoreError> {
     let mail = Outgoing {
         key: items::string(item, items::SK)?,
         to: items::opt_string(item, "to")?.unwrap_or_default(),
@@ -107,6 +107,7 @@ fn pending_mail(item: &Item) -> Result<(Outgoing, u32, i64, i64), StoreError> {
         attempts,
         items::num(item, "next_at")?,
         items::num(item, "lease_until")?,
+        items::num(item, "created_at")?,
     ))
 }
 
@@ -145,14 +146,14 @@ impl DynamoStore {
             if items::opt_string(&item, "state")?.as_deref() != Some("pending") {
                 continue;
             }
-            let (mail, attempts, next_at, lease_until) = pending_mail(&item)?;
+            let (mail, attempts, next_at, lease_until, created_at) = pending_mail(&item)?;
             if next_at <= now && lease_until <= now {
-                due.push((next_at, mail, attempts));
+                due.push((next_at, mail, attempts, created_at));
             }
         }
         due.sort_by(|a, b| (a.0, &a.1.key).cmp(&(b.0, &b.1.key)));
         let mut claimed = Vec::new();
-        for (_, mail, attempts) in due.into_iter().take(limit) {
+        for (_, mail, attempts, created_at) in due.into_iter().take(limit) {
             let attempt = attempts.saturating_add(1);
             let expr = Expr::new()
                 .set("attempts", n(i64::from(attempt)))
@@ -167,7 +168,11 @@ impl DynamoStore {
                 }])
                 .await?
             {
-                Ok(()) => claimed.push(Claimed { mail, attempt }),
+                Ok(()) => claimed.push(Claimed {
+                    mail,
+                    attempt,
+                    created_at,
+                }),
                 // Another drainer claimed it, or it was settled meanwhile.
                 Err(Cancelled::FirstCondition | Cancelled::Conflict) => {}
                 Err(Cancelled::Fatal(why)) => return Err(backend("claim_mail", why)),
@@ -209,8 +214,9 @@ impl DynamoStore {
         }
     }
 
-    /// Drops every unsent email to `email` (trimmed, lowercase): its item
-    /// becomes an `erased` marker. How many.
+    /// Drops every unsent email to `email` (trimmed, lowercase), or whose
+    /// text names it (an offer told to a holder): its item becomes an
+    /// `erased` marker. How many.
     pub(super) async fn erase_mail(&self, email: &str) -> Result<u32, StoreError> {
         let now = self.clock.now();
         let mut erased = 0u32;
@@ -218,7 +224,8 @@ impl DynamoStore {
             let Some(to) = items::opt_string(&item, "to")? else {
                 continue;
             };
-            if to.trim().to_lowercase() != email {
+            let text = items::opt_string(&item, "text")?.unwrap_or_default();
+            if to.trim().to_lowercase() != email && !text.to_lowercase().contains(email) {
                 continue;
             }
             let key = items::string(&item, items::SK)?;
@@ -276,7 +283,10 @@ mod tests {
             other => panic!("{other:?}"),
         };
         item.insert(items::SK.to_string(), s("pledge/p1/paid"));
-        let (read, attempts, next_at, lease) = pending_mail(&item).unwrap();
-        assert_eq!((read, attempts, next_at, lease), (mail(), 0, 7, 0));
+        let (read, attempts, next_at, lease, created) = pending_mail(&item).unwrap();
+        assert_eq!(
+            (read, attempts, next_at, lease, created),
+            (mail(), 0, 7, 0, 7)
+        );
     }
 }

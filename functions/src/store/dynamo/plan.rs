@@ -437,6 +437,10 @@ fn ledger_entry(
     if let Some(reward) = pledge.reward {
         item.insert("reward".to_string(), n(reward as i64));
     }
+    // The wall of backers reads the name shown from the ledger entry.
+    if let Some(name) = &pledge.display_name {
+        item.insert("shown_name".to_string(), s(name));
+    }
     if let Some(contact) = &pledge.contact {
         item.insert(
             "share_contact".to_string(),
@@ -1090,6 +1094,7 @@ mod tests {
             status: PledgeStatus::Pending,
             expires_at: i64::MAX,
             contact: None,
+            display_name: None,
         }
     }
 

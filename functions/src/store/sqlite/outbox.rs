@@ -29,9 +29,16 @@ pub(super) fn claim(
     limit: usize,
 ) -> Result<Vec<Claimed>, StoreError> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let due: Vec<(Outgoing, u32)> = tx
+    // Given up a month ago: the address and text go (the key stays).
+    exec(
+        tx,
+        "UPDATE outbox SET to_addr = NULL, subject = NULL, body = NULL, unsubscribe = NULL \
+         WHERE state = 'failed' AND body IS NOT NULL AND settled_at < ?1",
+        params![now.saturating_sub(30 * 86_400)],
+    )?;
+    let due: Vec<(Outgoing, u32, i64)> = tx
         .prepare_cached(
-            "SELECT key, to_addr, subject, body, unsubscribe, attempts FROM outbox \
+            "SELECT key, to_addr, subject, body, unsubscribe, attempts, created_at FROM outbox \
              WHERE state = 'pending' AND next_at <= ?1 AND lease_until <= ?1 \
              ORDER BY next_at, key LIMIT ?2",
         )
@@ -46,20 +53,25 @@ pub(super) fn claim(
                     unsubscribe: r.get(4)?,
                 },
                 r.get::<_, u32>(5)?,
+                r.get::<_, i64>(6)?,
             ))
         })
         .map_err(backend)?
         .collect::<Result<_, _>>()
         .map_err(backend)?;
     let mut claimed = Vec::with_capacity(due.len());
-    for (mail, attempts) in due {
+    for (mail, attempts, created_at) in due {
         let attempt = attempts.saturating_add(1);
         exec(
             tx,
             "UPDATE outbox SET attempts = ?2, lease_until = ?3 WHERE key = ?1",
             params![mail.key, attempt, now.saturating_add(lease)],
         )?;
-        claimed.push(Claimed { mail, attempt });
+        claimed.push(Claimed {
+            mail,
+            attempt,
+            created_at,
+        });
     }
     Ok(claimed)
 }
@@ -98,13 +110,15 @@ pub(super) fn settle(
     Ok(())
 }
 
-/// Drops every unsent email to `email` (trimmed, lowercase): its address
-/// and text go, its key stays (so it is never enqueued again). How many.
+/// Drops every unsent email to `email` (trimmed, lowercase), or whose
+/// text names it (an offer of help told to a holder): its address and
+/// text go, its key stays (so it is never enqueued again). How many.
 pub(super) fn erase(tx: &Connection, email: &str) -> Result<u32, StoreError> {
     let n = exec(
         tx,
         "UPDATE outbox SET state = 'erased', to_addr = NULL, subject = NULL, body = NULL, \
-         unsubscribe = NULL WHERE state IN ('pending', 'failed') AND lower(trim(to_addr)) = ?1",
+         unsubscribe = NULL WHERE state IN ('pending', 'failed') \
+         AND (lower(trim(to_addr)) = ?1 OR instr(lower(body), ?1) > 0)",
         params![email],
     )?;
     Ok(u32::try_from(n).unwrap_or(u32::MAX))

@@ -4,7 +4,7 @@
 use super::*;
 use crate::contacts::Contacts;
 use crate::mail::outbox::{Claimed, Outgoing, Settle};
-use crate::store::NewsReader;
+use crate::store::{NewsReader, WallEntry};
 
 impl Store for SqliteStore {
     async fn create_pledge(&self, pledge: NewPledge, limit: Option<u32>) -> Result<(), StoreError> {
@@ -266,6 +266,44 @@ impl Store for SqliteStore {
                 params![json],
             )?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn wall(
+        &self,
+        project: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<WallEntry>, u32), StoreError> {
+        let project = project.to_string();
+        let (offset, limit) = (
+            i64::try_from(offset).unwrap_or(i64::MAX),
+            i64::try_from(limit).unwrap_or(i64::MAX),
+        );
+        self.tx(move |tx| {
+            let entries = tx
+                .prepare_cached(
+                    "SELECT display_name, paid_at FROM pledges WHERE project = ?1 AND status = 'paid' \
+                     ORDER BY paid_at DESC, id DESC LIMIT ?2 OFFSET ?3",
+                )
+                .map_err(backend)?
+                .query_map(params![project, limit, offset], |r| {
+                    Ok(WallEntry {
+                        display_name: r.get(0)?,
+                        paid_at: r.get::<_, Option<i64>>(1)?.unwrap_or_default(),
+                    })
+                })
+                .map_err(backend)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(backend)?;
+            let total: u32 = one(
+                tx,
+                "SELECT COALESCE((SELECT pledges FROM project_totals WHERE project = ?1), 0)",
+                params![project],
+                |r| r.get(0),
+            )?;
+            Ok((entries, total))
         })
         .await
     }
