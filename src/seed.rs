@@ -117,6 +117,7 @@ pub async fn seed(store: &SqliteStore, catalog: &Catalog, file: &Path) -> Result
                         lang: "fr".into(),
                         share_contact: false,
                         news: false,
+                        message: None,
                         created_at: at - 60,
                         expires_at: at + 3600,
                         client: None,

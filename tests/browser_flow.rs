@@ -197,6 +197,32 @@ fn after_paying_or_offering_a_person_sees_what_they_did_and_the_new_total() {
     ] {
         assert!(statement.contains(expected), "{expected}:\n{statement}");
     }
+    // The wall of backers: Marseille lets backers leave a word, so
+    // Camille's is shown with her name; Saint-Étienne does not, so the café's
+    // form has no such field.
+    let (status, _, wall) = http(
+        &server.addr,
+        "GET",
+        "/api/projects/toit-partage/backers",
+        &[],
+        b"",
+    );
+    assert_eq!(status, 200);
+    let wall = String::from_utf8(wall).unwrap();
+    for expected in [
+        "<li><strong>Dominique</strong>",
+        "<li><strong>Camille</strong>",
+        "<q lang=\"fr\">Bravo pour ce réseau, je suis fière de Marseille !</q>",
+    ] {
+        assert!(wall.contains(expected), "{expected}: {wall}");
+    }
+    assert!(
+        wall.find("Dominique") < wall.find("Camille"),
+        "newest first: {wall}"
+    );
+    let (_, _, cafe) = http(&server.addr, "GET", "/projets/cafe-du-coin/", &[], b"");
+    assert!(!String::from_utf8_lossy(&cafe).contains("pledge-message"));
+
     // News: Camille asked for Toit partagé's news, Dominique did not. A
     // news item published (here, written into the preview's content) goes
     // to her alone, in French, with the one-click unsubscribe headers.

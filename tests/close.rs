@@ -54,6 +54,7 @@ async fn pay(
         lang: "fr".into(),
         share_contact: false,
         news: false,
+        message: None,
         created_at: paid_at() - 60,
         expires_at: paid_at() + 3600,
         client: None,

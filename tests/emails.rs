@@ -453,6 +453,7 @@ async fn pave_erase_anonymises_the_donor_and_says_how_many_records() {
                     lang: "fr".into(),
                     share_contact: true,
                     news: false,
+                    message: None,
                     created_at: now,
                     expires_at: now + 3600,
                     client: None,

@@ -78,6 +78,7 @@ async fn pay(store: &SqliteStore, catalog: &Catalog, p: &Pledge<'_>) {
                 lang: "fr".into(),
                 share_contact: p.share,
                 news: false,
+                message: None,
                 created_at: at - 60,
                 expires_at: at + 3600,
                 client: None,

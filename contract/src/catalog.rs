@@ -93,6 +93,10 @@ pub struct CatalogProject {
     /// before titles were carried gives their number: untitled needs.
     #[serde(default, deserialize_with = "need_titles")]
     pub needs: Vec<String>,
+    /// Backers may leave a short public message (the territory's
+    /// `backer_messages`, off by default).
+    #[serde(default)]
+    pub messages: bool,
 }
 
 /// `needs`: the titles, or (an older catalog) how many there are.

@@ -345,6 +345,7 @@ mod tests {
             pools: vec![],
             holder: Default::default(),
             needs: vec![],
+            messages: false,
         }
     }
 

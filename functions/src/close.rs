@@ -570,6 +570,7 @@ mod tests {
             pools: vec![],
             holder: Default::default(),
             needs: vec![],
+            messages: false,
         }
     }
 

@@ -121,6 +121,7 @@ mod tests {
             pools: vec![],
             holder: Default::default(),
             needs: vec![],
+            messages: false,
         }
     }
 

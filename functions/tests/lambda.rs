@@ -618,6 +618,7 @@ async fn paid_pledge(
                 lang: "fr".into(),
                 share_contact: false,
                 news: false,
+                message: None,
                 created_at: paid_at,
                 expires_at: paid_at + 3600,
                 client: None,

@@ -443,6 +443,7 @@ fn catalog(
                         .collect(),
                     holder: Default::default(),
                     needs: vec![],
+                    messages: false,
                 };
                 (format!("{prefix}-{i}"), project)
             })

@@ -335,6 +335,7 @@ fn pledge(id: &str, project: &str, amount: &str) -> NewPledge {
         lang: "fr".to_string(),
         share_contact: false,
         news: false,
+        message: None,
         created_at: at,
         expires_at: at + CHECKOUT_TTL,
         client: None,

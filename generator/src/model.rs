@@ -198,6 +198,11 @@ pub struct TerritoryMeta {
     #[serde(default)]
     pub languages: Option<Vec<String>>,
     pub branding: Branding,
+    /// Whether backers may leave a short public message on the wall of
+    /// backers (off unless the territory's editors turn it on: they answer
+    /// for what is shown).
+    #[serde(default)]
+    pub backer_messages: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

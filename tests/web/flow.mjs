@@ -90,6 +90,7 @@ async function pledge(browser, base, shots, s) {
     await page.fill('#pledge-name', s.name);
     await page.fill('#pledge-email', s.email);
     if (s.news) await page.check('#pledge-news');
+    if (s.message) await page.fill('#pledge-message', s.message);
     await Promise.all([page.waitForURL(/\/api\/test-checkout\//), page.click('form.pledge button[type=submit]')]);
     await Promise.all([page.waitForURL(/\/merci/), page.click('form[action$="/pay"] button')]);
     const thanks = await reading(page);
@@ -169,7 +170,7 @@ async function main() {
     pledges.push(await pledge(browser, opts.base, opts.shots, {
       name_of_shot: 'desktop', js: true, viewport: DESKTOP, lang: 'fr-FR', axeSource,
       project: '/projets/toit-partage/', amount: '40', reward: 1, name: 'Camille', email: 'camille@example.org',
-      news: true,
+      news: true, message: 'Bravo pour ce réseau, je suis fière de Marseille !',
     }));
     pledges.push(await pledge(browser, opts.base, opts.shots, {
       name_of_shot: 'phone', js: false, viewport: PHONE, lang: 'en-GB',

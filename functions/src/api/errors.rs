@@ -202,13 +202,14 @@ fn error_page(message: &str, lang: Lang, kind: FormKind, back_to: &Back) -> Writ
 
 /// The fields a form's retry keeps: hidden ones, then what the person typed
 /// or ticked, in the form's order.
-const PLEDGE_FIELDS: [&str; 8] = [
+const PLEDGE_FIELDS: [&str; 9] = [
     "project",
     "lang",
     "reward",
     "amount",
     "name",
     "email",
+    "message",
     "share_contact",
     "news",
 ];
@@ -240,7 +241,14 @@ fn retry_form(kind: FormKind, values: &[(String, String)], lang: Lang) -> String
         }
     );
     for &name in fields {
-        let label = escape(&crate::messages::field_label(name, lang));
+        let label = escape(&crate::messages::field_label(
+            if kind == FormKind::Pledge && name == "message" {
+                "public_message"
+            } else {
+                name
+            },
+            lang,
+        ));
         let id = format!("retry-{name}");
         match name {
             "project" | "lang" | "reward" | "need" => {
@@ -258,6 +266,9 @@ fn retry_form(kind: FormKind, values: &[(String, String)], lang: Lang) -> String
                     if checked { " checked" } else { "" }
                 ));
             }
+            // A pledge's message only when one was sent (the project
+            // takes them).
+            "message" if kind == FormKind::Pledge && value(name).is_none() => {}
             "message" => form.push_str(&format!(
                 "<p><label for=\"{id}\">{label}</label>\n<textarea id=\"{id}\" name=\"{name}\" rows=\"5\" maxlength=\"2000\">{}</textarea></p>\n",
                 escape(&value(name).unwrap_or_default())

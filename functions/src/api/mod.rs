@@ -366,6 +366,9 @@ struct PledgeInput {
     /// values).
     #[serde(default, deserialize_with = "consent")]
     news: bool,
+    /// A short public message for the wall of backers.
+    #[serde(default)]
+    message: Option<String>,
     // `lang` is read by `request_lang`.
 }
 
@@ -659,6 +662,24 @@ async fn create_pledge_inner<S: Store>(
         .reward
         .and_then(|i| project.rewards.iter().find(|r| r.index == i))
         .and_then(|r| r.limit);
+    // A public message, only where the territory allows them (elsewhere
+    // the field is not on the form, and one sent anyway is not kept).
+    let message = match input.message.as_deref().map(str::trim) {
+        Some(m) if project.messages && !m.is_empty() => {
+            if m.chars().count() > crate::store::MAX_MESSAGE_CHARS {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_message",
+                    Message::InvalidOfferField {
+                        field: "public_message",
+                        max_chars: crate::store::MAX_MESSAGE_CHARS,
+                    },
+                ));
+            }
+            Some(m.to_string())
+        }
+        _ => None,
+    };
     let created_at = state.now();
     let expires_at = checkout_expiry(created_at, CHECKOUT_SECONDS);
     let pledge_id = random_id("pl");
@@ -676,6 +697,7 @@ async fn create_pledge_inner<S: Store>(
                 lang: lang.code().to_string(),
                 share_contact: input.share_contact,
                 news: input.news,
+                message,
                 created_at,
                 expires_at,
                 client: limits::client_key(client, &state.config.webhook_secret),

@@ -398,3 +398,42 @@ fn only_the_first_visit_of_a_thank_you_page_waits_for_a_render() {
     }
     assert!(visits.first_visit("pl_1"), "forgotten past the bound");
 }
+
+#[tokio::test]
+async fn a_public_message_is_taken_only_where_the_territory_allows_it() {
+    let long = "é".repeat(crate::store::MAX_MESSAGE_CHARS + 1);
+    let body = serde_json::json!({
+        "project": "cafe-du-coin", "amount": "10", "email": "a@example.org", "message": long
+    })
+    .to_string();
+    let post = |state: Arc<AppState<SqliteStore>>, body: String| async move {
+        read(
+            create_pledge(
+                State(state),
+                None,
+                headers(JSON, None),
+                Ok(Bytes::from(body)),
+            )
+            .await,
+        )
+        .await
+    };
+    // Off (the default): a message sent anyway is not kept, nor refused.
+    let (status, answer) = post(state(), body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    // On: one too long is refused with its own code.
+    let on = state();
+    {
+        let mut catalog = (*on.catalog()).clone();
+        catalog.projects.get_mut("cafe-du-coin").unwrap().messages = true;
+        *on.catalog.write().unwrap() = Arc::new(catalog);
+    }
+    let (status, answer) = post(on.clone(), body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error(&answer).0, "invalid_message", "{answer}");
+    let fine = serde_json::json!({
+        "project": "cafe-du-coin", "amount": "10", "email": "a@example.org", "message": "Bravo !"
+    })
+    .to_string();
+    assert_eq!(post(on, fine).await.0, StatusCode::CREATED);
+}

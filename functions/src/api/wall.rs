@@ -68,6 +68,7 @@ pub(super) async fn backers<S: Store>(
             .map(|e| Line {
                 name: e.display_name,
                 day: pave_contract::calendar::day_in(e.paid_at, &project.timezone),
+                message: e.message,
             })
             .collect(),
         page,

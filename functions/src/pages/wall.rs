@@ -10,10 +10,12 @@ use super::{Written, e, tr};
 /// Pledges on a page of the wall.
 pub const PER_PAGE: usize = 20;
 
-/// One line: a name (none: anonymous) and a day.
+/// One line: a name (none: anonymous), a day, and the donor's public
+/// message where the project's territory shows them.
 pub struct Line {
     pub name: Option<String>,
     pub day: Date,
+    pub message: Option<String>,
 }
 
 pub struct Wall<'a> {
@@ -67,8 +69,14 @@ pub fn page(w: &Wall) -> Written {
                 Some(n) if !n.trim().is_empty() => e(n.trim()),
                 _ => tr(lang, "Anonyme", "Anonymous"),
             };
+            let said = match (&line.message, w.project.messages) {
+                (Some(m), true) if !m.trim().is_empty() => {
+                    format!("<br><q lang=\"fr\">{}</q>", e(m.trim()))
+                }
+                _ => String::new(),
+            };
             main.push_str(&format!(
-                "<li><strong>{name}</strong> <span class=\"meta\">{}</span></li>\n",
+                "<li><strong>{name}</strong> <span class=\"meta\">{}</span>{said}</li>\n",
                 e(&date(line.day, lang))
             ));
         }

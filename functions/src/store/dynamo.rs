@@ -572,6 +572,7 @@ impl DynamoStore {
                     expires_at: 0,
                     contact: None,
                     display_name: None,
+                    message: None,
                 },
             ))),
             None => Err(StoreError::UnknownPledge(pledge_id.to_string())),
@@ -1279,6 +1280,7 @@ impl Store for DynamoStore {
             paid.push((
                 WallEntry {
                     display_name: items::opt_string(&entry, "shown_name")?,
+                    message: items::opt_string(&entry, "shown_message")?,
                     paid_at: items::num(&entry, "paid_at")?,
                 },
                 sk,

@@ -36,6 +36,9 @@ pub struct NewPledge {
     pub share_contact: bool,
     /// The donor asked for the project's news by email.
     pub news: bool,
+    /// A short public message for the wall (only where the territory
+    /// allows them), at most [`MAX_MESSAGE_CHARS`].
+    pub message: Option<String>,
     pub created_at: i64,
     /// When its checkout (and any reward reservation) expires, unix seconds.
     pub expires_at: i64,
@@ -317,8 +320,13 @@ pub struct NewsReader {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WallEntry {
     pub display_name: Option<String>,
+    /// The donor's public message, when they left one.
+    pub message: Option<String>,
     pub paid_at: i64,
 }
+
+/// The longest public message a backer may leave.
+pub const MAX_MESSAGE_CHARS: usize = 140;
 
 /// What an erasure anonymised.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -128,6 +128,7 @@ pub async fn paid_cafe_pledge(
                 lang: "fr".into(),
                 share_contact: false,
                 news: false,
+                message: None,
                 created_at: now,
                 expires_at: now + 3600,
                 client: None,

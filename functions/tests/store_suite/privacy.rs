@@ -113,6 +113,7 @@ pub async fn erasure_forgets_the_donor_and_keeps_the_ledger<S: Backend>(db: impl
         // statements' copies must go too.
         share_contact: true,
         news: false,
+        message: None,
         ..pledge(id, project, amount)
     };
     let paid = [
@@ -366,6 +367,7 @@ pub async fn the_wall_shows_paid_pledges_newest_first_by_chosen_name<S: Backend>
     for (i, name) in [Some("Ada"), None, Some("Basile")].into_iter().enumerate() {
         let p = NewPledge {
             display_name: name.map(str::to_string),
+            message: (i == 2).then(|| "Bravo à toute l'équipe !".to_string()),
             email: format!("mur{i}@exemple.fr"),
             donor: format!("mur-{i}"),
             ..pledge(&format!("p-mur-{i}"), RESSOURCERIE, "10")
@@ -384,11 +386,13 @@ pub async fn the_wall_shows_paid_pledges_newest_first_by_chosen_name<S: Backend>
     let names: Vec<Option<&str>> = page.iter().map(|e| e.display_name.as_deref()).collect();
     assert_eq!(names, [Some("Basile"), None]);
     assert_eq!(page[0].paid_at, t + 2);
+    assert_eq!(page[0].message.as_deref(), Some("Bravo à toute l'équipe !"));
+    assert_eq!(page[1].message, None);
     let (rest, _) = store.wall(RESSOURCERIE, 2, 2).await.unwrap();
     assert_eq!(rest.len(), 1);
     assert_eq!(rest[0].display_name.as_deref(), Some("Ada"));
     store.erase_donor("mur2@exemple.fr").await.unwrap();
     let (page, total) = store.wall(RESSOURCERIE, 0, 10).await.unwrap();
     assert_eq!(total, 3, "the pledge stays, anonymous");
-    assert_eq!(page[0].display_name, None);
+    assert_eq!((&page[0].display_name, &page[0].message), (&None, &None));
 }

@@ -15,6 +15,7 @@ pub async fn statements_equal_the_ledger<S: Backend>(db: impl Fn() -> S) {
         display_name: Some("Ada Lovelace".into()),
         share_contact: true,
         news: false,
+        message: None,
         ..pledge("p-1", POTAGER, "300.10")
     };
     let silent = NewPledge {

@@ -88,6 +88,7 @@ pub fn project_rules(site: &Site, territory: &Territory, project: &Project) -> C
             tax_receipt: m.holder.tax_receipt,
         },
         needs: m.needs.iter().map(|n| n.title.clone()).collect(),
+        messages: rules.backer_messages,
     }
 }
 

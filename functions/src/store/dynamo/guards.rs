@@ -320,6 +320,7 @@ mod tests {
             pools: vec![],
             holder: Default::default(),
             needs: vec![],
+            messages: false,
         }
     }
 

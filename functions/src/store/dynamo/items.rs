@@ -247,6 +247,8 @@ pub struct PledgeItem {
     pub contact: Option<Contact>,
     /// The name the donor chose to show (the wall of backers).
     pub display_name: Option<String>,
+    /// Their public message for the wall.
+    pub message: Option<String>,
 }
 
 /// The contact of a pledge or ledger item: only with `share_contact` true.
@@ -276,6 +278,7 @@ impl PledgeItem {
             expires_at: opt_num(item, "expires_at")?.unwrap_or(0),
             contact: contact(item)?,
             display_name: opt_string(item, "display_name")?,
+            message: opt_string(item, "message")?,
         })
     }
 }
@@ -304,6 +307,9 @@ pub fn new_pledge_item(p: &NewPledge, amount: i64) -> Item {
     );
     if p.news {
         item.insert("news".to_string(), AttributeValue::Bool(true));
+    }
+    if let Some(message) = &p.message {
+        item.insert("message".to_string(), s(message));
     }
     if let Some(client) = &p.client {
         item.insert("client".to_string(), s(client));

@@ -441,6 +441,9 @@ fn ledger_entry(
     if let Some(name) = &pledge.display_name {
         item.insert("shown_name".to_string(), s(name));
     }
+    if let Some(message) = &pledge.message {
+        item.insert("shown_message".to_string(), s(message));
+    }
     if let Some(contact) = &pledge.contact {
         item.insert(
             "share_contact".to_string(),
@@ -1049,6 +1052,7 @@ mod tests {
             lang: "fr".into(),
             share_contact: false,
             news: false,
+            message: None,
             created_at: 100,
             expires_at: 1900,
             client: None,
@@ -1081,6 +1085,7 @@ mod tests {
             pools: vec![],
             holder: Default::default(),
             needs: vec![],
+            messages: false,
         }
     }
 
@@ -1095,6 +1100,7 @@ mod tests {
             expires_at: i64::MAX,
             contact: None,
             display_name: None,
+            message: None,
         }
     }
 

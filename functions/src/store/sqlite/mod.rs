@@ -588,6 +588,7 @@ mod tests {
                     lang: "fr".into(),
                     share_contact: true,
                     news: false,
+                    message: None,
                     created_at: 10,
                     expires_at: 20,
                     client: None,

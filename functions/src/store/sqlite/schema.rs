@@ -113,7 +113,8 @@ PRAGMA user_version = 4;
 /// `erased`; only a pending or failed row keeps its address and text.
 /// And `settings`, a value by name (the private `contacts`, the
 /// `mail_secret` of the unsubscribe links); each pledge's consent to the
-/// project's `news`; the news items already `announcements`.
+/// project's `news` and its public `message`; the news items already
+/// `announcements`.
 pub(super) const MIGRATION_5: &str = "
 CREATE TABLE outbox (
     key TEXT PRIMARY KEY,
@@ -135,6 +136,7 @@ CREATE TABLE settings (
     value TEXT NOT NULL
 );
 ALTER TABLE pledges ADD COLUMN news INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE pledges ADD COLUMN message TEXT;
 CREATE TABLE announcements (
     project TEXT NOT NULL,
     news TEXT NOT NULL,

@@ -30,8 +30,8 @@ impl Store for SqliteStore {
             }
             exec(
                 tx,
-                "INSERT INTO pledges (id, project, amount_cents, reward, display_name, email, donor, lang, status, created_at, expires_at, share_contact, client, holds_place, news) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?11, ?12, ?13, ?14)",
+                "INSERT INTO pledges (id, project, amount_cents, reward, display_name, email, donor, lang, status, created_at, expires_at, share_contact, client, holds_place, news, message) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                 params![
                     pledge.id,
                     pledge.project,
@@ -46,7 +46,8 @@ impl Store for SqliteStore {
                     pledge.share_contact,
                     pledge.client,
                     pledge.reward.is_some() && limit.is_some(),
-                    pledge.news
+                    pledge.news,
+                    pledge.message
                 ],
             )?;
             Ok(())
@@ -284,13 +285,14 @@ impl Store for SqliteStore {
         self.tx(move |tx| {
             let entries = tx
                 .prepare_cached(
-                    "SELECT display_name, paid_at FROM pledges WHERE project = ?1 AND status = 'paid' \
+                    "SELECT display_name, paid_at, message FROM pledges WHERE project = ?1 AND status = 'paid' \
                      ORDER BY paid_at DESC, id DESC LIMIT ?2 OFFSET ?3",
                 )
                 .map_err(backend)?
                 .query_map(params![project, limit, offset], |r| {
                     Ok(WallEntry {
                         display_name: r.get(0)?,
+                        message: r.get(2)?,
                         paid_at: r.get::<_, Option<i64>>(1)?.unwrap_or_default(),
                     })
                 })
@@ -508,7 +510,7 @@ impl Store for SqliteStore {
                     .map_err(backend)?;
                     let n = tx
                         .execute(
-                            "UPDATE pledges SET email = NULL, display_name = NULL, client = NULL, donor = ?3                              WHERE project = ?1 AND lower(trim(email)) = ?2",
+                            "UPDATE pledges SET email = NULL, display_name = NULL, message = NULL, client = NULL, donor = ?3                              WHERE project = ?1 AND lower(trim(email)) = ?2",
                             params![project, email, key],
                         )
                         .map_err(backend)?;

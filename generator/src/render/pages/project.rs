@@ -58,6 +58,8 @@ struct ProjectPage<'a> {
     offer_action: String,
     /// The API's wall of backers (names come from the store, never here).
     backers_url: String,
+    /// Backers may leave a public message (the territory allows it).
+    messages: bool,
     pledge_min: String,
     pledge_max: String,
     offers: u32,
@@ -200,6 +202,7 @@ fn project_page<'a>(
         share: share_links(&m.title, &m.summary, &canonical, t),
         pledge_action: format!("{api}/pledges"),
         backers_url: format!("{api}/projects/{}/backers?lang={}", p.doc.slug, lang.code()),
+        messages: tr.doc.meta.backer_messages,
         offer_action: format!("{api}/offers"),
         pledge_min: r.site.config.pledge.min.normalize().to_string(),
         pledge_max: r.site.config.pledge.max.normalize().to_string(),
