@@ -28,12 +28,13 @@ fn token_of(query: Option<&str>) -> (Option<String>, Option<Lang>) {
     (get("t"), get("lang").as_deref().and_then(Lang::from_code))
 }
 
-/// The pledge a token names and its language, or the page refusing it.
+/// The pledge a token names, its project, its language and the token
+/// itself, or the page refusing it.
 async fn checked<S: Store>(
     state: &AppState<S>,
     query: Option<&str>,
     headers: &HeaderMap,
-) -> Result<(String, String, Lang), Response> {
+) -> Result<(String, String, Lang, String), Response> {
     let (token, asked) = token_of(query);
     let fallback = asked.unwrap_or_else(|| Lang::choose(None, accept_language(headers)));
     let bad = |lang| {
@@ -61,7 +62,8 @@ async fn checked<S: Store>(
         Err(e) => return Err(shown_refused(state, ApiError::store(e), fallback)),
     };
     let lang = asked.unwrap_or_else(|| Lang::choose(Some(&pledge.lang), None));
-    Ok((pledge_id.to_string(), pledge.project, lang))
+    let token = token.clone().unwrap_or_default();
+    Ok((pledge_id.to_string(), pledge.project, lang, token))
 }
 
 fn title_of<S: Store>(state: &AppState<S>, project: &str) -> String {
@@ -77,14 +79,14 @@ pub(super) async fn ask<S: Store>(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let (pledge_id, project, lang) = match checked(&state, query.as_deref(), &headers).await {
+    let (_, project, lang, token) = match checked(&state, query.as_deref(), &headers).await {
         Ok(found) => found,
         Err(page) => return page,
     };
-    let secret = state.store.mail_secret().await.unwrap_or_default();
+    // The token as it came (it verified); the form posts it back.
     let action = format!(
         "/api/news/unsubscribe?t={}&lang={}",
-        news::token(&secret, &pledge_id),
+        percent_encoding::utf8_percent_encode(&token, percent_encoding::NON_ALPHANUMERIC),
         lang.code()
     );
     let written = crate::pages::news::confirm(lang, &title_of(&state, &project), &action);
@@ -97,7 +99,7 @@ pub(super) async fn stop<S: Store>(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let (pledge_id, project, lang) = match checked(&state, query.as_deref(), &headers).await {
+    let (pledge_id, project, lang, _) = match checked(&state, query.as_deref(), &headers).await {
         Ok(found) => found,
         Err(page) => return page,
     };
