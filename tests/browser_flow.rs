@@ -120,6 +120,15 @@ fn after_paying_or_offering_a_person_sees_what_they_did_and_the_new_total() {
         "phone: {:#}",
         dominique["after"]
     );
+    // And a link to the form right after the figures, above the pools.
+    assert_eq!(text(&dominique["after"]["jump_text"]), "Pledge");
+    assert!(
+        at(dominique, "jump_top") > at(dominique, "figures_top")
+            && at(dominique, "jump_top") - at(dominique, "lead_bottom") < 250
+            && at(dominique, "jump_top") < at(dominique, "form_top"),
+        "phone: {:#}",
+        dominique["after"]
+    );
     assert!(
         at(camille, "figures_top") - at(camille, "lead_bottom") < 100
             && at(camille, "story_top") - at(camille, "lead_bottom") < 600,

@@ -176,7 +176,9 @@ fn project_page_shows_figures_rewards_and_working_forms() {
         "a sold-out reward cannot be chosen"
     );
     // The pledge form is plain HTML posting to the API.
-    assert!(page.contains("<form class=\"pledge\" method=\"post\" action=\"/api/pledges\">"));
+    assert!(page.contains(
+        "<form class=\"pledge\" id=\"pledge-form\" method=\"post\" action=\"/api/pledges\">"
+    ));
     for field in [
         "name=\"project\" value=\"cafe-du-coin\"",
         "name=\"amount\" type=\"number\"",

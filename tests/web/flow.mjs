@@ -102,6 +102,8 @@ async function pledge(browser, base, shots, s) {
       lead_bottom: await bottom(page, 'main .lead'),
       figures_top: await top(page, '.progress'),
       form_top: await top(page, 'form.pledge'),
+      jump_top: await top(page, '.jump a'),
+      jump_text: (await page.locator('.jump a').first().innerText().catch(() => '')).trim(),
       story_top: await top(page, '#story-title'),
       height: await page.evaluate(() => document.documentElement.scrollHeight),
     };
