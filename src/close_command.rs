@@ -32,9 +32,6 @@ pub fn close(store: StoreChoice, catalog: &Path, now: Option<jiff::Timestamp>) -
     let payments = chosen.payments;
     let now = now.unwrap_or_else(jiff::Timestamp::now);
     let runtime = crate::store_file::runtime()?;
-    // Each refunded donor is told why (SMTP_URL, MAIL_FROM; logged only without).
-    let mailer = pave_functions::mail::Mailer::from_env();
-    let mail_policy = pave_functions::mail::outbox::Policy::from_env();
     let policy = RefundPolicy::default();
     let db = match store {
         StoreChoice::Sqlite(db) => db,
@@ -58,6 +55,10 @@ pub fn close(store: StoreChoice, catalog: &Path, now: Option<jiff::Timestamp>) -
     let store = crate::store_file::open_existing(&db)?;
     let report = runtime.block_on(async {
         let report = close::run(&store, payments.as_ref(), &catalog, now, policy).await;
+        // Each refunded donor is told why (SMTP_URL, MAIL_FROM; without
+        // them the emails wait in the outbox).
+        let mailer = pave_functions::mail::Mailer::from_env();
+        let mail_policy = pave_functions::mail::outbox::Policy::from_env();
         send_mail(&store, &mailer, &mail_policy).await;
         report
     });

@@ -262,6 +262,28 @@ async fn health() -> impl IntoResponse {
     axum::Json(serde_json::json!({ "status": "ok" }))
 }
 
+/// A page's query string (`?lang=en&page=2`), read leniently: one that
+/// cannot be read is empty.
+struct Query(Vec<(String, String)>);
+
+impl Query {
+    fn parse(raw: Option<&str>) -> Query {
+        Query(serde_urlencoded::from_str(raw.unwrap_or_default()).unwrap_or_default())
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The language `?lang=` asks for, if it names one.
+    fn lang(&self) -> Option<Lang> {
+        self.get("lang").and_then(Lang::from_code)
+    }
+}
+
 impl<S> AppState<S> {
     /// Now on the API's clock, in unix seconds.
     fn now(&self) -> i64 {
@@ -558,6 +580,12 @@ fn back_to<S: Store>(
     back
 }
 
+/// The language links of an API page about a project: its page in `lang`,
+/// then in the other language.
+fn project_links(config: &ApiConfig, lang: Lang, slug: &str) -> [(Lang, String); 2] {
+    [lang, lang.other()].map(|l| (l, project_url(config, l, slug)))
+}
+
 fn project_url(config: &ApiConfig, lang: Lang, slug: &str) -> String {
     format!(
         "{}{}",
@@ -817,15 +845,8 @@ async fn thanks<S: Store>(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let query: Vec<(String, String)> =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or_default()).unwrap_or_default();
-    let param = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    let asked = param("lang").and_then(Lang::from_code);
+    let query = Query::parse(query.as_deref());
+    let asked = query.lang();
     let fallback = Lang::choose(None, accept_language(&headers));
     let refused = |error: ApiError, lang: Lang| shown_refused(&state, error, lang);
     let pledge = match state.store.pledge_contact(&pledge_id).await {
@@ -881,7 +902,7 @@ async fn thanks<S: Store>(
         figures: &figures,
         project_url: &project_url,
         refresh_url: &refresh_url,
-        attempt: param("essai").and_then(|n| n.parse().ok()).unwrap_or(0),
+        attempt: query.get("essai").and_then(|n| n.parse().ok()).unwrap_or(0),
     });
     let urls = [lang, lang.other()].map(|l| (l, path(l)));
     framed(StatusCode::OK, &state.frames(), lang, &written, &urls)
@@ -1124,8 +1145,7 @@ fn offer_received<S: Store>(state: &AppState<S>, lang: Lang, input: &OfferInput)
         message: input.message.trim(),
     });
     // The language links go to the project's page (the offer was sent once).
-    let urls =
-        [lang, lang.other()].map(|l| (l, self::project_url(&state.config, l, &input.project)));
+    let urls = project_links(&state.config, lang, &input.project);
     framed(StatusCode::OK, &state.frames(), lang, &written, &urls)
 }
 

@@ -10,23 +10,12 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::{ApiError, AppState, accept_language, framed, project_url, shown_refused};
+use super::{
+    ApiError, AppState, Query, accept_language, framed, project_links, project_url, shown_refused,
+};
 use crate::mail::news;
 use crate::messages::{Lang, Message};
 use crate::store::Store;
-
-/// The token and the page's language of a request.
-fn token_of(query: Option<&str>) -> (Option<String>, Option<Lang>) {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(query.unwrap_or_default()).unwrap_or_default();
-    let get = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
-    (get("t"), get("lang").as_deref().and_then(Lang::from_code))
-}
 
 /// The pledge a token names, its project, its language and the token
 /// itself, or the page refusing it.
@@ -35,7 +24,8 @@ async fn checked<S: Store>(
     query: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<(String, String, Lang, String), Response> {
-    let (token, asked) = token_of(query);
+    let query = Query::parse(query);
+    let (token, asked) = (query.get("t").map(str::to_string), query.lang());
     let fallback = asked.unwrap_or_else(|| Lang::choose(None, accept_language(headers)));
     let bad = |lang| {
         shown_refused(
@@ -90,7 +80,7 @@ pub(super) async fn ask<S: Store>(
         lang.code()
     );
     let written = crate::pages::news::confirm(lang, &title_of(&state, &project), &action);
-    let urls = [lang, lang.other()].map(|l| (l, project_url(&state.config, l, &project)));
+    let urls = project_links(&state.config, lang, &project);
     framed(StatusCode::OK, &state.frames(), lang, &written, &urls)
 }
 
@@ -108,6 +98,6 @@ pub(super) async fn stop<S: Store>(
     }
     let url = project_url(&state.config, lang, &project);
     let written = crate::pages::news::done(lang, &title_of(&state, &project), &url);
-    let urls = [lang, lang.other()].map(|l| (l, project_url(&state.config, l, &project)));
+    let urls = project_links(&state.config, lang, &project);
     framed(StatusCode::OK, &state.frames(), lang, &written, &urls)
 }

@@ -8,7 +8,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::{ApiError, AppState, accept_language, framed, project_url, shown_refused};
+use super::{ApiError, AppState, Query, accept_language, framed, project_url, shown_refused};
 use crate::messages::{Lang, Message};
 use crate::pages::wall::{Line, PER_PAGE, Wall};
 use crate::store::Store;
@@ -22,18 +22,12 @@ pub(super) async fn backers<S: Store>(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or_default()).unwrap_or_default();
-    let get = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    let lang = get("lang")
-        .and_then(Lang::from_code)
+    let query = Query::parse(query.as_deref());
+    let lang = query
+        .lang()
         .unwrap_or_else(|| Lang::choose(None, accept_language(&headers)));
-    let page = get("page")
+    let page = query
+        .get("page")
         .and_then(|p| p.parse::<usize>().ok())
         .unwrap_or(1)
         .clamp(1, MAX_PAGE);

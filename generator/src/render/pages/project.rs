@@ -154,6 +154,7 @@ fn project_page<'a>(
         urls::widget(lang, &p.doc.slug)
     );
     let api = r.site.config.api_url.trim_end_matches('/');
+    let pools = pool_lines(r, tr, p, figures, lang);
     ProjectPage {
         card,
         body: shared.body(&p.doc.body),
@@ -164,10 +165,8 @@ fn project_page<'a>(
         holder_website: m.holder.website.as_ref().and_then(crate::link::Link::href),
         cap: money(m.effective_cap(tr.doc.meta.overfunding_cap)),
         matched: matched_lines(r, tr, p, figures, lang),
-        pools: pool_lines(r, tr, p, figures, lang),
-        per_pledge_pools: pools_for(r.site, tr, p)
-            .iter()
-            .any(|(_, _, pool)| pool.mode == pave_contract::PoolMode::PerPledge),
+        per_pledge_pools: pools.iter().any(|l| l.per_pledge),
+        pools,
         rewards: reward_views(m, figures, lang, t),
         needs: m
             .needs
@@ -267,11 +266,12 @@ fn pool_lines(
     use pave_contract::matching::{PoolView, ProjectState, settle_on_success};
     let t = r.theme.strings(lang);
     let money = |d: Decimal| format::money(d, lang);
-    let rules = crate::render::catalog::project_rules(r.site, tr, p);
+    // The project's catalog rules, built only for an on_success promise.
+    let rules = std::cell::OnceCell::new();
     let citizens = figures.raised;
     let matched_total: Decimal = figures.matched.values().map(|a| a.0).sum();
     let total = citizens + matched_total;
-    let goal = rules.goal;
+    let goal = p.doc.meta.goal;
     pools_for(r.site, tr, p)
         .into_iter()
         .map(|(id, s, pool)| {
@@ -320,7 +320,9 @@ fn pool_lines(
                         total: total + missing,
                         backers: figures.backers,
                     };
-                    settle_on_success(&rules, &view, &at_goal).map(|amount| {
+                    let rules =
+                        rules.get_or_init(|| crate::render::catalog::project_rules(r.site, tr, p));
+                    settle_on_success(rules, &view, &at_goal).map(|amount| {
                         if missing > Decimal::ZERO {
                             t.fill(
                                 "pool.status.on_success_pending",
